@@ -1,0 +1,495 @@
+package dev.lethe.model;
+
+import ai.djl.Device;
+import ai.djl.MalformedModelException;
+import ai.djl.Model;
+import ai.djl.engine.Engine;
+import ai.djl.engine.EngineException;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Parameter;
+import ai.djl.pytorch.engine.PtNDArray;
+import ai.djl.pytorch.engine.PtSymbolBlock;
+import ai.djl.pytorch.jni.IValueUtils;
+import ai.djl.pytorch.jni.JniUtils;
+import ai.djl.util.Pair;
+import dev.lethe.data.ImageShape;
+import dev.lethe.data.Sample;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.FloatBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Function;
+
+/**
+ * A TorchScript image classifier loaded through DJL's PyTorch engine, with its {@link ModelSpec}.
+ *
+ * <p>Inputs are NCHW float images in [0,1]; the spec's mean/std normalisation is applied inside
+ * {@link #forward} so gradients are taken in pixel space. Weights are loaded trainable ({@code
+ * trainParam}), so they can be fine-tuned and differentiated; a classifier loaded with {@code
+ * trainable = false} keeps them out of autograd, which is what attack workers want.
+ *
+ * <p>Native memory: the model's tensors live in this classifier's manager until {@link #close()}.
+ * Every array a method returns is attached to the manager of the input array the caller passed, so
+ * callers scope work with {@code try (NDManager batch = classifier.newBatchManager())}. One thread
+ * at a time may use a trainable classifier (train/eval mode and gradients are module state); frozen
+ * classifiers in eval mode may be shared across threads for {@link #forward} in {@link Mode#EVAL}.
+ */
+public final class Classifier implements AutoCloseable {
+
+  /** How a forward pass runs. */
+  public enum Mode {
+    /** Eval mode (BatchNorm running statistics), no autograd: predictions. */
+    EVAL,
+    /** Eval mode with autograd on: input gradients (PGD) and importance (MAS). */
+    EVAL_WITH_GRAD,
+    /** Train mode (BatchNorm batch statistics, running statistics updated), autograd on. */
+    TRAIN
+  }
+
+  private final String name;
+  private final Model model;
+  private final PtSymbolBlock block;
+  private final ModelSpec spec;
+  private final NDArray mean;
+  private final NDArray std;
+  private final LinkedHashMap<String, NDArray> parameters;
+  private final boolean trainable;
+  private Boolean trainMode;
+
+  private Classifier(
+      String name, Model model, PtSymbolBlock block, ModelSpec spec, boolean trainable) {
+    this.name = name;
+    this.model = model;
+    this.block = block;
+    this.spec = spec;
+    this.trainable = trainable;
+    NDManager m = model.getNDManager();
+    if (spec.normalises()) {
+      int c = spec.input().channels();
+      this.mean = m.create(spec.mean(), new Shape(1, c, 1, 1));
+      this.std = m.create(spec.std(), new Shape(1, c, 1, 1));
+    } else {
+      this.mean = null;
+      this.std = null;
+    }
+    LinkedHashMap<String, NDArray> params = new LinkedHashMap<>();
+    for (Pair<String, Parameter> p : block.getParameters()) {
+      NDArray array = p.getValue().getArray();
+      if (JniUtils.requiresGrad((PtNDArray) array)) {
+        params.put(p.getKey(), array);
+      }
+    }
+    if (!trainable) {
+      for (NDArray p : params.values()) {
+        p.setRequiresGradient(false);
+      }
+    }
+    this.parameters = params;
+  }
+
+  /** The device Lethe computes on by default: DJL's first GPU when it sees one, else the CPU. */
+  public static Device defaultDevice() {
+    return Engine.getEngine("PyTorch").defaultDevice();
+  }
+
+  /**
+   * Loads a TorchScript classifier with trainable weights on the default device; the spec comes
+   * from the sidecar next to the file (if any), then {@code options}, then a probe forward.
+   */
+  public static Classifier load(Path file, SpecResolver.Partial options) throws IOException {
+    return load(file, options, defaultDevice(), true);
+  }
+
+  /**
+   * Loads a TorchScript classifier.
+   *
+   * @param file a TorchScript .pt file (torch.jit.save)
+   * @param options what the user said about the model; merged after the sidecar (a conflict is an
+   *     error); must yield the input shape, or the sidecar must
+   * @param device where the model's tensors live
+   * @param trainable false to keep the weights out of autograd (attack workers)
+   * @throws IllegalArgumentException naming the file when it is not a usable classifier
+   */
+  public static Classifier load(
+      Path file, SpecResolver.Partial options, Device device, boolean trainable)
+      throws IOException {
+    if (!Files.isRegularFile(file)) {
+      throw new IllegalArgumentException(
+          "Cannot load model " + file + ": no such file; give the path of a TorchScript .pt file");
+    }
+    SpecResolver.Partial partial = SpecResolver.merge(SpecResolver.readSidecarOf(file), options);
+    if (partial.input() == null) {
+      throw new IllegalArgumentException(
+          "Cannot load model "
+              + file
+              + ": its input shape is unknown; write a sidecar "
+              + SpecResolver.sidecarPath(file).getFileName()
+              + " with \"input\": {\"channels\", \"height\", \"width\"}, or pass the input shape"
+              + " (--input-shape C,H,W), or give data to infer it from");
+    }
+    String name = file.getFileName().toString();
+    Model model = Model.newInstance(name, device, "PyTorch");
+    try {
+      model.load(file, null, Map.of("trainParam", "true"));
+    } catch (MalformedModelException | EngineException | IOException e) {
+      model.close();
+      throw new IllegalArgumentException(
+          "Cannot load model "
+              + file
+              + ": not a TorchScript module that libtorch can read ("
+              + firstLine(e)
+              + "); save it with torch.jit.save(torch.jit.script(model), path)",
+          e);
+    }
+    PtSymbolBlock block = (PtSymbolBlock) model.getBlock();
+    int outputs;
+    try {
+      outputs = probe(file, block, model.getNDManager(), partial);
+    } catch (RuntimeException e) {
+      model.close();
+      throw e;
+    }
+    ModelSpec spec;
+    try {
+      spec = partial.toSpec(outputs);
+    } catch (IllegalArgumentException e) {
+      model.close();
+      throw new IllegalArgumentException("Cannot load model " + file + ": " + e.getMessage(), e);
+    }
+    if (spec.numClasses() != outputs) {
+      model.close();
+      throw new IllegalArgumentException(
+          "Cannot load model "
+              + file
+              + ": it outputs "
+              + outputs
+              + " values per image but "
+              + spec.numClasses()
+              + " classes were declared; correct the sidecar or the class names");
+    }
+    return new Classifier(name, model, block, spec, trainable);
+  }
+
+  /** Runs one forward on a blank image to check the input shape and count the outputs. */
+  private static int probe(
+      Path file, PtSymbolBlock block, NDManager manager, SpecResolver.Partial partial) {
+    ImageShape in = partial.input();
+    try (NDManager m = manager.newSubManager()) {
+      NDArray x = m.zeros(new Shape(2, in.channels(), in.height(), in.width()));
+      JniUtils.enableInferenceMode(block);
+      NDList out = IValueUtils.forward(block, new NDList(x), false);
+      Shape s = out.get(0).getShape();
+      if (s.dimension() != 2 || s.get(0) != 2) {
+        throw new IllegalArgumentException(
+            "Cannot use model "
+                + file
+                + ": for a batch of 2 images of shape "
+                + in
+                + " it returns "
+                + s
+                + ", not (2, classes) logits; Lethe needs a classifier that returns one row of"
+                + " logits per image");
+      }
+      return Math.toIntExact(s.get(1));
+    } catch (EngineException e) {
+      throw new IllegalArgumentException(
+          "Cannot run model "
+              + file
+              + " on images of shape "
+              + in
+              + " (CxHxW): "
+              + firstLine(e)
+              + "; give the model's real input shape in its sidecar or with --input-shape",
+          e);
+    }
+  }
+
+  private static String firstLine(Throwable e) {
+    String msg = String.valueOf(e.getMessage()).strip();
+    int nl = msg.indexOf('\n');
+    return nl < 0 ? msg : msg.substring(0, nl);
+  }
+
+  /** The model's name (its file name). */
+  public String name() {
+    return name;
+  }
+
+  public ModelSpec spec() {
+    return spec;
+  }
+
+  public Device device() {
+    return model.getNDManager().getDevice();
+  }
+
+  /** Whether the weights take part in autograd. */
+  public boolean trainable() {
+    return trainable;
+  }
+
+  /** A new manager for one batch of work; close it to free every array made in it. */
+  public NDManager newBatchManager() {
+    return model.getNDManager().newSubManager();
+  }
+
+  /**
+   * Stacks samples into an NCHW batch in {@code manager}, checking each against the model's input
+   * shape.
+   */
+  public NDArray batch(NDManager manager, List<Sample> samples) {
+    ImageShape shape = spec.input();
+    FloatBuffer buf = FloatBuffer.allocate(samples.size() * shape.size());
+    for (Sample s : samples) {
+      buf.put(s.requireShape(shape).pixels());
+    }
+    buf.flip();
+    return manager.create(
+        buf, new Shape(samples.size(), shape.channels(), shape.height(), shape.width()));
+  }
+
+  /** Class labels of {@code samples} as an int64 array in {@code manager}. */
+  public NDArray labels(NDManager manager, List<Sample> samples) {
+    long[] labels = new long[samples.size()];
+    for (int i = 0; i < labels.length; i++) {
+      labels[i] = samples.get(i).label();
+    }
+    return manager.create(labels);
+  }
+
+  /**
+   * Logits for an NCHW batch in [0,1]. The result lives in the manager of {@code images}.
+   *
+   * @param images pixels in [0,1], shape (N, C, H, W)
+   * @param mode eval (no autograd), eval with autograd, or train mode
+   */
+  public NDArray forward(NDArray images, Mode mode) {
+    boolean train = mode == Mode.TRAIN;
+    if (trainMode == null || trainMode != train) {
+      if (train) {
+        JniUtils.enableTrainingMode(block);
+      } else {
+        JniUtils.enableInferenceMode(block);
+      }
+      trainMode = train;
+    }
+    if (mode != Mode.EVAL) {
+      JniUtils.setGradMode(true);
+    }
+    NDArray input = images;
+    if (mean != null) {
+      input = images.sub(mean).divi(std);
+    }
+    NDList out = IValueUtils.forward(block, new NDList(input), mode != Mode.EVAL);
+    NDArray logits = out.get(0);
+    for (int i = 1; i < out.size(); i++) {
+      out.get(i).close();
+    }
+    if (input != images) {
+      input.close();
+    }
+    return logits;
+  }
+
+  /**
+   * The gradient of {@code loss(logits)} with respect to the input images, in eval mode (BatchNorm
+   * running statistics) with the weights kept out of autograd. The result is attached to the
+   * manager of {@code images}; {@code images} itself is left unchanged (a fresh leaf is used).
+   */
+  public NDArray inputGradient(NDArray images, Function<NDArray, NDArray> loss) {
+    NDManager m = images.getManager();
+    boolean wasGrad = JniUtils.isGradMode();
+    if (trainable) {
+      setWeightsRequireGrad(false);
+    }
+    try (NDManager step = m.newSubManager()) {
+      NDArray x = images.duplicate();
+      x.attach(step);
+      x.setRequiresGradient(true);
+      NDArray logits = forward(x, Mode.EVAL_WITH_GRAD);
+      NDArray value = loss.apply(logits);
+      backward(value);
+      NDArray grad = x.getGradient();
+      NDArray result = grad.duplicate();
+      result.attach(m);
+      return result;
+    } finally {
+      if (trainable) {
+        setWeightsRequireGrad(true);
+      }
+      JniUtils.setGradMode(wasGrad);
+    }
+  }
+
+  /** Back-propagates a scalar loss into every tensor that requires a gradient. */
+  public static void backward(NDArray scalarLoss) {
+    try (NDArray ones = scalarLoss.onesLike()) {
+      JniUtils.backward((PtNDArray) scalarLoss, (PtNDArray) ones, false, false);
+    }
+  }
+
+  private void setWeightsRequireGrad(boolean on) {
+    for (NDArray p : parameters.values()) {
+      p.setRequiresGradient(on);
+    }
+  }
+
+  /** Predicted class of each sample (eval mode), batch by batch. */
+  public int[] predict(List<Sample> samples, int batchSize) {
+    int[] out = new int[samples.size()];
+    for (int from = 0; from < samples.size(); from += batchSize) {
+      List<Sample> part = samples.subList(from, Math.min(samples.size(), from + batchSize));
+      try (NDManager m = newBatchManager()) {
+        NDArray logits = forward(batch(m, part), Mode.EVAL);
+        long[] pred = logits.argMax(1).toLongArray();
+        for (int i = 0; i < pred.length; i++) {
+          out[from + i] = (int) pred[i];
+        }
+      }
+    }
+    return out;
+  }
+
+  /** Logits of each sample (eval mode) as rows of floats. */
+  public float[][] logits(List<Sample> samples, int batchSize) {
+    float[][] out = new float[samples.size()][];
+    int k = spec.numClasses();
+    for (int from = 0; from < samples.size(); from += batchSize) {
+      List<Sample> part = samples.subList(from, Math.min(samples.size(), from + batchSize));
+      try (NDManager m = newBatchManager()) {
+        float[] flat = forward(batch(m, part), Mode.EVAL).toFloatArray();
+        for (int i = 0; i < part.size(); i++) {
+          float[] row = new float[k];
+          System.arraycopy(flat, i * k, row, 0, k);
+          out[from + i] = row;
+        }
+      }
+    }
+    return out;
+  }
+
+  /** Fraction of samples whose predicted class equals their label (NaN for none). */
+  public double accuracy(List<Sample> samples, int batchSize) {
+    if (samples.isEmpty()) {
+      return Double.NaN;
+    }
+    int[] pred = predict(samples, batchSize);
+    int correct = 0;
+    for (int i = 0; i < pred.length; i++) {
+      if (pred[i] == samples.get(i).label()) {
+        correct++;
+      }
+    }
+    return correct / (double) pred.length;
+  }
+
+  /**
+   * The trainable parameters by name (e.g. {@code layers.0.bn1.weight}), in the module's order.
+   * These are the live tensors: changing them changes the model.
+   */
+  public Map<String, NDArray> parameters() {
+    return Collections.unmodifiableMap(parameters);
+  }
+
+  /** A copy of every trainable parameter as a flat float array, by name, in the module's order. */
+  public LinkedHashMap<String, float[]> parameterValues() {
+    LinkedHashMap<String, float[]> out = new LinkedHashMap<>();
+    parameters.forEach((k, v) -> out.put(k, v.toFloatArray()));
+    return out;
+  }
+
+  /**
+   * Overwrites parameters from flat float arrays (e.g. after aggregation on another machine).
+   *
+   * @throws IllegalArgumentException naming the parameter when a name is unknown or a size differs
+   */
+  public void setParameterValues(Map<String, float[]> values) {
+    for (Map.Entry<String, float[]> e : values.entrySet()) {
+      NDArray p = parameters.get(e.getKey());
+      if (p == null) {
+        throw new IllegalArgumentException(
+            "Cannot set parameter " + e.getKey() + ": model " + name + " has no such parameter");
+      }
+      if (p.size() != e.getValue().length) {
+        throw new IllegalArgumentException(
+            "Cannot set parameter "
+                + e.getKey()
+                + ": it has "
+                + p.size()
+                + " values but "
+                + e.getValue().length
+                + " were given");
+      }
+    }
+    try (NoGrad ignored = NoGrad.enter()) {
+      for (Map.Entry<String, float[]> e : values.entrySet()) {
+        parameters.get(e.getKey()).set(FloatBuffer.wrap(e.getValue()));
+      }
+    }
+  }
+
+  /** Clears the accumulated gradient of every trainable parameter. */
+  public void zeroGradients() {
+    for (NDArray p : parameters.values()) {
+      JniUtils.zeroGrad((PtNDArray) p);
+    }
+  }
+
+  /**
+   * Writes the module as a plain TorchScript .pt that {@code torch.jit.load} reads, in eval mode.
+   */
+  public void save(OutputStream out) {
+    JniUtils.enableInferenceMode(block);
+    trainMode = false;
+    JniUtils.writeModule(block, out, false);
+  }
+
+  /** The module as the bytes of a plain TorchScript .pt file. */
+  public byte[] toBytes() {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    save(out);
+    return out.toByteArray();
+  }
+
+  /** Writes the module to {@code file} as a plain TorchScript .pt. */
+  public void save(Path file) throws IOException {
+    try (OutputStream out = Files.newOutputStream(file)) {
+      save(out);
+    }
+  }
+
+  @Override
+  public void close() {
+    model.close();
+  }
+
+  /** Turns autograd off on this thread until closed, then restores what it was. */
+  public static final class NoGrad implements AutoCloseable {
+    private final boolean was;
+
+    private NoGrad(boolean was) {
+      this.was = was;
+    }
+
+    /** Enters no-grad on the current thread. */
+    public static NoGrad enter() {
+      boolean was = JniUtils.isGradMode();
+      JniUtils.setGradMode(false);
+      return new NoGrad(was);
+    }
+
+    @Override
+    public void close() {
+      JniUtils.setGradMode(was);
+    }
+  }
+}

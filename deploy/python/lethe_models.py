@@ -1,0 +1,119 @@
+"""Model definitions and IDX helpers shared by Lethe's model and fixture scripts.
+
+Run with Debian's PyTorch: /usr/bin/python3 (package python3-torch). Every model takes NCHW float
+images in [0,1]; normalisation is NOT part of the network: the JSON sidecar declares mean/std and
+Lethe applies them inside its forward pass, so attack distances stay in pixel units.
+"""
+import gzip
+import hashlib
+import json
+import struct
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class BasicBlock(nn.Module):
+    def __init__(self, cin, cout, stride):
+        super().__init__()
+        self.conv1 = nn.Conv2d(cin, cout, 3, stride, 1, bias=False)
+        self.bn1 = nn.BatchNorm2d(cout)
+        self.conv2 = nn.Conv2d(cout, cout, 3, 1, 1, bias=False)
+        self.bn2 = nn.BatchNorm2d(cout)
+        self.shortcut = nn.Sequential()
+        if stride != 1 or cin != cout:
+            self.shortcut = nn.Sequential(
+                nn.Conv2d(cin, cout, 1, stride, bias=False), nn.BatchNorm2d(cout))
+
+    def forward(self, x):
+        out = F.relu(self.bn1(self.conv1(x)))
+        out = self.bn2(self.conv2(out))
+        return F.relu(out + self.shortcut(x))
+
+
+class CifarResNet18(nn.Module):
+    """ResNet-18 with the CIFAR stem (3x3 conv, no max-pool); `width` is the first stage's channels."""
+
+    def __init__(self, in_channels=1, num_classes=10, width=16):
+        super().__init__()
+        self.conv1 = nn.Conv2d(in_channels, width, 3, 1, 1, bias=False)
+        self.bn1 = nn.BatchNorm2d(width)
+        layers = []
+        cin = width
+        for i, blocks in enumerate([2, 2, 2, 2]):
+            cout = width * (2 ** i)
+            for b in range(blocks):
+                layers.append(BasicBlock(cin, cout, 2 if (b == 0 and i > 0) else 1))
+                cin = cout
+        self.layers = nn.Sequential(*layers)
+        self.fc = nn.Linear(cin, num_classes)
+
+    def forward(self, x):
+        out = F.relu(self.bn1(self.conv1(x)))
+        out = self.layers(out)
+        out = F.adaptive_avg_pool2d(out, 1).flatten(1)
+        return self.fc(out)
+
+
+class Normalized(nn.Module):
+    """Wraps a network with the sidecar's mean/std, for training and evaluating in PyTorch only."""
+
+    def __init__(self, net, mean, std):
+        super().__init__()
+        self.net = net
+        self.register_buffer("mean", torch.tensor(mean).view(1, -1, 1, 1))
+        self.register_buffer("std", torch.tensor(std).view(1, -1, 1, 1))
+
+    def forward(self, x):
+        return self.net((x - self.mean) / self.std)
+
+
+def read_idx(path):
+    """Reads an IDX file (gzipped or raw) into a uint8 tensor."""
+    opener = gzip.open if path.endswith(".gz") else open
+    with opener(path, "rb") as f:
+        data = f.read()
+    zero, dtype, ndim = struct.unpack(">HBB", data[:4])
+    if zero != 0 or dtype != 0x08:
+        raise ValueError(f"{path}: not an unsigned-byte IDX file")
+    dims = struct.unpack(">" + "I" * ndim, data[4:4 + 4 * ndim])
+    return torch.frombuffer(bytearray(data[4 + 4 * ndim:]), dtype=torch.uint8).view(*dims)
+
+
+def write_idx(path, tensor):
+    """Writes a uint8 tensor as a gzipped IDX file (deterministic: mtime 0)."""
+    t = tensor.to(torch.uint8).contiguous()
+    header = struct.pack(">HBB", 0, 0x08, t.dim()) + struct.pack(">" + "I" * t.dim(), *t.shape)
+    with open(path, "wb") as raw:
+        with gzip.GzipFile(fileobj=raw, mode="wb", mtime=0) as f:
+            f.write(header + t.numpy().tobytes())
+
+
+def sha256(path):
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+@torch.no_grad()
+def accuracy(model, images, labels, batch=1000):
+    model.eval()
+    correct = 0
+    for i in range(0, len(images), batch):
+        correct += (model(images[i:i + batch]).argmax(1) == labels[i:i + batch]).sum().item()
+    return correct / len(images)
+
+
+def save_torchscript(net, path, sidecar):
+    """Saves `net` (without normalisation) as TorchScript and writes `<path minus .pt>.json`."""
+    net.eval()
+    torch.jit.script(net).save(path)
+    sidecar = dict(sidecar)
+    sidecar["sha256"] = sha256(path)
+    with open(path[:-3] + ".json", "w") as f:
+        json.dump(sidecar, f, indent=2)
+        f.write("\n")
+    return sidecar
