@@ -1,0 +1,116 @@
+package dev.lethe.data;
+
+import java.awt.color.ColorSpace;
+import java.awt.image.BufferedImage;
+import java.awt.image.ColorModel;
+import java.awt.image.Raster;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import javax.imageio.ImageIO;
+
+/**
+ * Decodes PNG or JPEG bytes (through {@code javax.imageio}) into a {@link Sample} at the image's
+ * native size. Grayscale images (8- or 16-bit, with or without alpha) give one channel, scaled by
+ * the largest value their bit depth holds; every other image gives three RGB channels in sRGB.
+ * Alpha is dropped. Listing files is left to the caller, so bytes may come from any file system.
+ */
+public final class ImageDecoder {
+
+  private ImageDecoder() {}
+
+  /**
+   * Decodes one image.
+   *
+   * @param id names the sample, and the image in error messages (e.g. its path)
+   * @param label the class index
+   * @param bytes the encoded image, PNG or JPEG
+   * @throws IllegalArgumentException naming {@code id} when the bytes are not a readable image
+   */
+  public static Sample decode(String id, int label, byte[] bytes) {
+    BufferedImage image = read(id, bytes);
+    int height = image.getHeight();
+    int width = image.getWidth();
+    if (height <= 0 || width <= 0) {
+      throw new IllegalArgumentException(
+          "Cannot decode image "
+              + id
+              + ": it is empty ("
+              + width
+              + "x"
+              + height
+              + " pixels)"
+              + "; give a non-empty PNG or JPEG image");
+    }
+    ColorModel model = image.getColorModel();
+    if (model.getColorSpace().getType() == ColorSpace.TYPE_GRAY) {
+      return new Sample(id, label, new ImageShape(1, height, width), gray(image));
+    }
+    return new Sample(id, label, new ImageShape(3, height, width), rgb(image));
+  }
+
+  private static BufferedImage read(String id, byte[] bytes) {
+    if (bytes == null || bytes.length == 0) {
+      throw new IllegalArgumentException(
+          "Cannot decode image " + id + ": it has no bytes; give a PNG or JPEG image");
+    }
+    BufferedImage image;
+    try {
+      image = ImageIO.read(new ByteArrayInputStream(bytes));
+    } catch (IOException | RuntimeException e) {
+      throw new IllegalArgumentException(
+          "Cannot decode image "
+              + id
+              + ": its "
+              + bytes.length
+              + " bytes are corrupt ("
+              + e.getMessage()
+              + "); give an intact PNG or JPEG image",
+          e);
+    }
+    if (image == null) {
+      throw new IllegalArgumentException(
+          "Cannot decode image "
+              + id
+              + ": its "
+              + bytes.length
+              + " bytes are not in a format javax.imageio can read; give a PNG or JPEG image");
+    }
+    return image;
+  }
+
+  private static float[] gray(BufferedImage image) {
+    Raster raster = image.getRaster();
+    int bits = image.getColorModel().getComponentSize(0);
+    float max = (float) ((1L << bits) - 1);
+    int height = image.getHeight();
+    int width = image.getWidth();
+    float[] pixels = new float[height * width];
+    int[] row = new int[width];
+    for (int y = 0; y < height; y++) {
+      raster.getSamples(0, y, width, 1, 0, row);
+      for (int x = 0; x < width; x++) {
+        pixels[y * width + x] = row[x] / max;
+      }
+    }
+    return pixels;
+  }
+
+  private static float[] rgb(BufferedImage image) {
+    int height = image.getHeight();
+    int width = image.getWidth();
+    int plane = height * width;
+    float[] pixels = new float[3 * plane];
+    int[] row = new int[width];
+    for (int y = 0; y < height; y++) {
+      image.getRGB(0, y, width, 1, row, 0, width);
+      for (int x = 0; x < width; x++) {
+        int argb = row[x];
+        int at = y * width + x;
+        pixels[at] = ((argb >>> 16) & 0xff) / 255f;
+        pixels[plane + at] = ((argb >>> 8) & 0xff) / 255f;
+        pixels[2 * plane + at] = (argb & 0xff) / 255f;
+      }
+    }
+    return pixels;
+  }
+}

@@ -1,0 +1,121 @@
+package dev.lethe.data;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.lethe.testing.Fixtures;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class ImageFolderReaderTest {
+
+  private static final List<String> NAMES =
+      List.of("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine");
+
+  @TempDir Path root;
+
+  @Test
+  void folderWithOnlySomeIntegerClassesKeepsTheTrueLabels() throws IOException {
+    List<Sample> digits = Fixtures.test();
+    Sample three = first(digits, 3);
+    Sample seven = first(digits, 7);
+    write(root.resolve("3/img_0007.png"), ImageEncoder.png(three));
+    write(root.resolve("7/img_0001.PNG"), ImageEncoder.png(seven));
+    write(root.resolve("7/img_0002.jpeg"), ImageEncoder.jpeg(seven, 0.9f));
+    write(root.resolve("7/notes.txt"), new byte[] {1, 2, 3});
+    write(root.resolve("stray.png"), ImageEncoder.png(three));
+
+    List<Sample> samples = ImageFolderReader.read(root, List.of());
+
+    assertThat(samples)
+        .as("ids are sorted relative paths; other files and files at the root are ignored")
+        .extracting(Sample::id)
+        .containsExactly("3/img_0007.png", "7/img_0001.PNG", "7/img_0002.jpeg");
+    assertThat(samples)
+        .as("labels are the folder integers, not positions 0 and 1")
+        .extracting(Sample::label)
+        .containsExactly(3, 7, 7);
+    assertThat(samples.get(0).pixels()).as("pixels of 3").containsExactly(three.pixels());
+  }
+
+  @Test
+  void namedFoldersMapThroughClassNamesWhenOnlyTwoArePresent() throws IOException {
+    List<Sample> digits = Fixtures.test();
+    write(root.resolve("eight/a.png"), ImageEncoder.png(first(digits, 8)));
+    write(root.resolve("two/b.jpg"), ImageEncoder.jpeg(first(digits, 2), 0.9f));
+    write(root.resolve("two/nested/c.png"), ImageEncoder.png(first(digits, 2)));
+
+    List<Sample> samples = ImageFolderReader.read(root, NAMES);
+
+    assertThat(samples)
+        .as("ids include nested folders with '/'")
+        .extracting(Sample::id)
+        .containsExactly("eight/a.png", "two/b.jpg", "two/nested/c.png");
+    assertThat(samples).as("labels by name").extracting(Sample::label).containsExactly(8, 2, 2);
+  }
+
+  @Test
+  void namedFoldersWithoutClassNamesAreRefused() throws IOException {
+    write(root.resolve("cat/a.png"), ImageEncoder.png(Fixtures.test().get(0)));
+
+    assertThatThrownBy(() -> ImageFolderReader.read(root, List.of()))
+        .as("names unknown")
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining(root.toString())
+        .hasMessageContaining("--class-names");
+  }
+
+  @Test
+  void emptyFolderIsRefusedNamingTheRoot() throws IOException {
+    Files.createDirectories(root.resolve("3"));
+    write(root.resolve("3/readme.txt"), new byte[] {1});
+
+    assertThatThrownBy(() -> ImageFolderReader.list(root))
+        .as("no images")
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining(root.toString());
+    assertThatThrownBy(() -> ImageFolderReader.list(root.resolve("absent")))
+        .as("missing root")
+        .hasMessageContaining("absent");
+  }
+
+  @Test
+  void garbageImageIsRefusedNamingTheFile() throws IOException {
+    write(root.resolve("3/good.png"), ImageEncoder.png(Fixtures.test().get(0)));
+    write(root.resolve("3/bad.png"), "not a png".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+
+    assertThatThrownBy(() -> ImageFolderReader.read(root, List.of()))
+        .as("corrupt PNG in the folder")
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("3/bad.png");
+  }
+
+  @Test
+  void samplesCanBeCheckedAgainstTheModelShape() throws IOException {
+    write(root.resolve("1/x.png"), ImageEncoder.png(Fixtures.test().get(0)));
+    Sample sample = ImageFolderReader.read(root, List.of()).get(0);
+
+    assertThat(sample.requireShape(new ImageShape(1, 8, 8)))
+        .as("matching shape passes")
+        .isSameAs(sample);
+    assertThatThrownBy(() -> sample.requireShape(new ImageShape(1, 28, 28)))
+        .as("shape mismatch")
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("1/x.png")
+        .hasMessageContaining("1x8x8")
+        .hasMessageContaining("1x28x28");
+  }
+
+  private static Sample first(List<Sample> samples, int label) {
+    return samples.stream().filter(s -> s.label() == label).findFirst().orElseThrow();
+  }
+
+  private static void write(Path file, byte[] bytes) throws IOException {
+    Files.createDirectories(file.getParent());
+    Files.write(file, bytes);
+  }
+}
