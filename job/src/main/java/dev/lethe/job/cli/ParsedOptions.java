@@ -1,0 +1,165 @@
+package dev.lethe.job.cli;
+
+import dev.lethe.data.ImageShape;
+import dev.lethe.job.UsageException;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * The options of one subcommand after parsing: {@code --name value} or {@code --name=value}, each
+ * at most once, every required option present. Typed getters validate values and name the option in
+ * their messages.
+ */
+public final class ParsedOptions {
+
+  private final String command;
+  private final Map<String, String> values;
+
+  private ParsedOptions(String command, Map<String, String> values) {
+    this.command = command;
+    this.values = values;
+  }
+
+  /**
+   * Parses {@code args} against the declared options of {@code command}.
+   *
+   * @throws UsageException naming the option when it is unknown, has no value, is given twice, or
+   *     is required and missing
+   */
+  public static ParsedOptions parse(String command, List<OptionSpec> specs, List<String> args) {
+    Map<String, OptionSpec> byName = new LinkedHashMap<>();
+    for (OptionSpec spec : specs) {
+      byName.put(spec.name(), spec);
+    }
+    Map<String, String> values = new LinkedHashMap<>();
+    for (int i = 0; i < args.size(); i++) {
+      String arg = args.get(i);
+      String name = arg;
+      String value = null;
+      int eq = arg.indexOf('=');
+      if (arg.startsWith("--") && eq > 2) {
+        name = arg.substring(0, eq);
+        value = arg.substring(eq + 1);
+      }
+      if (!byName.containsKey(name)) {
+        throw new UsageException(
+            "Cannot run "
+                + command
+                + ": "
+                + (name.startsWith("-") ? "unknown option " : "unexpected argument ")
+                + name
+                + "; the options are "
+                + String.join(", ", byName.keySet()));
+      }
+      if (value == null) {
+        if (i + 1 >= args.size() || args.get(i + 1).startsWith("--")) {
+          throw new UsageException(
+              "Cannot run "
+                  + command
+                  + ": option "
+                  + name
+                  + " has no value; give "
+                  + byName.get(name).placeholder()
+                  + " after it");
+        }
+        value = args.get(++i);
+      }
+      if (values.put(name, value) != null) {
+        throw new UsageException(
+            "Cannot run " + command + ": option " + name + " is given twice; give it once");
+      }
+    }
+    for (OptionSpec spec : specs) {
+      if (spec.required() && !values.containsKey(spec.name())) {
+        throw new UsageException(
+            "Cannot run "
+                + command
+                + ": option "
+                + spec.name()
+                + " is missing; give "
+                + spec.name()
+                + " "
+                + spec.placeholder());
+      }
+    }
+    return new ParsedOptions(command, values);
+  }
+
+  /** The raw value of an option, if given. */
+  public Optional<String> get(String name) {
+    return Optional.ofNullable(values.get(name));
+  }
+
+  /** The value of a required option. */
+  public String required(String name) {
+    String value = values.get(name);
+    if (value == null) {
+      throw new UsageException(
+          "Cannot run " + command + ": option " + name + " is missing; give it");
+    }
+    return value;
+  }
+
+  /**
+   * A whole number of 1 or more, if given.
+   *
+   * @throws UsageException naming the option when the value is not such a number
+   */
+  public Optional<Integer> positiveInt(String name) {
+    String value = values.get(name);
+    if (value == null) {
+      return Optional.empty();
+    }
+    try {
+      int parsed = Integer.parseInt(value.trim());
+      if (parsed > 0) {
+        return Optional.of(parsed);
+      }
+    } catch (NumberFormatException e) {
+      // reported below
+    }
+    throw new UsageException(
+        "Cannot run "
+            + command
+            + ": option "
+            + name
+            + " is '"
+            + value
+            + "'; give a whole number of 1 or more");
+  }
+
+  /**
+   * An image shape written {@code C,H,W}, if given.
+   *
+   * @throws UsageException naming the option when the value is not three positive whole numbers
+   */
+  public Optional<ImageShape> imageShape(String name) {
+    String value = values.get(name);
+    if (value == null) {
+      return Optional.empty();
+    }
+    String[] parts = value.split(",", -1);
+    if (parts.length == 3) {
+      try {
+        int c = Integer.parseInt(parts[0].trim());
+        int h = Integer.parseInt(parts[1].trim());
+        int w = Integer.parseInt(parts[2].trim());
+        if (c > 0 && h > 0 && w > 0) {
+          return Optional.of(new ImageShape(c, h, w));
+        }
+      } catch (NumberFormatException e) {
+        // reported below
+      }
+    }
+    throw new UsageException(
+        "Cannot run "
+            + command
+            + ": option "
+            + name
+            + " is '"
+            + value
+            + "'; give channels,height,width as three whole numbers of 1 or more, e.g. 1,28,28");
+  }
+}
