@@ -343,6 +343,24 @@ public final class Classifier implements AutoCloseable {
     }
   }
 
+  /**
+   * Keeps only the named parameters in autograd until the returned handle is closed; the others get
+   * no gradient (cheaper backward) and so do not move.
+   */
+  public Frozen freezeAllBut(java.util.Set<String> names) {
+    for (Map.Entry<String, NDArray> e : parameters.entrySet()) {
+      e.getValue().setRequiresGradient(names.contains(e.getKey()));
+    }
+    return () -> setWeightsRequireGrad(trainable);
+  }
+
+  /** Undoes {@link #freezeAllBut} when closed. */
+  @FunctionalInterface
+  public interface Frozen extends AutoCloseable {
+    @Override
+    void close();
+  }
+
   /** Predicted class of each sample (eval mode), batch by batch. */
   public int[] predict(List<Sample> samples, int batchSize) {
     int[] out = new int[samples.size()];

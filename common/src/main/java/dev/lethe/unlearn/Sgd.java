@@ -1,0 +1,78 @@
+package dev.lethe.unlearn;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
+import ai.djl.pytorch.engine.PtNDArray;
+import ai.djl.pytorch.jni.JniUtils;
+import dev.lethe.model.Classifier;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * Plain SGD with momentum and weight decay, as torch.optim.SGD computes it (dampening 0, no
+ * Nesterov): {@code d = g + wd * p; buf = momentum * buf + d; p -= lr * buf}. The momentum buffers
+ * live in this optimiser's own manager, outside any per-step scope, until {@link #close()}.
+ */
+final class Sgd implements AutoCloseable {
+
+  private final Map<String, NDArray> parameters;
+  private final NDManager state;
+  private final Map<String, NDArray> buffers = new LinkedHashMap<>();
+  private final float learningRate;
+  private final float momentum;
+  private final float weightDecay;
+
+  Sgd(
+      Classifier model,
+      java.util.Set<String> updated,
+      float learningRate,
+      float momentum,
+      float weightDecay) {
+    Map<String, NDArray> selected = new LinkedHashMap<>();
+    model
+        .parameters()
+        .forEach(
+            (k, v) -> {
+              if (updated.contains(k)) {
+                selected.put(k, v);
+              }
+            });
+    this.parameters = selected;
+    this.state = model.newBatchManager();
+    this.learningRate = learningRate;
+    this.momentum = momentum;
+    this.weightDecay = weightDecay;
+    for (Map.Entry<String, NDArray> e : parameters.entrySet()) {
+      NDArray buf = state.zeros(e.getValue().getShape(), e.getValue().getDataType());
+      NDScope.unregister(buf);
+      buffers.put(e.getKey(), buf);
+    }
+  }
+
+  /** Applies one update from the accumulated gradients, then zeroes them. */
+  void step() {
+    try (Classifier.NoGrad ignored = Classifier.NoGrad.enter();
+        NDScope scope = new NDScope()) {
+      scope.suppressNotUsedWarning();
+      for (Map.Entry<String, NDArray> e : parameters.entrySet()) {
+        NDArray p = e.getValue();
+        NDArray g = p.getGradient();
+        NDArray d = weightDecay == 0f ? g : g.add(p.mul(weightDecay));
+        NDArray buf = buffers.get(e.getKey());
+        if (momentum == 0f) {
+          p.subi(d.mul(learningRate));
+        } else {
+          buf.muli(momentum).addi(d);
+          p.subi(buf.mul(learningRate));
+        }
+        JniUtils.zeroGrad((PtNDArray) p);
+      }
+    }
+  }
+
+  @Override
+  public void close() {
+    state.close();
+  }
+}

@@ -1,0 +1,412 @@
+package dev.lethe.unlearn;
+
+import dev.lethe.importance.MasMode;
+import java.util.Locale;
+
+/**
+ * The tuning values of the unlearning loop (ALGORITHM.md section 4). Two presets: {@link #paper()}
+ * is the authors' code, kept for comparison; {@link #defaults()} is what Lethe measured to forget
+ * at a far smaller cost in test accuracy (docs/DEFAULTS.md has the evidence).
+ *
+ * @param forgetLoss how the forget set is pushed away from its labels
+ * @param margin for {@link ForgetLoss#MARGIN}: the logit gap past the boundary at which an instance
+ *     stops contributing
+ * @param adversarialLoss how the adversarial set keeps the decision boundary
+ * @param batchNorm whether BatchNorm uses batch statistics (and updates its running statistics)
+ *     during the fine-tune, or stays frozen in eval mode
+ * @param learningRate SGD step size
+ * @param momentum SGD momentum
+ * @param weightDecay SGD weight decay (L2 on the weights, added to the gradient)
+ * @param forgetBatch forget instances per step (the whole forget set when it is smaller; cycled)
+ * @param adversarialBatch adversarial examples (or retain samples) per step
+ * @param lambda weight of the MAS anchor penalty
+ * @param maxEpochs the cap; reaching it is a failure. One epoch is one pass over the adversarial
+ *     set, or over the forget set for methods without one
+ * @param masMode how MAS importance is computed
+ * @param update which parameters the fine-tune may change: {@code all}, {@code head} (the last
+ *     weight tensor in module order and the tensors after it: the classifier layer), or a regular
+ *     expression over parameter names
+ * @param anchors shifted copies of each forget image (1-2 pixels, edges repeated) added to the
+ *     boundary set with the original model's outputs as their targets: they keep the concept while
+ *     the instance is forgotten (0: none, the paper)
+ */
+public record UnlearnSettings(
+    ForgetLoss forgetLoss,
+    float margin,
+    AdversarialLoss adversarialLoss,
+    BatchNormMode batchNorm,
+    float learningRate,
+    float momentum,
+    float weightDecay,
+    int forgetBatch,
+    int adversarialBatch,
+    float lambda,
+    int maxEpochs,
+    MasMode masMode,
+    String update,
+    int anchors) {
+
+  /** The unlearning loss on the forget set. */
+  public enum ForgetLoss {
+    /** -CE(x_f, y_f) (untargeted) or CE(x_f, y*) (targeted): the paper's, unbounded. */
+    CROSS_ENTROPY,
+    /**
+     * max(0, z_y - max_{j != y} z_j + margin) (untargeted) or max(0, max_{j != y*} z_j - z_{y*} +
+     * margin) (targeted): bounded, each instance stops pulling once it is past the boundary.
+     */
+    MARGIN
+  }
+
+  /** The boundary-keeping term on the adversarial examples. */
+  public enum AdversarialLoss {
+    /** CE toward each example's adversarial class t (the paper's). */
+    HARD_LABEL,
+    /**
+     * KL divergence from the original model's softmax on each adversarial example: keeps the whole
+     * output distribution of the original model near each forgotten instance.
+     */
+    DISTILL
+  }
+
+  /** BatchNorm during the fine-tune. */
+  public enum BatchNormMode {
+    /** Batch statistics; running statistics updated (the authors' behaviour). */
+    TRAIN,
+    /** Eval mode: running statistics used and kept. */
+    FROZEN
+  }
+
+  public UnlearnSettings {
+    require(forgetLoss != null, "forgetLoss", "must be set");
+    require(adversarialLoss != null, "adversarialLoss", "must be set");
+    require(batchNorm != null, "batchNorm", "must be set");
+    require(masMode != null, "masMode", "must be set");
+    require(margin >= 0, "margin", "must be >= 0, got " + margin);
+    require(learningRate > 0, "learningRate", "must be > 0, got " + learningRate);
+    require(momentum >= 0 && momentum < 1, "momentum", "must be in [0,1), got " + momentum);
+    require(weightDecay >= 0, "weightDecay", "must be >= 0, got " + weightDecay);
+    require(forgetBatch > 0, "forgetBatch", "must be > 0, got " + forgetBatch);
+    require(adversarialBatch > 0, "adversarialBatch", "must be > 0, got " + adversarialBatch);
+    require(lambda >= 0, "lambda", "must be >= 0, got " + lambda);
+    require(maxEpochs > 0, "maxEpochs", "must be > 0, got " + maxEpochs);
+    require(anchors >= 0, "anchors", "must be >= 0, got " + anchors);
+    require(update != null && !update.isBlank(), "update", "must be all, head or a regex");
+    if (!update.equals("all") && !update.equals("head")) {
+      try {
+        java.util.regex.Pattern.compile(update);
+      } catch (java.util.regex.PatternSyntaxException e) {
+        require(false, "update", "'" + update + "' is neither all, head nor a valid regex");
+      }
+    }
+  }
+
+  private static void require(boolean ok, String key, String why) {
+    if (!ok) {
+      throw new IllegalArgumentException("Cannot use unlearning setting " + key + ": " + why);
+    }
+  }
+
+  /** The authors' settings (ALGORITHM.md section 4), preset name {@code paper}. */
+  public static UnlearnSettings paper() {
+    return new UnlearnSettings(
+        ForgetLoss.CROSS_ENTROPY,
+        0f,
+        AdversarialLoss.HARD_LABEL,
+        BatchNormMode.TRAIN,
+        1e-3f,
+        0.9f,
+        1e-4f,
+        32,
+        256,
+        1.0f,
+        1000,
+        MasMode.MEAN_GRADIENT,
+        "all",
+        0);
+  }
+
+  /** Lethe's defaults, preset name {@code lethe}: see docs/DEFAULTS.md for the measurements. */
+  public static UnlearnSettings defaults() {
+    return new UnlearnSettings(
+        ForgetLoss.MARGIN,
+        1.0f,
+        AdversarialLoss.DISTILL,
+        BatchNormMode.FROZEN,
+        1e-3f,
+        0.9f,
+        0f,
+        32,
+        256,
+        1.0f,
+        1000,
+        MasMode.MEAN_GRADIENT,
+        "all",
+        8);
+  }
+
+  /** A preset by name: {@code lethe} (the defaults) or {@code paper}. */
+  public static UnlearnSettings preset(String name) {
+    switch (name.toLowerCase(Locale.ROOT)) {
+      case "lethe":
+      case "default":
+        return defaults();
+      case "paper":
+        return paper();
+      default:
+        throw new IllegalArgumentException(
+            "Cannot use preset '" + name + "': choose lethe (the default) or paper");
+    }
+  }
+
+  public UnlearnSettings withForgetLoss(ForgetLoss v) {
+    return new UnlearnSettings(
+        v,
+        margin,
+        adversarialLoss,
+        batchNorm,
+        learningRate,
+        momentum,
+        weightDecay,
+        forgetBatch,
+        adversarialBatch,
+        lambda,
+        maxEpochs,
+        masMode,
+        update,
+        anchors);
+  }
+
+  public UnlearnSettings withMargin(float v) {
+    return new UnlearnSettings(
+        forgetLoss,
+        v,
+        adversarialLoss,
+        batchNorm,
+        learningRate,
+        momentum,
+        weightDecay,
+        forgetBatch,
+        adversarialBatch,
+        lambda,
+        maxEpochs,
+        masMode,
+        update,
+        anchors);
+  }
+
+  public UnlearnSettings withAdversarialLoss(AdversarialLoss v) {
+    return new UnlearnSettings(
+        forgetLoss,
+        margin,
+        v,
+        batchNorm,
+        learningRate,
+        momentum,
+        weightDecay,
+        forgetBatch,
+        adversarialBatch,
+        lambda,
+        maxEpochs,
+        masMode,
+        update,
+        anchors);
+  }
+
+  public UnlearnSettings withBatchNorm(BatchNormMode v) {
+    return new UnlearnSettings(
+        forgetLoss,
+        margin,
+        adversarialLoss,
+        v,
+        learningRate,
+        momentum,
+        weightDecay,
+        forgetBatch,
+        adversarialBatch,
+        lambda,
+        maxEpochs,
+        masMode,
+        update,
+        anchors);
+  }
+
+  public UnlearnSettings withLearningRate(float v) {
+    return new UnlearnSettings(
+        forgetLoss,
+        margin,
+        adversarialLoss,
+        batchNorm,
+        v,
+        momentum,
+        weightDecay,
+        forgetBatch,
+        adversarialBatch,
+        lambda,
+        maxEpochs,
+        masMode,
+        update,
+        anchors);
+  }
+
+  public UnlearnSettings withMomentum(float v) {
+    return new UnlearnSettings(
+        forgetLoss,
+        margin,
+        adversarialLoss,
+        batchNorm,
+        learningRate,
+        v,
+        weightDecay,
+        forgetBatch,
+        adversarialBatch,
+        lambda,
+        maxEpochs,
+        masMode,
+        update,
+        anchors);
+  }
+
+  public UnlearnSettings withWeightDecay(float v) {
+    return new UnlearnSettings(
+        forgetLoss,
+        margin,
+        adversarialLoss,
+        batchNorm,
+        learningRate,
+        momentum,
+        v,
+        forgetBatch,
+        adversarialBatch,
+        lambda,
+        maxEpochs,
+        masMode,
+        update,
+        anchors);
+  }
+
+  public UnlearnSettings withForgetBatch(int v) {
+    return new UnlearnSettings(
+        forgetLoss,
+        margin,
+        adversarialLoss,
+        batchNorm,
+        learningRate,
+        momentum,
+        weightDecay,
+        v,
+        adversarialBatch,
+        lambda,
+        maxEpochs,
+        masMode,
+        update,
+        anchors);
+  }
+
+  public UnlearnSettings withAdversarialBatch(int v) {
+    return new UnlearnSettings(
+        forgetLoss,
+        margin,
+        adversarialLoss,
+        batchNorm,
+        learningRate,
+        momentum,
+        weightDecay,
+        forgetBatch,
+        v,
+        lambda,
+        maxEpochs,
+        masMode,
+        update,
+        anchors);
+  }
+
+  public UnlearnSettings withLambda(float v) {
+    return new UnlearnSettings(
+        forgetLoss,
+        margin,
+        adversarialLoss,
+        batchNorm,
+        learningRate,
+        momentum,
+        weightDecay,
+        forgetBatch,
+        adversarialBatch,
+        v,
+        maxEpochs,
+        masMode,
+        update,
+        anchors);
+  }
+
+  public UnlearnSettings withMaxEpochs(int v) {
+    return new UnlearnSettings(
+        forgetLoss,
+        margin,
+        adversarialLoss,
+        batchNorm,
+        learningRate,
+        momentum,
+        weightDecay,
+        forgetBatch,
+        adversarialBatch,
+        lambda,
+        v,
+        masMode,
+        update,
+        anchors);
+  }
+
+  public UnlearnSettings withMasMode(MasMode v) {
+    return new UnlearnSettings(
+        forgetLoss,
+        margin,
+        adversarialLoss,
+        batchNorm,
+        learningRate,
+        momentum,
+        weightDecay,
+        forgetBatch,
+        adversarialBatch,
+        lambda,
+        maxEpochs,
+        v,
+        update,
+        anchors);
+  }
+
+  public UnlearnSettings withUpdate(String v) {
+    return new UnlearnSettings(
+        forgetLoss,
+        margin,
+        adversarialLoss,
+        batchNorm,
+        learningRate,
+        momentum,
+        weightDecay,
+        forgetBatch,
+        adversarialBatch,
+        lambda,
+        maxEpochs,
+        masMode,
+        v,
+        anchors);
+  }
+
+  public UnlearnSettings withAnchors(int v) {
+    return new UnlearnSettings(
+        forgetLoss,
+        margin,
+        adversarialLoss,
+        batchNorm,
+        learningRate,
+        momentum,
+        weightDecay,
+        forgetBatch,
+        adversarialBatch,
+        lambda,
+        maxEpochs,
+        masMode,
+        update,
+        v);
+  }
+}

@@ -1,0 +1,432 @@
+package dev.lethe.unlearn;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import dev.lethe.attack.AdversarialExample;
+import dev.lethe.attack.PgdAttack;
+import dev.lethe.attack.PgdSettings;
+import dev.lethe.data.Sample;
+import dev.lethe.eval.Evaluation;
+import dev.lethe.eval.MembershipInference;
+import dev.lethe.importance.AnchorPenalty;
+import dev.lethe.importance.Importance;
+import dev.lethe.importance.Mas;
+import dev.lethe.model.Classifier;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Objects;
+import java.util.SplittableRandom;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Unlearns instances from a classifier on one machine, no Spark: the entry point of the method.
+ *
+ * <pre>{@code
+ * UnlearningResult r = new Unlearning(model, forgetSet)
+ *     .optMethod(Method.L2UL)
+ *     .optTest(testSet)
+ *     .run();
+ * }</pre>
+ *
+ * The model and the forget set are required; everything else has a default: method l2ul, goal
+ * misclassify (untargeted), {@link UnlearnSettings#defaults()}, PGD defaults for the model's input
+ * shape, seed 0. Distributed callers pass precomputed adversarial examples and importance with
+ * {@link #optAdversarial} and {@link #optImportance}; the run then only fine-tunes and evaluates.
+ * The model is changed in place; save it afterwards if the result succeeded.
+ */
+public final class Unlearning {
+
+  private static final Logger LOG = LoggerFactory.getLogger(Unlearning.class);
+
+  /** How targets are chosen for a targeted (relabel) run. */
+  public enum Targeting {
+    /** Untargeted: any wrong class will do. */
+    NONE,
+    /** Each instance to the class the original model ranks second (its runner-up logit). */
+    RUNNER_UP,
+    /** Every instance to one class, {@link #optTargetClass}. */
+    FIXED
+  }
+
+  private final Classifier model;
+  private final List<Sample> forget;
+  private Method method = Method.L2UL;
+  private Goal goal = Goal.MISCLASSIFY;
+  private Targeting targeting = Targeting.NONE;
+  private int targetClass = -1;
+  private UnlearnSettings settings = UnlearnSettings.defaults();
+  private PgdSettings pgd;
+  private List<Sample> test = List.of();
+  private List<Sample> retain = List.of();
+  private List<Sample> heldOut = List.of();
+  private long seed;
+  private int batchSize = 256;
+  private List<AdversarialExample> adversarial;
+  private Importance importance;
+  private Consumer<String> progress = LOG::info;
+
+  /**
+   * @param model a trainable classifier; changed in place
+   * @param forget the instances to forget, with their training labels
+   */
+  public Unlearning(Classifier model, List<Sample> forget) {
+    this.model = Objects.requireNonNull(model, "model");
+    if (forget == null || forget.isEmpty()) {
+      throw new IllegalArgumentException(
+          "Cannot unlearn: the forget set is empty; give at least one instance");
+    }
+    if (!model.trainable()) {
+      throw new IllegalArgumentException(
+          "Cannot unlearn with model " + model.name() + ": it was loaded with frozen weights");
+    }
+    int classes = model.spec().numClasses();
+    for (Sample s : forget) {
+      s.requireShape(model.spec().input());
+      if (s.label() < 0 || s.label() >= classes) {
+        throw new IllegalArgumentException(
+            "Cannot unlearn instance "
+                + s.id()
+                + ": its label "
+                + s.label()
+                + " is outside the model's "
+                + classes
+                + " classes (0.."
+                + (classes - 1)
+                + ")");
+      }
+    }
+    this.forget = List.copyOf(forget);
+  }
+
+  public Unlearning optMethod(Method value) {
+    this.method = Objects.requireNonNull(value);
+    return this;
+  }
+
+  public Unlearning optGoal(Goal value) {
+    this.goal = Objects.requireNonNull(value);
+    return this;
+  }
+
+  /** Relabel every instance to its runner-up class under the original model. */
+  public Unlearning optTargeted() {
+    this.targeting = Targeting.RUNNER_UP;
+    return this;
+  }
+
+  /** Relabel every instance to {@code cls}. */
+  public Unlearning optTargetClass(int cls) {
+    int classes = model.spec().numClasses();
+    if (cls < 0 || cls >= classes) {
+      throw new IllegalArgumentException(
+          "Cannot relabel to class " + cls + ": the model has classes 0.." + (classes - 1));
+    }
+    this.targeting = Targeting.FIXED;
+    this.targetClass = cls;
+    return this;
+  }
+
+  public Unlearning optSettings(UnlearnSettings value) {
+    this.settings = Objects.requireNonNull(value);
+    return this;
+  }
+
+  public Unlearning optPgd(PgdSettings value) {
+    this.pgd = Objects.requireNonNull(value);
+    return this;
+  }
+
+  /** Test data: accuracy before/after; also the non-member sample of the MIA if no held-out. */
+  public Unlearning optTest(List<Sample> value) {
+    this.test = List.copyOf(value);
+    return this;
+  }
+
+  /** A sample of retained training data: accuracy before/after; needed by method retain. */
+  public Unlearning optRetain(List<Sample> value) {
+    this.retain = List.copyOf(value);
+    return this;
+  }
+
+  /** Data the model never saw: needed by goal unseen, and the MIA's non-members. */
+  public Unlearning optHeldOut(List<Sample> value) {
+    this.heldOut = List.copyOf(value);
+    return this;
+  }
+
+  public Unlearning optSeed(long value) {
+    this.seed = value;
+    return this;
+  }
+
+  public Unlearning optBatchSize(int value) {
+    if (value <= 0) {
+      throw new IllegalArgumentException("Cannot use batch size " + value + ": must be > 0");
+    }
+    this.batchSize = value;
+    return this;
+  }
+
+  /** Precomputed adversarial examples (e.g. from Spark executors); skips the attack phase. */
+  public Unlearning optAdversarial(List<AdversarialExample> value) {
+    this.adversarial = List.copyOf(value);
+    return this;
+  }
+
+  /** Precomputed MAS importance (e.g. aggregated across executors); skips that phase. */
+  public Unlearning optImportance(Importance value) {
+    this.importance = Objects.requireNonNull(value);
+    return this;
+  }
+
+  /** Where progress lines go (default: this class's logger at INFO). */
+  public Unlearning optProgress(Consumer<String> value) {
+    this.progress = Objects.requireNonNull(value);
+    return this;
+  }
+
+  /** Runs the phases; the model is left unlearned when the result succeeded. */
+  public UnlearningResult run() {
+    validate();
+    long start = System.nanoTime();
+    int k = forget.size();
+    int[] targets = targets();
+    List<Sample> nonMembers = heldOut.isEmpty() ? test : heldOut;
+
+    long t0 = System.nanoTime();
+    double forgetBefore = model.accuracy(forget, batchSize);
+    double testBefore = test.isEmpty() ? Double.NaN : model.accuracy(test, batchSize);
+    double retainBefore = retain.isEmpty() ? Double.NaN : model.accuracy(retain, batchSize);
+    MembershipInference.Result miaBefore =
+        nonMembers.size() >= 2 && k >= 2
+            ? Evaluation.membership(model, forget, nonMembers, batchSize, seed)
+            : null;
+    double evaluate = seconds(t0);
+
+    t0 = System.nanoTime();
+    List<AdversarialExample> adv = List.of();
+    if (method.usesAdversarialExamples()) {
+      if (adversarial != null) {
+        adv = adversarial;
+      } else {
+        PgdSettings p = pgd != null ? pgd : PgdSettings.defaults(model.spec().input());
+        adv = new PgdAttack(model, p.withSeed(seed)).generate(forget, batchSize);
+      }
+      progress.accept(
+          String.format(
+              "adversarial examples: %d, attack success %.3f",
+              adv.size(), PgdAttack.successRate(adv)));
+    }
+    double adversarialSeconds = seconds(t0);
+
+    t0 = System.nanoTime();
+    AnchorPenalty penalty = null;
+    LinkedHashMap<String, float[]> original = model.parameterValues();
+    if (method.usesImportance()) {
+      Importance imp =
+          importance != null
+              ? importance
+              : Mas.finish(Mas.partialSums(model, forget, settings.masMode(), batchSize));
+      penalty = new AnchorPenalty(model, imp, original);
+    }
+    double importanceSeconds = seconds(t0);
+
+    t0 = System.nanoTime();
+    List<Sample> boundary = new ArrayList<>(boundarySet(adv));
+    if (method.usesAdversarialExamples()) {
+      boundary.addAll(Anchors.shifted(forget, settings.anchors(), model, batchSize));
+    }
+    float[][] teacher =
+        settings.adversarialLoss() == UnlearnSettings.AdversarialLoss.DISTILL
+                && method.usesAdversarialExamples()
+            ? softmax(boundary)
+            : null;
+    UnlearningLoop.Outcome outcome;
+    try {
+      outcome =
+          new UnlearningLoop(
+                  model,
+                  settings,
+                  method,
+                  goal,
+                  forget,
+                  targets,
+                  boundary,
+                  teacher,
+                  penalty,
+                  heldOutForStop(),
+                  seed,
+                  batchSize,
+                  p -> {
+                    if (p.step() <= 5 || p.step() % 10 == 0) {
+                      progress.accept(
+                          String.format(
+                              "step %d epoch %d loss %.4f %s %.4f",
+                              p.step(),
+                              p.epoch(),
+                              p.loss(),
+                              goal == Goal.UNSEEN ? "median-loss gap" : "forget remaining",
+                              p.forgetAccuracy()));
+                    }
+                  })
+              .run();
+    } finally {
+      if (penalty != null) {
+        penalty.close();
+      }
+    }
+    double finetune = seconds(t0);
+    progress.accept(
+        String.format(
+            "fine-tune %s after %d steps (%d epochs, %.1f s): %s",
+            outcome.reached() ? "reached the goal" : "FAILED",
+            outcome.steps(),
+            outcome.epochs(),
+            finetune,
+            outcome.reason()));
+
+    t0 = System.nanoTime();
+    double forgetAfter = model.accuracy(forget, batchSize);
+    double testAfter = test.isEmpty() ? Double.NaN : model.accuracy(test, batchSize);
+    double retainAfter = retain.isEmpty() ? Double.NaN : model.accuracy(retain, batchSize);
+    MembershipInference.Result miaAfter =
+        miaBefore == null
+            ? null
+            : Evaluation.membership(model, forget, nonMembers, batchSize, seed);
+    evaluate += seconds(t0);
+
+    return new UnlearningResult(
+        outcome.reached(),
+        outcome.reached() ? null : outcome.reason(),
+        method,
+        goal,
+        targeting != Targeting.NONE,
+        k,
+        seed,
+        new UnlearningResult.Accuracy(forgetBefore, forgetAfter, k),
+        test.isEmpty()
+            ? UnlearningResult.Accuracy.absent()
+            : new UnlearningResult.Accuracy(testBefore, testAfter, test.size()),
+        retain.isEmpty()
+            ? UnlearningResult.Accuracy.absent()
+            : new UnlearningResult.Accuracy(retainBefore, retainAfter, retain.size()),
+        miaBefore,
+        miaAfter,
+        outcome.steps(),
+        outcome.epochs(),
+        adv.size(),
+        adv.isEmpty() ? Double.NaN : PgdAttack.successRate(adv),
+        new UnlearningResult.Seconds(
+            adversarialSeconds, importanceSeconds, finetune, evaluate, seconds(start)),
+        model.device().toString());
+  }
+
+  private void validate() {
+    if (method.usesRetainSample() && retain.isEmpty()) {
+      throw new IllegalArgumentException(
+          "Cannot run method retain: it needs a sample of retained training data; give --retain");
+    }
+    if (goal == Goal.UNSEEN && heldOut.size() < 2) {
+      throw new IllegalArgumentException(
+          "Cannot unlearn toward goal unseen: it needs a held-out sample of data the model never"
+              + " saw (at least 2 images); give --held-out");
+    }
+    if (goal == Goal.UNSEEN && targeting != Targeting.NONE) {
+      throw new IllegalArgumentException(
+          "Cannot combine goal unseen with a target class: relabelling is a misclassify goal");
+    }
+    if (method == Method.RANDOM_LABEL && targeting != Targeting.NONE) {
+      throw new IllegalArgumentException(
+          "Cannot combine method random-label with a target class: it picks its own labels");
+    }
+    if (targeting == Targeting.FIXED) {
+      for (Sample s : forget) {
+        if (s.label() == targetClass) {
+          throw new IllegalArgumentException(
+              "Cannot relabel instance "
+                  + s.id()
+                  + " to class "
+                  + targetClass
+                  + ": that is already its label; choose another target class or --targeted");
+        }
+      }
+    }
+  }
+
+  private int[] targets() {
+    int k = forget.size();
+    int classes = model.spec().numClasses();
+    switch (targeting) {
+      case FIXED:
+        int[] fixed = new int[k];
+        java.util.Arrays.fill(fixed, targetClass);
+        return fixed;
+      case RUNNER_UP:
+        float[][] logits = model.logits(forget, batchSize);
+        int[] runnerUp = new int[k];
+        for (int i = 0; i < k; i++) {
+          int y = forget.get(i).label();
+          int best = -1;
+          for (int c = 0; c < classes; c++) {
+            if (c != y && (best < 0 || logits[i][c] > logits[i][best])) {
+              best = c;
+            }
+          }
+          runnerUp[i] = best;
+        }
+        return runnerUp;
+      default:
+        if (method == Method.RANDOM_LABEL) {
+          int[] random = new int[k];
+          for (int i = 0; i < k; i++) {
+            SplittableRandom r = new SplittableRandom(seed * 0x9E3779B97F4A7C15L + i);
+            int t = r.nextInt(classes - 1);
+            random[i] = t >= forget.get(i).label() ? t + 1 : t;
+          }
+          return random;
+        }
+        return null;
+    }
+  }
+
+  private List<Sample> boundarySet(List<AdversarialExample> adv) {
+    if (method.usesRetainSample()) {
+      return retain;
+    }
+    List<Sample> out = new ArrayList<>(adv.size());
+    for (AdversarialExample a : adv) {
+      out.add(new Sample(a.sourceId() + "#adv" + a.index(), a.target(), a.shape(), a.pixels()));
+    }
+    return out;
+  }
+
+  private List<Sample> heldOutForStop() {
+    if (goal != Goal.UNSEEN) {
+      return List.of();
+    }
+    return heldOut.size() <= 512 ? heldOut : heldOut.subList(0, 512);
+  }
+
+  private float[][] softmax(List<Sample> samples) {
+    float[][] out = new float[samples.size()][];
+    int c = model.spec().numClasses();
+    for (int from = 0; from < samples.size(); from += batchSize) {
+      List<Sample> part = samples.subList(from, Math.min(samples.size(), from + batchSize));
+      try (NDManager m = model.newBatchManager()) {
+        NDArray p = model.forward(model.batch(m, part), Classifier.Mode.EVAL).softmax(1);
+        float[] flat = p.toFloatArray();
+        for (int i = 0; i < part.size(); i++) {
+          out[from + i] = java.util.Arrays.copyOfRange(flat, i * c, (i + 1) * c);
+        }
+      }
+    }
+    return out;
+  }
+
+  private static double seconds(long from) {
+    return (System.nanoTime() - from) / 1e9;
+  }
+}

@@ -1,0 +1,46 @@
+package dev.lethe.unlearn;
+
+import dev.lethe.eval.MembershipInference;
+
+/**
+ * Everything one unlearning run measured (ALGORITHM.md section 6). Accuracies are fractions in
+ * [0,1]; a set that was not given has NaN accuracies; the membership-inference results are null
+ * when no non-member sample was given. A run that hit the cap is a result with {@code succeeded()
+ * == false} and the reason in {@code message}, not an exception.
+ */
+public record UnlearningResult(
+    boolean succeeded,
+    String message,
+    Method method,
+    Goal goal,
+    boolean targeted,
+    int k,
+    long seed,
+    Accuracy forget,
+    Accuracy test,
+    Accuracy retain,
+    MembershipInference.Result miaBefore,
+    MembershipInference.Result miaAfter,
+    int steps,
+    int epochs,
+    int adversarialCount,
+    double adversarialSuccessRate,
+    Seconds seconds,
+    String device) {
+
+  /** Accuracy of one sample set before and after unlearning (NaN when the set was not given). */
+  public record Accuracy(double before, double after, int size) {
+    /** A set that was not given. */
+    public static Accuracy absent() {
+      return new Accuracy(Double.NaN, Double.NaN, 0);
+    }
+
+    public boolean present() {
+      return size > 0;
+    }
+  }
+
+  /** Wall time of each phase. */
+  public record Seconds(
+      double adversarial, double importance, double finetune, double evaluate, double total) {}
+}

@@ -1,0 +1,166 @@
+package dev.lethe.bench;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.lethe.attack.AdversarialExample;
+import dev.lethe.attack.PgdAttack;
+import dev.lethe.attack.PgdSettings;
+import dev.lethe.data.IdxReader;
+import dev.lethe.data.Sample;
+import dev.lethe.model.Classifier;
+import dev.lethe.model.SpecResolver;
+import dev.lethe.unlearn.Goal;
+import dev.lethe.unlearn.Method;
+import dev.lethe.unlearn.ResultJson;
+import dev.lethe.unlearn.TuningOptions;
+import dev.lethe.unlearn.UnlearnSettings;
+import dev.lethe.unlearn.Unlearning;
+import dev.lethe.unlearn.UnlearningResult;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+
+/**
+ * The method benchmark of docs/BENCHMARKS.md: unlearns k random training instances from a model,
+ * for every combination of the given seeds, methods, presets and goals, and appends one JSON line
+ * per run. The test split is cut in two: the first {@code --held-out} images are the held-out
+ * sample (the MIA's non-members and the unseen goal's reference), the rest measure test accuracy,
+ * so the method never sees the data its cost is measured on.
+ *
+ * <pre>
+ * mvn -q -pl common exec:java -Dexec.classpathScope=test \
+ *   -Dexec.mainClass=dev.lethe.bench.UnlearnBenchmark \
+ *   -Dexec.args="--model deploy/models/fashion-resnet18-w16.pt --data data/fashion-mnist \
+ *     --k 16 --seeds 0,1 --methods neggrad,adv,l2ul --presets paper,lethe --goals misclassify"
+ * </pre>
+ */
+public final class UnlearnBenchmark {
+
+  private UnlearnBenchmark() {}
+
+  public static void main(String[] args) throws IOException {
+    Map<String, String> a = new LinkedHashMap<>();
+    List<String> sets = new ArrayList<>();
+    List<String> variants = new ArrayList<>();
+    for (int i = 0; i + 1 < args.length; i += 2) {
+      if (args[i].equals("--set")) {
+        sets.add(args[i + 1]);
+      } else if (args[i].equals("--variant")) {
+        variants.add(args[i + 1]);
+      } else {
+        a.put(args[i].replaceFirst("^--", ""), args[i + 1]);
+      }
+    }
+    Path model = Path.of(a.getOrDefault("model", "deploy/models/fashion-resnet18-w16.pt"));
+    Path data = Path.of(a.getOrDefault("data", "data/fashion-mnist"));
+    String trainPrefix = a.getOrDefault("train-prefix", "train");
+    String testPrefix = a.getOrDefault("test-prefix", "t10k");
+    int heldOutSize = Integer.parseInt(a.getOrDefault("held-out", "1000"));
+    int testLimit = Integer.parseInt(a.getOrDefault("test-limit", "100000"));
+    Path out = Path.of(a.getOrDefault("out", "target/unlearn-benchmark.jsonl"));
+    List<Sample> train =
+        IdxReader.read(
+            idx(data, trainPrefix, "images-idx3"), idx(data, trainPrefix, "labels-idx1"));
+    List<Sample> testAll =
+        IdxReader.read(idx(data, testPrefix, "images-idx3"), idx(data, testPrefix, "labels-idx1"));
+    List<Sample> heldOut = testAll.subList(0, heldOutSize);
+    List<Sample> test =
+        testAll.subList(heldOutSize, Math.min(testAll.size(), heldOutSize + testLimit));
+    Files.createDirectories(out.toAbsolutePath().getParent());
+    // PGD is the same for every preset and goal of one (k, seed): make it once per pair.
+    Map<String, List<AdversarialExample>> advCache = new LinkedHashMap<>();
+    Map<String, Double> advSeconds = new LinkedHashMap<>();
+    for (String kText : a.getOrDefault("k", "16").split(",")) {
+      int k = Integer.parseInt(kText);
+      for (String seedText : a.getOrDefault("seeds", "0").split(",")) {
+        long seed = Long.parseLong(seedText);
+        List<Sample> forget = randomInstances(train, k, seed);
+        for (String methodName : a.getOrDefault("methods", "l2ul").split(",")) {
+          for (String preset : a.getOrDefault("presets", "lethe").split(",")) {
+            for (String goalName : a.getOrDefault("goals", "misclassify").split(","))
+              for (String variant : variants.isEmpty() ? List.of("") : variants) {
+                List<String> overrides = new ArrayList<>(sets);
+                for (String kv : variant.trim().split("\\s+")) {
+                  if (!kv.isEmpty()) {
+                    overrides.add(kv);
+                  }
+                }
+                Method method = Method.parse(methodName);
+                Goal goal = Goal.parse(goalName);
+                try (Classifier c =
+                    Classifier.load(model, SpecResolver.Partial.empty("benchmark"))) {
+                  TuningOptions.Applied applied =
+                      TuningOptions.apply(
+                          UnlearnSettings.preset(preset),
+                          PgdSettings.defaults(c.spec().input()),
+                          TuningOptions.parse(overrides));
+                  PrintStream log = System.err;
+                  String advKey = k + "|" + seed + "|" + applied.pgd();
+                  if (method.usesAdversarialExamples() && !advCache.containsKey(advKey)) {
+                    long t0 = System.nanoTime();
+                    advCache.put(
+                        advKey,
+                        new PgdAttack(c, applied.pgd().withSeed(seed)).generate(forget, 256));
+                    advSeconds.put(advKey, (System.nanoTime() - t0) / 1e9);
+                  }
+                  Unlearning run = new Unlearning(c, forget);
+                  if (method.usesAdversarialExamples()) {
+                    run.optAdversarial(advCache.get(advKey));
+                  }
+                  UnlearningResult r =
+                      run.optMethod(method)
+                          .optGoal(goal)
+                          .optSettings(applied.settings())
+                          .optPgd(applied.pgd())
+                          .optTest(test)
+                          .optHeldOut(heldOut)
+                          .optSeed(seed)
+                          .optProgress(line -> log.println("  " + line))
+                          .run();
+                  ObjectNode json = ResultJson.toJson(r);
+                  json.put("preset", preset);
+                  json.put("model", model.getFileName().toString());
+                  json.put("overrides", String.join(" ", overrides));
+                  if (method.usesAdversarialExamples()) {
+                    ((ObjectNode) json.get("seconds")).put("adversarial", advSeconds.get(advKey));
+                  }
+                  String line = json.toString();
+                  System.out.println(line);
+                  Files.writeString(
+                      out,
+                      line + "\n",
+                      StandardCharsets.UTF_8,
+                      StandardOpenOption.CREATE,
+                      StandardOpenOption.APPEND);
+                }
+              }
+          }
+        }
+      }
+    }
+  }
+
+  private static Path idx(Path dir, String prefix, String kind) {
+    Path gz = dir.resolve(prefix + "-" + kind + "-ubyte.gz");
+    return Files.exists(gz) ? gz : dir.resolve(prefix + "-" + kind + "-ubyte");
+  }
+
+  /** k distinct training instances drawn with the seed (the benchmark's forget set). */
+  public static List<Sample> randomInstances(List<Sample> train, int k, long seed) {
+    int[] idx = new SplittableRandom(seed).ints(0, train.size()).distinct().limit(k).toArray();
+    Arrays.sort(idx);
+    List<Sample> out = new ArrayList<>(k);
+    for (int i : idx) {
+      out.add(train.get(i));
+    }
+    return out;
+  }
+}

@@ -1,0 +1,157 @@
+package dev.lethe.unlearn;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.lethe.attack.PgdSettings;
+import dev.lethe.data.Sample;
+import dev.lethe.model.Classifier;
+import dev.lethe.model.SpecResolver;
+import dev.lethe.testing.Fixtures;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class UnlearningTest {
+
+  private static Classifier cnn() throws IOException {
+    return Classifier.load(Fixtures.cnn(), SpecResolver.Partial.empty("test"));
+  }
+
+  /** k training instances the model classifies correctly, spread over the set. */
+  static List<Sample> forgetSet(Classifier model, int k) {
+    List<Sample> train = Fixtures.train();
+    int[] pred = model.predict(train, 256);
+    List<Sample> out = new ArrayList<>();
+    for (int i = 0; i < train.size() && out.size() < k; i += 37) {
+      if (pred[i] == train.get(i).label()) {
+        out.add(train.get(i));
+      }
+    }
+    return out;
+  }
+
+  private static PgdSettings quickPgd(Classifier model) {
+    return PgdSettings.defaults(model.spec().input()).withSteps(20).withPerInstance(8);
+  }
+
+  @Test
+  void l2ulForgetsEightInstancesAndKeepsTestAccuracy() throws IOException {
+    try (Classifier model = cnn()) {
+      List<Sample> forget = forgetSet(model, 8);
+      UnlearningResult r =
+          new Unlearning(model, forget)
+              .optPgd(quickPgd(model))
+              .optTest(Fixtures.test())
+              .optProgress(line -> {})
+              .run();
+      assertThat(r.succeeded()).as("reached the goal: " + r.message()).isTrue();
+      assertThat(r.forget().before()).as("forget accuracy before").isEqualTo(1.0);
+      assertThat(r.forget().after()).as("forget accuracy after").isZero();
+      assertThat(model.accuracy(forget, 64)).as("the model itself now misclassifies").isZero();
+      assertThat(r.test().after())
+          .as("test accuracy kept within a few points")
+          .isGreaterThan(r.test().before() - 0.05);
+      assertThat(r.steps()).as("steps").isPositive();
+      assertThat(r.adversarialCount()).as("adversarial examples").isEqualTo(8 * 8);
+      assertThat(r.miaAfter()).as("membership inference measured").isNotNull();
+    }
+  }
+
+  @Test
+  void paperPresetNegGradForgets() throws IOException {
+    try (Classifier model = cnn()) {
+      List<Sample> forget =
+          dev.lethe.bench.UnlearnBenchmark.randomInstances(Fixtures.train(), 8, 0);
+      UnlearningResult r =
+          new Unlearning(model, forget)
+              .optMethod(Method.NEGGRAD)
+              .optSettings(UnlearnSettings.paper())
+              .optTest(Fixtures.test())
+              .optProgress(line -> {})
+              .run();
+      assertThat(r.succeeded()).as("paper preset reached the goal: " + r.message()).isTrue();
+      assertThat(r.forget().after()).as("forget accuracy after").isZero();
+    }
+  }
+
+  @Test
+  void targetedRunMovesEveryInstanceToItsTarget() throws IOException {
+    try (Classifier model = cnn()) {
+      List<Sample> forget = forgetSet(model, 8).stream().filter(s -> s.label() != 3).toList();
+      UnlearningResult r =
+          new Unlearning(model, forget)
+              .optTargetClass(3)
+              .optPgd(quickPgd(model))
+              .optProgress(line -> {})
+              .run();
+      assertThat(r.succeeded()).as("reached: " + r.message()).isTrue();
+      assertThat(model.predict(forget, 64)).as("all predicted as the target").containsOnly(3);
+    }
+  }
+
+  @Test
+  void reachingTheCapIsAFailureResult() throws IOException {
+    try (Classifier model = cnn()) {
+      List<Sample> forget = forgetSet(model, 8);
+      UnlearningResult r =
+          new Unlearning(model, forget)
+              .optSettings(UnlearnSettings.defaults().withLearningRate(1e-7f).withMaxEpochs(1))
+              .optPgd(quickPgd(model))
+              .optProgress(line -> {})
+              .run();
+      assertThat(r.succeeded()).as("cap reached").isFalse();
+      assertThat(r.message()).as("reason").contains("cap of 1 epochs");
+      assertThat(r.forget().after()).as("still remembered").isPositive();
+    }
+  }
+
+  @Test
+  void unseenGoalStopsWhenForgetLossesLookHeldOut() throws IOException {
+    try (Classifier model = cnn()) {
+      List<Sample> forget = forgetSet(model, 8);
+      UnlearningResult r =
+          new Unlearning(model, forget)
+              .optGoal(Goal.UNSEEN)
+              .optHeldOut(Fixtures.test().subList(0, 200))
+              .optTest(Fixtures.test().subList(200, 500))
+              .optPgd(quickPgd(model))
+              .optProgress(line -> {})
+              .run();
+      assertThat(r.succeeded()).as("reached: " + r.message()).isTrue();
+      double[] f = dev.lethe.eval.Evaluation.losses(model, forget, 64);
+      double[] h = dev.lethe.eval.Evaluation.losses(model, Fixtures.test().subList(0, 200), 64);
+      assertThat(UnlearningLoop.median(f))
+          .as("forget median loss reached the held-out median")
+          .isGreaterThanOrEqualTo(UnlearningLoop.median(h));
+      assertThat(r.test().after())
+          .as("test accuracy within a point")
+          .isGreaterThan(r.test().before() - 0.01);
+    }
+  }
+
+  @Test
+  void refusesRetainWithoutARetainSample() throws IOException {
+    try (Classifier model = cnn()) {
+      Unlearning u = new Unlearning(model, forgetSet(model, 4)).optMethod(Method.RETAIN);
+      assertThatThrownBy(u::run)
+          .as("retain needs data")
+          .hasMessage(
+              "Cannot run method retain: it needs a sample of retained training data; give"
+                  + " --retain");
+    }
+  }
+
+  @Test
+  void refusesALabelOutsideTheModelsClasses() throws IOException {
+    try (Classifier model = cnn()) {
+      Sample s = Fixtures.train().get(0);
+      Sample bad = new Sample("x/1", 12, s.shape(), s.pixels());
+      assertThatThrownBy(() -> new Unlearning(model, List.of(bad)))
+          .as("label range")
+          .hasMessageContaining("x/1")
+          .hasMessageContaining("label 12 is outside the model's 10 classes");
+    }
+  }
+}
