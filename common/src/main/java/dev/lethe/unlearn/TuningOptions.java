@@ -59,6 +59,9 @@ public final class TuningOptions {
   /** Shifted copies of each forget image kept at the original outputs (default 8; paper 0). */
   public static final String ANCHORS = "anchors";
 
+  /** Weight of the forget term against the boundary term (default 1). */
+  public static final String FORGET_WEIGHT = "forget-weight";
+
   /** PGD norm: {@code l2} (default) or {@code linf}. */
   public static final String PGD_NORM = "pgd.norm";
 
@@ -91,6 +94,7 @@ public final class TuningOptions {
           MAS_MODE,
           UPDATE,
           ANCHORS,
+          FORGET_WEIGHT,
           PGD_NORM,
           PGD_EPSILON,
           PGD_STEP_SIZE,
@@ -127,6 +131,7 @@ public final class TuningOptions {
           case MAS_MODE -> s = s.withMasMode(enumOf(MasMode.class, v));
           case UPDATE -> s = s.withUpdate(v);
           case ANCHORS -> s = s.withAnchors(Integer.parseInt(v));
+          case FORGET_WEIGHT -> s = s.withForgetWeight(Float.parseFloat(v));
           case PGD_NORM -> p = p.withNorm(enumOf(PgdSettings.Norm.class, v));
           case PGD_EPSILON -> p = p.withEpsilon(Float.parseFloat(v));
           case PGD_STEP_SIZE -> p = p.withStepSize(Float.parseFloat(v));

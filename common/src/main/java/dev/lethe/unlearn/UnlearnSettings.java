@@ -23,12 +23,15 @@ import java.util.Locale;
  * @param maxEpochs the cap; reaching it is a failure. One epoch is one pass over the adversarial
  *     set, or over the forget set for methods without one
  * @param masMode how MAS importance is computed
- * @param update which parameters the fine-tune may change: {@code all}, {@code head} (the last
- *     weight tensor in module order and the tensors after it: the classifier layer), or a regular
+ * @param update which parameters the fine-tune may change: {@code all}, {@code weights} (tensors of
+ *     two or more dimensions: no biases, no normalisation scales), {@code head} (the last weight
+ *     tensor in module order and the tensors after it: the classifier layer), or a regular
  *     expression over parameter names
  * @param anchors shifted copies of each forget image (1-2 pixels, edges repeated) added to the
  *     boundary set with the original model's outputs as their targets: they keep the concept while
  *     the instance is forgotten (0: none, the paper)
+ * @param forgetWeight weight of the forget term against the boundary term in the step's mean (1:
+ *     the paper, where 16 forget instances weigh 16/272 of a step)
  */
 public record UnlearnSettings(
     ForgetLoss forgetLoss,
@@ -44,7 +47,8 @@ public record UnlearnSettings(
     int maxEpochs,
     MasMode masMode,
     String update,
-    int anchors) {
+    int anchors,
+    float forgetWeight) {
 
   /** The unlearning loss on the forget set. */
   public enum ForgetLoss {
@@ -89,9 +93,10 @@ public record UnlearnSettings(
     require(adversarialBatch > 0, "adversarialBatch", "must be > 0, got " + adversarialBatch);
     require(lambda >= 0, "lambda", "must be >= 0, got " + lambda);
     require(maxEpochs > 0, "maxEpochs", "must be > 0, got " + maxEpochs);
+    require(forgetWeight > 0, "forgetWeight", "must be > 0, got " + forgetWeight);
     require(anchors >= 0, "anchors", "must be >= 0, got " + anchors);
     require(update != null && !update.isBlank(), "update", "must be all, head or a regex");
-    if (!update.equals("all") && !update.equals("head")) {
+    if (!update.equals("all") && !update.equals("head") && !update.equals("weights")) {
       try {
         java.util.regex.Pattern.compile(update);
       } catch (java.util.regex.PatternSyntaxException e) {
@@ -122,7 +127,8 @@ public record UnlearnSettings(
         1000,
         MasMode.MEAN_GRADIENT,
         "all",
-        0);
+        0,
+        1f);
   }
 
   /** Lethe's defaults, preset name {@code lethe}: see docs/DEFAULTS.md for the measurements. */
@@ -141,7 +147,8 @@ public record UnlearnSettings(
         1000,
         MasMode.MEAN_GRADIENT,
         "all",
-        8);
+        8,
+        1f);
   }
 
   /** A preset by name: {@code lethe} (the defaults) or {@code paper}. */
@@ -173,7 +180,8 @@ public record UnlearnSettings(
         maxEpochs,
         masMode,
         update,
-        anchors);
+        anchors,
+        forgetWeight);
   }
 
   public UnlearnSettings withMargin(float v) {
@@ -191,7 +199,8 @@ public record UnlearnSettings(
         maxEpochs,
         masMode,
         update,
-        anchors);
+        anchors,
+        forgetWeight);
   }
 
   public UnlearnSettings withAdversarialLoss(AdversarialLoss v) {
@@ -209,7 +218,8 @@ public record UnlearnSettings(
         maxEpochs,
         masMode,
         update,
-        anchors);
+        anchors,
+        forgetWeight);
   }
 
   public UnlearnSettings withBatchNorm(BatchNormMode v) {
@@ -227,7 +237,8 @@ public record UnlearnSettings(
         maxEpochs,
         masMode,
         update,
-        anchors);
+        anchors,
+        forgetWeight);
   }
 
   public UnlearnSettings withLearningRate(float v) {
@@ -245,7 +256,8 @@ public record UnlearnSettings(
         maxEpochs,
         masMode,
         update,
-        anchors);
+        anchors,
+        forgetWeight);
   }
 
   public UnlearnSettings withMomentum(float v) {
@@ -263,7 +275,8 @@ public record UnlearnSettings(
         maxEpochs,
         masMode,
         update,
-        anchors);
+        anchors,
+        forgetWeight);
   }
 
   public UnlearnSettings withWeightDecay(float v) {
@@ -281,7 +294,8 @@ public record UnlearnSettings(
         maxEpochs,
         masMode,
         update,
-        anchors);
+        anchors,
+        forgetWeight);
   }
 
   public UnlearnSettings withForgetBatch(int v) {
@@ -299,7 +313,8 @@ public record UnlearnSettings(
         maxEpochs,
         masMode,
         update,
-        anchors);
+        anchors,
+        forgetWeight);
   }
 
   public UnlearnSettings withAdversarialBatch(int v) {
@@ -317,7 +332,8 @@ public record UnlearnSettings(
         maxEpochs,
         masMode,
         update,
-        anchors);
+        anchors,
+        forgetWeight);
   }
 
   public UnlearnSettings withLambda(float v) {
@@ -335,7 +351,8 @@ public record UnlearnSettings(
         maxEpochs,
         masMode,
         update,
-        anchors);
+        anchors,
+        forgetWeight);
   }
 
   public UnlearnSettings withMaxEpochs(int v) {
@@ -353,7 +370,8 @@ public record UnlearnSettings(
         v,
         masMode,
         update,
-        anchors);
+        anchors,
+        forgetWeight);
   }
 
   public UnlearnSettings withMasMode(MasMode v) {
@@ -371,7 +389,8 @@ public record UnlearnSettings(
         maxEpochs,
         v,
         update,
-        anchors);
+        anchors,
+        forgetWeight);
   }
 
   public UnlearnSettings withUpdate(String v) {
@@ -389,7 +408,8 @@ public record UnlearnSettings(
         maxEpochs,
         masMode,
         v,
-        anchors);
+        anchors,
+        forgetWeight);
   }
 
   public UnlearnSettings withAnchors(int v) {
@@ -407,6 +427,26 @@ public record UnlearnSettings(
         maxEpochs,
         masMode,
         update,
+        v,
+        forgetWeight);
+  }
+
+  public UnlearnSettings withForgetWeight(float v) {
+    return new UnlearnSettings(
+        forgetLoss,
+        margin,
+        adversarialLoss,
+        batchNorm,
+        learningRate,
+        momentum,
+        weightDecay,
+        forgetBatch,
+        adversarialBatch,
+        lambda,
+        maxEpochs,
+        masMode,
+        update,
+        anchors,
         v);
   }
 }

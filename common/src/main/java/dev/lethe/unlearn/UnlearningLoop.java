@@ -182,7 +182,8 @@ final class UnlearningLoop {
       int nf = fIdx.length;
       NDArray zf = logits.get(new NDIndex("0:" + nf));
       NDArray forgetTerm = forgetTerm(m, zf, forgetLabels, forgetTargets);
-      NDArray total = forgetTerm;
+      NDArray total =
+          settings.forgetWeight() == 1f ? forgetTerm : forgetTerm.mul(settings.forgetWeight());
       if (bIdx.length > 0) {
         NDArray zb = logits.get(new NDIndex(nf + ":"));
         total = total.add(boundaryTerm(m, zb, bIdx));
@@ -262,15 +263,22 @@ final class UnlearningLoop {
   }
 
   /**
-   * The parameters an {@code update} setting selects: all, the head (the last tensor with two or
-   * more dimensions in module order, and every tensor after it), or those whose names match a
-   * regular expression.
+   * The parameters an {@code update} setting selects: all, weights (every tensor of two or more
+   * dimensions: convolution and linear weights, no biases or normalisation scales), the head (the
+   * last tensor with two or more dimensions in module order, and every tensor after it), or those
+   * whose names match a regular expression.
    */
   static java.util.Set<String> updatedParameters(Classifier model, String update) {
     List<String> names = new ArrayList<>(model.parameters().keySet());
     java.util.LinkedHashSet<String> out = new java.util.LinkedHashSet<>();
     if (update.equals("all")) {
       out.addAll(names);
+    } else if (update.equals("weights")) {
+      for (String n : names) {
+        if (model.parameters().get(n).getShape().dimension() >= 2) {
+          out.add(n);
+        }
+      }
     } else if (update.equals("head")) {
       int last = 0;
       for (int i = 0; i < names.size(); i++) {
