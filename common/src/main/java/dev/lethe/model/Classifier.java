@@ -237,6 +237,28 @@ public final class Classifier implements AutoCloseable {
     return trainable;
   }
 
+  /**
+   * An independent copy of this classifier (weights, buffers such as BatchNorm running statistics,
+   * and spec), on the same device; used to try settings without touching this one.
+   */
+  public Classifier copy() throws IOException {
+    Path dir = Files.createTempDirectory("lethe-copy");
+    Path file = dir.resolve("model.pt");
+    try {
+      save(file);
+      SpecResolver.Partial p =
+          SpecResolver.Partial.empty("copy of " + name)
+              .withInput(spec.input())
+              .withNumClasses(spec.numClasses())
+              .withNormalisation(spec.mean(), spec.std())
+              .withClassNames(spec.classNames());
+      return load(file, p, device(), trainable);
+    } finally {
+      Files.deleteIfExists(file);
+      Files.deleteIfExists(dir);
+    }
+  }
+
   /** A new manager for one batch of work; close it to free every array made in it. */
   public NDManager newBatchManager() {
     return model.getNDManager().newSubManager();

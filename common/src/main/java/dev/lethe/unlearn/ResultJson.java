@@ -31,6 +31,23 @@ public final class ResultJson {
       mia.put("members", r.miaAfter().members());
       mia.put("folds", r.miaAfter().folds());
     }
+    ObjectNode settings = o.putObject("settings");
+    UnlearnSettings st = r.settings();
+    settings.put(TuningOptions.FORGET_LOSS, TuningOptions.spelling(st.forgetLoss()));
+    settings.put(TuningOptions.MARGIN, st.margin());
+    settings.put(TuningOptions.ADVERSARIAL_LOSS, TuningOptions.spelling(st.adversarialLoss()));
+    settings.put(TuningOptions.BATCH_NORM, TuningOptions.spelling(st.batchNorm()));
+    settings.put(TuningOptions.LEARNING_RATE, st.learningRate());
+    settings.put(TuningOptions.MOMENTUM, st.momentum());
+    settings.put(TuningOptions.WEIGHT_DECAY, st.weightDecay());
+    settings.put(TuningOptions.FORGET_BATCH, st.forgetBatch());
+    settings.put(TuningOptions.ADVERSARIAL_BATCH, st.adversarialBatch());
+    settings.put(TuningOptions.LAMBDA, st.lambda());
+    settings.put(TuningOptions.MAX_EPOCHS, st.maxEpochs());
+    settings.put(TuningOptions.MAS_MODE, TuningOptions.spelling(st.masMode()));
+    settings.put(TuningOptions.UPDATE, st.update());
+    settings.put(TuningOptions.ANCHORS, st.anchors());
+    settings.put(TuningOptions.FORGET_WEIGHT, st.forgetWeight());
     o.put("steps", r.steps());
     o.put("epochs", r.epochs());
     ObjectNode adv = o.putObject("adversarial");

@@ -1,6 +1,7 @@
 package dev.lethe.unlearn;
 
 import dev.lethe.importance.MasMode;
+import java.util.List;
 import java.util.Locale;
 
 /**
@@ -144,11 +145,21 @@ public record UnlearnSettings(
         32,
         256,
         1.0f,
-        1000,
+        200,
         MasMode.MEAN_GRADIENT,
         "all",
         8,
         1f);
+  }
+
+  /**
+   * The settings Lethe calibrates over by default: its defaults with BatchNorm frozen and shifted
+   * anchors (best on small or well-separated models), and with BatchNorm in train mode without
+   * anchors (a deep ResNet whose eval-mode fine-tune collapses). docs/DEFAULTS.md has the evidence.
+   */
+  public static List<UnlearnSettings> defaultCandidates() {
+    UnlearnSettings d = defaults();
+    return List.of(d, d.withBatchNorm(BatchNormMode.TRAIN).withAnchors(0));
   }
 
   /** A preset by name: {@code lethe} (the defaults) or {@code paper}. */

@@ -58,6 +58,7 @@ public final class Unlearning {
   private Targeting targeting = Targeting.NONE;
   private int targetClass = -1;
   private UnlearnSettings settings = UnlearnSettings.defaults();
+  private List<UnlearnSettings> candidates = UnlearnSettings.defaultCandidates();
   private PgdSettings pgd;
   private List<Sample> test = List.of();
   private List<Sample> retain = List.of();
@@ -129,8 +130,24 @@ public final class Unlearning {
     return this;
   }
 
+  /** Runs with exactly these settings (no calibration). */
   public Unlearning optSettings(UnlearnSettings value) {
     this.settings = Objects.requireNonNull(value);
+    this.candidates = List.of(value);
+    return this;
+  }
+
+  /**
+   * Calibrates: tries each candidate on a copy of the model and runs the best (see {@link
+   * #calibrate}). One candidate means no calibration. The default is {@link
+   * UnlearnSettings#defaultCandidates()}.
+   */
+  public Unlearning optCandidates(List<UnlearnSettings> values) {
+    if (values.isEmpty()) {
+      throw new IllegalArgumentException("Cannot calibrate over no candidate settings");
+    }
+    this.candidates = List.copyOf(new java.util.LinkedHashSet<>(values));
+    this.settings = this.candidates.get(0);
     return this;
   }
 
@@ -223,61 +240,23 @@ public final class Unlearning {
     double adversarialSeconds = seconds(t0);
 
     t0 = System.nanoTime();
-    AnchorPenalty penalty = null;
+    Importance imp = null;
     LinkedHashMap<String, float[]> original = model.parameterValues();
     if (method.usesImportance()) {
-      Importance imp =
+      imp =
           importance != null
               ? importance
               : Mas.finish(Mas.partialSums(model, forget, settings.masMode(), batchSize));
-      penalty = new AnchorPenalty(model, imp, original);
     }
     double importanceSeconds = seconds(t0);
 
     t0 = System.nanoTime();
-    List<Sample> boundary = new ArrayList<>(boundarySet(adv));
-    if (method.usesAdversarialExamples()) {
-      boundary.addAll(Anchors.shifted(forget, settings.anchors(), model, batchSize));
+    List<Sample> advSamples = boundarySet(adv);
+    UnlearnSettings chosen = settings;
+    if (candidates.size() > 1) {
+      chosen = calibrate(advSamples, imp, original, targets);
     }
-    float[][] teacher =
-        settings.adversarialLoss() == UnlearnSettings.AdversarialLoss.DISTILL
-                && method.usesAdversarialExamples()
-            ? softmax(boundary)
-            : null;
-    UnlearningLoop.Outcome outcome;
-    try {
-      outcome =
-          new UnlearningLoop(
-                  model,
-                  settings,
-                  method,
-                  goal,
-                  forget,
-                  targets,
-                  boundary,
-                  teacher,
-                  penalty,
-                  heldOutForStop(),
-                  seed,
-                  batchSize,
-                  p -> {
-                    if (p.step() <= 5 || p.step() % 10 == 0) {
-                      progress.accept(
-                          String.format(
-                              "step %d epoch %d loss %.4f %s %.4f",
-                              p.step(),
-                              p.epoch(),
-                              p.loss(),
-                              goal == Goal.UNSEEN ? "median-loss gap" : "forget remaining",
-                              p.forgetAccuracy()));
-                    }
-                  })
-              .run();
-    } finally {
-      if (penalty != null) {
-        penalty.close();
-      }
-    }
+    UnlearningLoop.Outcome outcome = fineTune(model, chosen, advSamples, imp, original, targets);
     double finetune = seconds(t0);
     progress.accept(
         String.format(
@@ -299,6 +278,7 @@ public final class Unlearning {
     evaluate += seconds(t0);
 
     return new UnlearningResult(
+        chosen,
         outcome.reached(),
         outcome.reached() ? null : outcome.reason(),
         method,
@@ -322,6 +302,125 @@ public final class Unlearning {
         new UnlearningResult.Seconds(
             adversarialSeconds, importanceSeconds, finetune, evaluate, seconds(start)),
         model.device().toString());
+  }
+
+  /**
+   * Tries every candidate setting on a copy of the model and returns the one that reached the goal
+   * with the best score: accuracy on the held-out sample when one was given, else agreement with
+   * the original model on the adversarial set (which encodes the original decision boundary near
+   * each forgotten instance). Needs no retained training data.
+   */
+  private UnlearnSettings calibrate(
+      List<Sample> advSamples,
+      Importance imp,
+      LinkedHashMap<String, float[]> original,
+      int[] targets) {
+    int[] originalAdv = advSamples.isEmpty() ? new int[0] : model.predict(advSamples, batchSize);
+    UnlearnSettings best = null;
+    double bestScore = Double.NEGATIVE_INFINITY;
+    for (UnlearnSettings candidate : candidates) {
+      double score;
+      try (Classifier copy = model.copy()) {
+        UnlearningLoop.Outcome o = fineTune(copy, candidate, advSamples, imp, original, targets);
+        if (!heldOut.isEmpty()) {
+          score = copy.accuracy(heldOut, batchSize);
+        } else if (originalAdv.length > 0) {
+          int[] now = copy.predict(advSamples, batchSize);
+          int same = 0;
+          for (int i = 0; i < now.length; i++) {
+            same += now[i] == originalAdv[i] ? 1 : 0;
+          }
+          score = same / (double) now.length;
+        } else {
+          score = -o.steps();
+        }
+        if (!o.reached()) {
+          score -= 10;
+        }
+        progress.accept(
+            String.format(
+                "calibration: candidate %s %s in %d steps, score %.4f (%s)",
+                describe(candidate),
+                o.reached() ? "reached the goal" : "did not reach the goal",
+                o.steps(),
+                score,
+                heldOut.isEmpty() ? "agreement on the adversarial set" : "held-out accuracy"));
+      } catch (java.io.IOException e) {
+        throw new java.io.UncheckedIOException("Cannot copy the model for calibration", e);
+      }
+      if (score > bestScore) {
+        bestScore = score;
+        best = candidate;
+      }
+    }
+    progress.accept("calibration chose " + describe(best));
+    return best;
+  }
+
+  /** A one-line description of the settings that differ between candidates. */
+  static String describe(UnlearnSettings s) {
+    return "[batch-norm="
+        + TuningOptions.spelling(s.batchNorm())
+        + " anchors="
+        + s.anchors()
+        + " update="
+        + s.update()
+        + " forget-loss="
+        + TuningOptions.spelling(s.forgetLoss())
+        + " learning-rate="
+        + s.learningRate()
+        + "]";
+  }
+
+  private UnlearningLoop.Outcome fineTune(
+      Classifier target,
+      UnlearnSettings s,
+      List<Sample> advSamples,
+      Importance imp,
+      LinkedHashMap<String, float[]> original,
+      int[] targets) {
+    List<Sample> boundary = new ArrayList<>(advSamples);
+    if (method.usesAdversarialExamples()) {
+      boundary.addAll(Anchors.shifted(forget, s.anchors(), model, batchSize));
+    }
+    float[][] teacher =
+        s.adversarialLoss() == UnlearnSettings.AdversarialLoss.DISTILL
+                && method.usesAdversarialExamples()
+            ? softmax(boundary)
+            : null;
+    AnchorPenalty penalty = imp == null ? null : new AnchorPenalty(target, imp, original);
+    try {
+      return new UnlearningLoop(
+              target,
+              s,
+              method,
+              goal,
+              forget,
+              targets,
+              boundary,
+              teacher,
+              penalty,
+              heldOutForStop(),
+              seed,
+              batchSize,
+              p -> {
+                if (p.step() <= 5 || p.step() % 10 == 0) {
+                  progress.accept(
+                      String.format(
+                          "step %d epoch %d loss %.4f %s %.4f",
+                          p.step(),
+                          p.epoch(),
+                          p.loss(),
+                          goal == Goal.UNSEEN ? "median-loss gap" : "forget remaining",
+                          p.forgetAccuracy()));
+                }
+              })
+          .run();
+    } finally {
+      if (penalty != null) {
+        penalty.close();
+      }
+    }
   }
 
   private void validate() {

@@ -6,9 +6,11 @@ import dev.lethe.eval.MembershipInference;
  * Everything one unlearning run measured (ALGORITHM.md section 6). Accuracies are fractions in
  * [0,1]; a set that was not given has NaN accuracies; the membership-inference results are null
  * when no non-member sample was given. A run that hit the cap is a result with {@code succeeded()
- * == false} and the reason in {@code message}, not an exception.
+ * == false} and the reason in {@code message}, not an exception. {@code settings} are those the
+ * fine-tune ran with (the calibration's choice when there were candidates).
  */
 public record UnlearningResult(
+    UnlearnSettings settings,
     boolean succeeded,
     String message,
     Method method,

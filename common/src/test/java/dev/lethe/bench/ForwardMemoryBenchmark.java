@@ -20,7 +20,10 @@ import java.util.Random;
  *   -Dexec.args="deploy/models/fashion-resnet18-w16.pt 10000 16"
  * </pre>
  *
- * Arguments: model path, number of forwards (10,000), batch size (16).
+ * Arguments: model path, number of forwards (10,000), batch size (16). Run it with a fixed,
+ * pre-touched Java heap ({@code -Xms128m -Xmx128m -XX:+AlwaysPreTouch}, as docs/BENCHMARKS.md does)
+ * so that any growth of the resident set is native memory, not the Java heap filling up between
+ * collections.
  */
 public final class ForwardMemoryBenchmark {
 
@@ -42,7 +45,7 @@ public final class ForwardMemoryBenchmark {
       long firstRss = 0;
       long maxRss = 0;
       System.out.printf("model %s, batch %d, %d forwards%n", model.getFileName(), batch, forwards);
-      System.out.println("forwards\trss_mib\tseconds");
+      System.out.println("forwards\trss_mib\theap_committed_mib\tseconds");
       for (int i = 1; i <= forwards; i++) {
         try (NDManager m = c.newBatchManager()) {
           NDArray x =
@@ -57,7 +60,9 @@ public final class ForwardMemoryBenchmark {
             firstRss = rss;
           }
           maxRss = Math.max(maxRss, rss);
-          System.out.printf("%d\t%d\t%.1f%n", i, rss, (System.nanoTime() - start) / 1e9);
+          System.out.printf(
+              "%d\t%d\t%d\t%.1f%n",
+              i, rss, Runtime.getRuntime().totalMemory() >> 20, (System.nanoTime() - start) / 1e9);
         }
       }
       System.out.printf(

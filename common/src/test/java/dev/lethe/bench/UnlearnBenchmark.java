@@ -112,13 +112,25 @@ public final class UnlearnBenchmark {
                     advSeconds.put(advKey, (System.nanoTime() - t0) / 1e9);
                   }
                   Unlearning run = new Unlearning(c, forget);
+                  if (preset.equals("lethe") && variant.isBlank()) {
+                    // Lethe's preset calibrates over its candidates, each with the overrides
+                    // applied.
+                    List<UnlearnSettings> candidates = new ArrayList<>();
+                    for (UnlearnSettings cand : UnlearnSettings.defaultCandidates()) {
+                      candidates.add(
+                          TuningOptions.apply(cand, applied.pgd(), TuningOptions.parse(overrides))
+                              .settings());
+                    }
+                    run.optCandidates(candidates);
+                  } else {
+                    run.optSettings(applied.settings());
+                  }
                   if (method.usesAdversarialExamples()) {
                     run.optAdversarial(advCache.get(advKey));
                   }
                   UnlearningResult r =
                       run.optMethod(method)
                           .optGoal(goal)
-                          .optSettings(applied.settings())
                           .optPgd(applied.pgd())
                           .optTest(test)
                           .optHeldOut(heldOut)

@@ -92,6 +92,36 @@ class UnlearningTest {
   }
 
   @Test
+  void calibrationPicksTheCandidateThatKeepsHeldOutAccuracy() throws IOException {
+    try (Classifier model = cnn()) {
+      List<Sample> forget = forgetSet(model, 8);
+      UnlearnSettings collapsing =
+          UnlearnSettings.defaults()
+              .withBatchNorm(UnlearnSettings.BatchNormMode.TRAIN)
+              .withAnchors(0)
+              .withForgetWeight(8f);
+      UnlearnSettings gentle = UnlearnSettings.defaults();
+      List<String> lines = new ArrayList<>();
+      UnlearningResult r =
+          new Unlearning(model, forget)
+              .optCandidates(List.of(collapsing, gentle))
+              .optHeldOut(Fixtures.test().subList(0, 200))
+              .optTest(Fixtures.test().subList(200, 500))
+              .optPgd(quickPgd(model))
+              .optProgress(lines::add)
+              .run();
+      assertThat(lines.stream().filter(l -> l.startsWith("calibration: candidate")))
+          .as("both candidates tried")
+          .hasSize(2);
+      assertThat(r.settings()).as("the gentler candidate is chosen").isEqualTo(gentle);
+      assertThat(r.succeeded()).as("reached: " + r.message()).isTrue();
+      assertThat(r.test().after())
+          .as("test accuracy kept within a few points")
+          .isGreaterThan(r.test().before() - 0.05);
+    }
+  }
+
+  @Test
   void reachingTheCapIsAFailureResult() throws IOException {
     try (Classifier model = cnn()) {
       List<Sample> forget = forgetSet(model, 8);
