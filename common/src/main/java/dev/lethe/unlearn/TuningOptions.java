@@ -109,29 +109,29 @@ public final class TuningOptions {
   /** Applies {@code options} (key to value) on top of the given settings, in order. */
   public static Applied apply(
       UnlearnSettings settings, PgdSettings pgd, Map<String, String> options) {
-    UnlearnSettings s = settings;
+    UnlearnSettings.Builder s = settings.toBuilder();
     PgdSettings p = pgd;
     for (Map.Entry<String, String> e : new LinkedHashMap<>(options).entrySet()) {
       String key = e.getKey();
       String v = e.getValue().trim();
       try {
         switch (key) {
-          case FORGET_LOSS -> s = s.withForgetLoss(enumOf(UnlearnSettings.ForgetLoss.class, v));
-          case MARGIN -> s = s.withMargin(Float.parseFloat(v));
+          case FORGET_LOSS -> s.forgetLoss(enumOf(UnlearnSettings.ForgetLoss.class, v));
+          case MARGIN -> s.margin(Float.parseFloat(v));
           case ADVERSARIAL_LOSS ->
-              s = s.withAdversarialLoss(enumOf(UnlearnSettings.AdversarialLoss.class, v));
-          case BATCH_NORM -> s = s.withBatchNorm(enumOf(UnlearnSettings.BatchNormMode.class, v));
-          case LEARNING_RATE -> s = s.withLearningRate(Float.parseFloat(v));
-          case MOMENTUM -> s = s.withMomentum(Float.parseFloat(v));
-          case WEIGHT_DECAY -> s = s.withWeightDecay(Float.parseFloat(v));
-          case FORGET_BATCH -> s = s.withForgetBatch(Integer.parseInt(v));
-          case ADVERSARIAL_BATCH -> s = s.withAdversarialBatch(Integer.parseInt(v));
-          case LAMBDA -> s = s.withLambda(Float.parseFloat(v));
-          case MAX_EPOCHS -> s = s.withMaxEpochs(Integer.parseInt(v));
-          case MAS_MODE -> s = s.withMasMode(enumOf(MasMode.class, v));
-          case UPDATE -> s = s.withUpdate(v);
-          case ANCHORS -> s = s.withAnchors(Integer.parseInt(v));
-          case FORGET_WEIGHT -> s = s.withForgetWeight(Float.parseFloat(v));
+              s.adversarialLoss(enumOf(UnlearnSettings.AdversarialLoss.class, v));
+          case BATCH_NORM -> s.batchNorm(enumOf(UnlearnSettings.BatchNormMode.class, v));
+          case LEARNING_RATE -> s.learningRate(Float.parseFloat(v));
+          case MOMENTUM -> s.momentum(Float.parseFloat(v));
+          case WEIGHT_DECAY -> s.weightDecay(Float.parseFloat(v));
+          case FORGET_BATCH -> s.forgetBatch(Integer.parseInt(v));
+          case ADVERSARIAL_BATCH -> s.adversarialBatch(Integer.parseInt(v));
+          case LAMBDA -> s.lambda(Float.parseFloat(v));
+          case MAX_EPOCHS -> s.maxEpochs(Integer.parseInt(v));
+          case MAS_MODE -> s.masMode(enumOf(MasMode.class, v));
+          case UPDATE -> s.update(v);
+          case ANCHORS -> s.anchors(Integer.parseInt(v));
+          case FORGET_WEIGHT -> s.forgetWeight(Float.parseFloat(v));
           case PGD_NORM -> p = p.withNorm(enumOf(PgdSettings.Norm.class, v));
           case PGD_EPSILON -> p = p.withEpsilon(Float.parseFloat(v));
           case PGD_STEP_SIZE -> p = p.withStepSize(Float.parseFloat(v));
@@ -146,7 +146,12 @@ public final class TuningOptions {
             "Cannot use tuning option " + key + "=" + v + ": not a number", ex);
       }
     }
-    return new Applied(s, p);
+    try {
+      return new Applied(s.build(), p);
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException(
+          e.getMessage() + " (from the tuning options " + options + ")", e);
+    }
   }
 
   /** Parses {@code key=value} strings (as given to --set). */

@@ -159,7 +159,7 @@ public record UnlearnSettings(
    */
   public static List<UnlearnSettings> defaultCandidates() {
     UnlearnSettings d = defaults();
-    return List.of(d, d.withBatchNorm(BatchNormMode.TRAIN).withAnchors(0));
+    return List.of(d, d.toBuilder().batchNorm(BatchNormMode.TRAIN).anchors(0).build());
   }
 
   /** A preset by name: {@code lethe} (the defaults) or {@code paper}. */
@@ -176,288 +176,140 @@ public record UnlearnSettings(
     }
   }
 
-  public UnlearnSettings withForgetLoss(ForgetLoss v) {
-    return new UnlearnSettings(
-        v,
-        margin,
-        adversarialLoss,
-        batchNorm,
-        learningRate,
-        momentum,
-        weightDecay,
-        forgetBatch,
-        adversarialBatch,
-        lambda,
-        maxEpochs,
-        masMode,
-        update,
-        anchors,
-        forgetWeight);
+  /** A builder starting from these settings. */
+  public Builder toBuilder() {
+    return new Builder(this);
   }
 
-  public UnlearnSettings withMargin(float v) {
-    return new UnlearnSettings(
-        forgetLoss,
-        v,
-        adversarialLoss,
-        batchNorm,
-        learningRate,
-        momentum,
-        weightDecay,
-        forgetBatch,
-        adversarialBatch,
-        lambda,
-        maxEpochs,
-        masMode,
-        update,
-        anchors,
-        forgetWeight);
-  }
+  /** Changes some settings of a preset: {@code paper().toBuilder().learningRate(1e-4f).build()}. */
+  public static final class Builder {
+    private ForgetLoss forgetLoss;
+    private float margin;
+    private AdversarialLoss adversarialLoss;
+    private BatchNormMode batchNorm;
+    private float learningRate;
+    private float momentum;
+    private float weightDecay;
+    private int forgetBatch;
+    private int adversarialBatch;
+    private float lambda;
+    private int maxEpochs;
+    private MasMode masMode;
+    private String update;
+    private int anchors;
+    private float forgetWeight;
 
-  public UnlearnSettings withAdversarialLoss(AdversarialLoss v) {
-    return new UnlearnSettings(
-        forgetLoss,
-        margin,
-        v,
-        batchNorm,
-        learningRate,
-        momentum,
-        weightDecay,
-        forgetBatch,
-        adversarialBatch,
-        lambda,
-        maxEpochs,
-        masMode,
-        update,
-        anchors,
-        forgetWeight);
-  }
+    private Builder(UnlearnSettings from) {
+      forgetLoss = from.forgetLoss();
+      margin = from.margin();
+      adversarialLoss = from.adversarialLoss();
+      batchNorm = from.batchNorm();
+      learningRate = from.learningRate();
+      momentum = from.momentum();
+      weightDecay = from.weightDecay();
+      forgetBatch = from.forgetBatch();
+      adversarialBatch = from.adversarialBatch();
+      lambda = from.lambda();
+      maxEpochs = from.maxEpochs();
+      masMode = from.masMode();
+      update = from.update();
+      anchors = from.anchors();
+      forgetWeight = from.forgetWeight();
+    }
 
-  public UnlearnSettings withBatchNorm(BatchNormMode v) {
-    return new UnlearnSettings(
-        forgetLoss,
-        margin,
-        adversarialLoss,
-        v,
-        learningRate,
-        momentum,
-        weightDecay,
-        forgetBatch,
-        adversarialBatch,
-        lambda,
-        maxEpochs,
-        masMode,
-        update,
-        anchors,
-        forgetWeight);
-  }
+    /** The settings; validated, so a bad value fails here with its name. */
+    public UnlearnSettings build() {
+      return new UnlearnSettings(
+          forgetLoss,
+          margin,
+          adversarialLoss,
+          batchNorm,
+          learningRate,
+          momentum,
+          weightDecay,
+          forgetBatch,
+          adversarialBatch,
+          lambda,
+          maxEpochs,
+          masMode,
+          update,
+          anchors,
+          forgetWeight);
+    }
 
-  public UnlearnSettings withLearningRate(float v) {
-    return new UnlearnSettings(
-        forgetLoss,
-        margin,
-        adversarialLoss,
-        batchNorm,
-        v,
-        momentum,
-        weightDecay,
-        forgetBatch,
-        adversarialBatch,
-        lambda,
-        maxEpochs,
-        masMode,
-        update,
-        anchors,
-        forgetWeight);
-  }
+    public Builder forgetLoss(ForgetLoss v) {
+      forgetLoss = v;
+      return this;
+    }
 
-  public UnlearnSettings withMomentum(float v) {
-    return new UnlearnSettings(
-        forgetLoss,
-        margin,
-        adversarialLoss,
-        batchNorm,
-        learningRate,
-        v,
-        weightDecay,
-        forgetBatch,
-        adversarialBatch,
-        lambda,
-        maxEpochs,
-        masMode,
-        update,
-        anchors,
-        forgetWeight);
-  }
+    public Builder margin(float v) {
+      margin = v;
+      return this;
+    }
 
-  public UnlearnSettings withWeightDecay(float v) {
-    return new UnlearnSettings(
-        forgetLoss,
-        margin,
-        adversarialLoss,
-        batchNorm,
-        learningRate,
-        momentum,
-        v,
-        forgetBatch,
-        adversarialBatch,
-        lambda,
-        maxEpochs,
-        masMode,
-        update,
-        anchors,
-        forgetWeight);
-  }
+    public Builder adversarialLoss(AdversarialLoss v) {
+      adversarialLoss = v;
+      return this;
+    }
 
-  public UnlearnSettings withForgetBatch(int v) {
-    return new UnlearnSettings(
-        forgetLoss,
-        margin,
-        adversarialLoss,
-        batchNorm,
-        learningRate,
-        momentum,
-        weightDecay,
-        v,
-        adversarialBatch,
-        lambda,
-        maxEpochs,
-        masMode,
-        update,
-        anchors,
-        forgetWeight);
-  }
+    public Builder batchNorm(BatchNormMode v) {
+      batchNorm = v;
+      return this;
+    }
 
-  public UnlearnSettings withAdversarialBatch(int v) {
-    return new UnlearnSettings(
-        forgetLoss,
-        margin,
-        adversarialLoss,
-        batchNorm,
-        learningRate,
-        momentum,
-        weightDecay,
-        forgetBatch,
-        v,
-        lambda,
-        maxEpochs,
-        masMode,
-        update,
-        anchors,
-        forgetWeight);
-  }
+    public Builder learningRate(float v) {
+      learningRate = v;
+      return this;
+    }
 
-  public UnlearnSettings withLambda(float v) {
-    return new UnlearnSettings(
-        forgetLoss,
-        margin,
-        adversarialLoss,
-        batchNorm,
-        learningRate,
-        momentum,
-        weightDecay,
-        forgetBatch,
-        adversarialBatch,
-        v,
-        maxEpochs,
-        masMode,
-        update,
-        anchors,
-        forgetWeight);
-  }
+    public Builder momentum(float v) {
+      momentum = v;
+      return this;
+    }
 
-  public UnlearnSettings withMaxEpochs(int v) {
-    return new UnlearnSettings(
-        forgetLoss,
-        margin,
-        adversarialLoss,
-        batchNorm,
-        learningRate,
-        momentum,
-        weightDecay,
-        forgetBatch,
-        adversarialBatch,
-        lambda,
-        v,
-        masMode,
-        update,
-        anchors,
-        forgetWeight);
-  }
+    public Builder weightDecay(float v) {
+      weightDecay = v;
+      return this;
+    }
 
-  public UnlearnSettings withMasMode(MasMode v) {
-    return new UnlearnSettings(
-        forgetLoss,
-        margin,
-        adversarialLoss,
-        batchNorm,
-        learningRate,
-        momentum,
-        weightDecay,
-        forgetBatch,
-        adversarialBatch,
-        lambda,
-        maxEpochs,
-        v,
-        update,
-        anchors,
-        forgetWeight);
-  }
+    public Builder forgetBatch(int v) {
+      forgetBatch = v;
+      return this;
+    }
 
-  public UnlearnSettings withUpdate(String v) {
-    return new UnlearnSettings(
-        forgetLoss,
-        margin,
-        adversarialLoss,
-        batchNorm,
-        learningRate,
-        momentum,
-        weightDecay,
-        forgetBatch,
-        adversarialBatch,
-        lambda,
-        maxEpochs,
-        masMode,
-        v,
-        anchors,
-        forgetWeight);
-  }
+    public Builder adversarialBatch(int v) {
+      adversarialBatch = v;
+      return this;
+    }
 
-  public UnlearnSettings withAnchors(int v) {
-    return new UnlearnSettings(
-        forgetLoss,
-        margin,
-        adversarialLoss,
-        batchNorm,
-        learningRate,
-        momentum,
-        weightDecay,
-        forgetBatch,
-        adversarialBatch,
-        lambda,
-        maxEpochs,
-        masMode,
-        update,
-        v,
-        forgetWeight);
-  }
+    public Builder lambda(float v) {
+      lambda = v;
+      return this;
+    }
 
-  public UnlearnSettings withForgetWeight(float v) {
-    return new UnlearnSettings(
-        forgetLoss,
-        margin,
-        adversarialLoss,
-        batchNorm,
-        learningRate,
-        momentum,
-        weightDecay,
-        forgetBatch,
-        adversarialBatch,
-        lambda,
-        maxEpochs,
-        masMode,
-        update,
-        anchors,
-        v);
+    public Builder maxEpochs(int v) {
+      maxEpochs = v;
+      return this;
+    }
+
+    public Builder masMode(MasMode v) {
+      masMode = v;
+      return this;
+    }
+
+    public Builder update(String v) {
+      update = v;
+      return this;
+    }
+
+    public Builder anchors(int v) {
+      anchors = v;
+      return this;
+    }
+
+    public Builder forgetWeight(float v) {
+      forgetWeight = v;
+      return this;
+    }
   }
 }

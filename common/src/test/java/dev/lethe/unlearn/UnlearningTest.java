@@ -96,10 +96,11 @@ class UnlearningTest {
     try (Classifier model = cnn()) {
       List<Sample> forget = forgetSet(model, 8);
       UnlearnSettings collapsing =
-          UnlearnSettings.defaults()
-              .withBatchNorm(UnlearnSettings.BatchNormMode.TRAIN)
-              .withAnchors(0)
-              .withForgetWeight(8f);
+          UnlearnSettings.defaults().toBuilder()
+              .batchNorm(UnlearnSettings.BatchNormMode.TRAIN)
+              .anchors(0)
+              .forgetWeight(8f)
+              .build();
       UnlearnSettings gentle = UnlearnSettings.defaults();
       List<String> lines = new ArrayList<>();
       UnlearningResult r =
@@ -127,7 +128,8 @@ class UnlearningTest {
       List<Sample> forget = forgetSet(model, 8);
       UnlearningResult r =
           new Unlearning(model, forget)
-              .optSettings(UnlearnSettings.defaults().withLearningRate(1e-7f).withMaxEpochs(1))
+              .optSettings(
+                  UnlearnSettings.defaults().toBuilder().learningRate(1e-7f).maxEpochs(1).build())
               .optPgd(quickPgd(model))
               .optProgress(line -> {})
               .run();
