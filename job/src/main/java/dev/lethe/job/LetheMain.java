@@ -6,6 +6,7 @@ import dev.lethe.job.cli.Command;
 import dev.lethe.job.cli.EvaluateCommand;
 import dev.lethe.job.cli.OptionSpec;
 import dev.lethe.job.cli.ParsedOptions;
+import dev.lethe.job.cli.UnlearnCommand;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
@@ -37,7 +38,11 @@ public final class LetheMain {
   /** Exit code of a bad command line or setting. */
   public static final int EXIT_USAGE = 2;
 
-  private static final List<Command> COMMANDS = List.of(new EvaluateCommand());
+  /** Exit code of an unlearning run that did not reach its goal: nothing was published. */
+  public static final int EXIT_NOT_REACHED = 3;
+
+  private static final List<Command> COMMANDS =
+      List.of(new EvaluateCommand(), new UnlearnCommand());
   private static final ObjectMapper JSON = new ObjectMapper();
 
   private LetheMain() {}
@@ -97,6 +102,16 @@ public final class LetheMain {
       line.putAll(fields);
       out.println(json(line));
       return EXIT_OK;
+    } catch (RunFailedException e) {
+      err.println(e.getMessage());
+      Map<String, Object> line = new LinkedHashMap<>();
+      line.put("status", "failed");
+      line.put("command", commandName);
+      line.putAll(e.report());
+      line.put("status", "failed");
+      line.put("exit_code", e.exitCode());
+      out.println(json(line));
+      return e.exitCode();
     } catch (UsageException e) {
       err.println(e.getMessage());
       err.println(
@@ -228,7 +243,8 @@ public final class LetheMain {
     text.append(
         "Spark: the master comes from spark-submit or spark.master; without one, local[*].\n"
             + "Output: the last line of stdout is a JSON summary. Exit codes: 0 ok, 1 failed (an"
-            + " input is missing or unusable), 2 bad options or settings.\n");
+            + " input is missing or unusable), 2 bad options or settings, 3 unlearning did not reach its"
+            + " goal (nothing published).\n");
     return text.toString();
   }
 

@@ -18,9 +18,19 @@ public record OptionSpec(String name, String placeholder, String defaultText, St
     return defaultText == null;
   }
 
+  /** Whether the option takes no value ({@code --name} alone): its placeholder is empty. */
+  public boolean flag() {
+    return placeholder.isEmpty();
+  }
+
+  /** Whether the option may be given more than once: its placeholder ends with "...". */
+  public boolean repeatable() {
+    return placeholder.endsWith("...");
+  }
+
   /** The option's help line: name, value, description and default. */
   public String helpLine() {
-    String head = "  " + name + " " + placeholder;
+    String head = "  " + name + (flag() ? "" : " " + placeholder);
     StringBuilder line = new StringBuilder(head);
     line.append(" ".repeat(Math.max(2, 30 - head.length())));
     line.append(description);

@@ -2,6 +2,7 @@ package dev.lethe.job.cli;
 
 import dev.lethe.data.ImageShape;
 import dev.lethe.job.UsageException;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -16,10 +17,13 @@ public final class ParsedOptions {
 
   private final String command;
   private final Map<String, String> values;
+  private final Map<String, List<String>> repeated;
 
-  private ParsedOptions(String command, Map<String, String> values) {
+  private ParsedOptions(
+      String command, Map<String, String> values, Map<String, List<String>> repeated) {
     this.command = command;
     this.values = values;
+    this.repeated = repeated;
   }
 
   /**
@@ -34,6 +38,7 @@ public final class ParsedOptions {
       byName.put(spec.name(), spec);
     }
     Map<String, String> values = new LinkedHashMap<>();
+    Map<String, List<String>> repeated = new LinkedHashMap<>();
     for (int i = 0; i < args.size(); i++) {
       String arg = args.get(i);
       String name = arg;
@@ -53,6 +58,14 @@ public final class ParsedOptions {
                 + "; the options are "
                 + String.join(", ", byName.keySet()));
       }
+      OptionSpec spec = byName.get(name);
+      if (spec.flag()) {
+        if (value != null) {
+          throw new UsageException(
+              "Cannot run " + command + ": option " + name + " takes no value; give it alone");
+        }
+        value = "true";
+      }
       if (value == null) {
         if (i + 1 >= args.size() || args.get(i + 1).startsWith("--")) {
           throw new UsageException(
@@ -65,6 +78,11 @@ public final class ParsedOptions {
                   + " after it");
         }
         value = args.get(++i);
+      }
+      if (spec.repeatable()) {
+        repeated.computeIfAbsent(name, n -> new ArrayList<>()).add(value);
+        values.put(name, value);
+        continue;
       }
       if (values.put(name, value) != null) {
         throw new UsageException(
@@ -84,7 +102,17 @@ public final class ParsedOptions {
                 + spec.placeholder());
       }
     }
-    return new ParsedOptions(command, values);
+    return new ParsedOptions(command, values, repeated);
+  }
+
+  /** Every value of a repeatable option, in order; empty when it was not given. */
+  public List<String> all(String name) {
+    return List.copyOf(repeated.getOrDefault(name, List.of()));
+  }
+
+  /** Whether a flag (an option without a value) was given. */
+  public boolean flag(String name) {
+    return values.containsKey(name);
   }
 
   /** The raw value of an option, if given. */

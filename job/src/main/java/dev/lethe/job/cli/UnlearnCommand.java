@@ -1,0 +1,235 @@
+package dev.lethe.job.cli;
+
+import dev.lethe.attack.PgdSettings;
+import dev.lethe.data.ImageShape;
+import dev.lethe.job.LetheConf;
+import dev.lethe.job.UsageException;
+import dev.lethe.job.unlearn.UnlearnRun;
+import dev.lethe.unlearn.Goal;
+import dev.lethe.unlearn.Method;
+import dev.lethe.unlearn.TuningOptions;
+import dev.lethe.unlearn.UnlearnSettings;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import org.apache.spark.sql.SparkSession;
+
+/**
+ * {@code lethe unlearn}: makes a model forget a set of training instances (L2UL by default) and
+ * publishes the unlearned model as a new immutable version with an audit manifest. Adversarial
+ * examples and weight importance are computed on the executors, the fine-tune on the driver.
+ */
+public final class UnlearnCommand implements Command {
+
+  static final String MODEL = "--model";
+  static final String FORGET = "--forget";
+  static final String OUT = "--out";
+  static final String TEST = "--test";
+  static final String HELD_OUT = "--held-out";
+  static final String RETAIN = "--retain";
+  static final String LABELS = "--labels";
+  static final String METHOD = "--method";
+  static final String GOAL = "--goal";
+  static final String TARGET_CLASS = "--target-class";
+  static final String TARGETED = "--targeted";
+  static final String PRESET = "--preset";
+  static final String SEED = "--seed";
+  static final String RUN_ID = "--run-id";
+  static final String SET = "--set";
+  static final String PARTITIONS = "--partitions";
+  static final String LIMIT = "--limit";
+  static final String FORGET_IDS = "--forget-ids";
+  static final String BATCH_SIZE = "--batch-size";
+
+  @Override
+  public String name() {
+    return "unlearn";
+  }
+
+  @Override
+  public String summary() {
+    return "make a model forget training instances and publish the unlearned model";
+  }
+
+  @Override
+  public List<OptionSpec> options(LetheConf defaults) {
+    return List.of(
+        new OptionSpec(MODEL, "URI", null, "TorchScript .pt model (sidecar .json next to it)"),
+        new OptionSpec(
+            FORGET, "URI", null, "the instances to forget: IDX, image folder or Parquet"),
+        new OptionSpec(OUT, "URI", null, "publish to <out>/<model-name>/<version>/"),
+        new OptionSpec(TEST, "URI", "none", "test data: accuracy before/after, MIA non-members"),
+        new OptionSpec(HELD_OUT, "URI", "none", "data the model never saw (needed by goal unseen)"),
+        new OptionSpec(RETAIN, "URI", "none", "a sample of retained training data"),
+        new OptionSpec(
+            LABELS, "URI", "images-idx3 -> labels-idx1", "IDX label file of the forget set"),
+        new OptionSpec(METHOD, "NAME", "l2ul", "l2ul|neggrad|adv|retain|random-label"),
+        new OptionSpec(GOAL, "GOAL", "misclassify", "misclassify|unseen"),
+        new OptionSpec(TARGET_CLASS, "N", "untargeted", "relabel every instance to class N"),
+        new OptionSpec(TARGETED, "", "off", "relabel each instance to its runner-up class"),
+        new OptionSpec(
+            PRESET, "NAME", "calibrate over Lethe's candidates", "lethe|paper: fixed settings"),
+        new OptionSpec(SEED, "N", "0", "run seed (PGD targets and starts, MIA folds)"),
+        new OptionSpec(RUN_ID, "ID", "random", "run id; the version is <UTC time>-<run id>"),
+        new OptionSpec(
+            SET,
+            "KEY=VALUE...",
+            "none",
+            "tuning option, repeatable; keys: " + String.join(", ", TuningOptions.KEYS)),
+        new OptionSpec(PARTITIONS, "N", "Spark's default parallelism", "partitions of stages A, B"),
+        new OptionSpec(LIMIT, "N", "all", "forget only the first N samples of --forget"),
+        new OptionSpec(FORGET_IDS, "A,B,..", "all", "forget only the rows with these sample ids"),
+        new OptionSpec(
+            BATCH_SIZE,
+            "N",
+            defaults.batchSize() + " (" + LetheConf.BATCH_SIZE + ")",
+            "images per forward pass on the executors"));
+  }
+
+  @Override
+  public void validate(ParsedOptions options) {
+    Method method = method(options);
+    Goal goal = goal(options);
+    if (options.flag(TARGETED) && options.get(TARGET_CLASS).isPresent()) {
+      throw usage("options " + TARGETED + " and " + TARGET_CLASS + " exclude each other; give one");
+    }
+    targetClass(options);
+    if (goal == Goal.UNSEEN && options.get(HELD_OUT).isEmpty()) {
+      throw usage("option " + GOAL + " unseen needs " + HELD_OUT + "; give " + HELD_OUT + " URI");
+    }
+    if (method.usesRetainSample() && options.get(RETAIN).isEmpty()) {
+      throw usage("option " + METHOD + " retain needs " + RETAIN + "; give " + RETAIN + " URI");
+    }
+    seed(options);
+    runId(options);
+    forgetIds(options);
+    options.positiveInt(PARTITIONS);
+    options.positiveInt(LIMIT);
+    options.positiveInt(BATCH_SIZE);
+    settings(options, new ImageShape(1, 28, 28));
+  }
+
+  @Override
+  public Map<String, Object> run(SparkSession spark, ParsedOptions options, LetheConf conf) {
+    validate(options);
+    UnlearnRun.Config config =
+        new UnlearnRun.Config(
+            options.required(MODEL),
+            options.required(FORGET),
+            options.required(OUT),
+            options.get(TEST).orElse(null),
+            options.get(HELD_OUT).orElse(null),
+            options.get(RETAIN).orElse(null),
+            options.get(LABELS).orElse(null),
+            method(options),
+            goal(options),
+            options.flag(TARGETED),
+            targetClass(options),
+            options.get(PRESET).orElse(null),
+            seed(options),
+            runId(options),
+            tuning(options),
+            options.positiveInt(PARTITIONS).orElse(0),
+            options.positiveInt(LIMIT).orElse(0),
+            forgetIds(options),
+            options.positiveInt(BATCH_SIZE).orElse(conf.batchSize()));
+    return new UnlearnRun(spark, config).execute();
+  }
+
+  /** The candidate settings (one with --preset) and PGD settings after the --set overrides. */
+  public static UnlearnRun.Settings settings(ParsedOptions options, ImageShape shape) {
+    return UnlearnRun.settings(options.get(PRESET).orElse(null), tuning(options), shape);
+  }
+
+  private static Map<String, String> tuning(ParsedOptions options) {
+    Map<String, String> sets;
+    try {
+      sets = TuningOptions.parse(options.all(SET));
+    } catch (IllegalArgumentException e) {
+      throw usage("option " + SET + ": " + e.getMessage());
+    }
+    String preset = options.get(PRESET).orElse(null);
+    try {
+      UnlearnSettings base =
+          preset == null ? UnlearnSettings.defaults() : UnlearnSettings.preset(preset);
+      TuningOptions.apply(base, PgdSettings.defaults(new ImageShape(1, 28, 28)), sets);
+    } catch (IllegalArgumentException e) {
+      throw usage(
+          "option "
+              + (preset != null && e.getMessage().contains("preset") ? PRESET : SET)
+              + ": "
+              + e.getMessage());
+    }
+    return sets;
+  }
+
+  private static Method method(ParsedOptions options) {
+    try {
+      return Method.parse(options.get(METHOD).orElse("l2ul"));
+    } catch (IllegalArgumentException e) {
+      throw usage("option " + METHOD + ": " + e.getMessage());
+    }
+  }
+
+  private static Goal goal(ParsedOptions options) {
+    try {
+      return Goal.parse(options.get(GOAL).orElse("misclassify"));
+    } catch (IllegalArgumentException e) {
+      throw usage("option " + GOAL + ": " + e.getMessage());
+    }
+  }
+
+  private static Integer targetClass(ParsedOptions options) {
+    String value = options.get(TARGET_CLASS).orElse(null);
+    if (value == null) {
+      return null;
+    }
+    try {
+      int n = Integer.parseInt(value.trim());
+      if (n >= 0) {
+        return n;
+      }
+    } catch (NumberFormatException e) {
+      // reported below
+    }
+    throw usage("option " + TARGET_CLASS + " is '" + value + "'; give a class index of 0 or more");
+  }
+
+  private static long seed(ParsedOptions options) {
+    String value = options.get(SEED).orElse("0");
+    try {
+      return Long.parseLong(value.trim());
+    } catch (NumberFormatException e) {
+      throw usage("option " + SEED + " is '" + value + "'; give a whole number");
+    }
+  }
+
+  private static String runId(ParsedOptions options) {
+    String value = options.get(RUN_ID).orElse(null);
+    if (value != null && !value.matches("[A-Za-z0-9._-]{1,64}")) {
+      throw usage(
+          "option "
+              + RUN_ID
+              + " is '"
+              + value
+              + "'; give 1 to 64 letters, digits, '.', '_' or '-'");
+    }
+    return value;
+  }
+
+  private static List<String> forgetIds(ParsedOptions options) {
+    String value = options.get(FORGET_IDS).orElse(null);
+    if (value == null) {
+      return List.of();
+    }
+    List<String> ids = Arrays.stream(value.split(",")).map(String::trim).toList();
+    if (ids.isEmpty() || ids.stream().anyMatch(String::isEmpty)) {
+      throw usage("option " + FORGET_IDS + " is '" + value + "'; give sample ids separated by ','");
+    }
+    return ids;
+  }
+
+  private static UsageException usage(String message) {
+    return new UsageException("Cannot run unlearn: " + message);
+  }
+}

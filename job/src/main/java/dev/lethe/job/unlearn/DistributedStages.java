@@ -1,0 +1,144 @@
+package dev.lethe.job.unlearn;
+
+import ai.djl.pytorch.jni.JniUtils;
+import dev.lethe.attack.AdversarialExample;
+import dev.lethe.attack.PgdAttack;
+import dev.lethe.attack.PgdSettings;
+import dev.lethe.data.Sample;
+import dev.lethe.importance.ImportanceSums;
+import dev.lethe.importance.Mas;
+import dev.lethe.importance.MasMode;
+import dev.lethe.job.model.ExecutorModel;
+import dev.lethe.model.Classifier;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Objects;
+import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.api.java.JavaSparkContext;
+
+/**
+ * The executor stages of an unlearning run: PGD adversarial examples (stage A) and MAS importance
+ * sums (stage B), each over the forget set spread across partitions. Every task loads its own
+ * trainable copy of the model (gradient work changes module state) and turns autograd on for its
+ * thread; no task opens a GradientCollector, so several tasks per executor JVM are safe.
+ *
+ * <p>The results equal the single-JVM {@link PgdAttack#generate} and {@link Mas#partialSums} over
+ * the whole forget set, whatever the partitioning: PGD is seeded per (seed, instance id, j), and
+ * MAS sums add up.
+ */
+public final class DistributedStages {
+
+  /** Spark job group of stage A. */
+  public static final String ADVERSARIAL_GROUP = "lethe-unlearn-adversarial";
+
+  /** Spark job group of stage B. */
+  public static final String IMPORTANCE_GROUP = "lethe-unlearn-importance";
+
+  private DistributedStages() {}
+
+  /**
+   * Stage A: {@code pgd.perInstance()} adversarial examples per forget instance, in instance order
+   * and then j order (as {@link PgdAttack#generate}).
+   */
+  public static List<AdversarialExample> adversarial(
+      JavaSparkContext jsc,
+      ExecutorModel model,
+      List<Sample> forget,
+      PgdSettings pgd,
+      int partitions,
+      int batchSize) {
+    Objects.requireNonNull(pgd, "pgd");
+    JavaRDD<Sample> rdd = spread(jsc, forget, partitions);
+    jsc.setJobGroup(
+        ADVERSARIAL_GROUP,
+        "Lethe unlearn, stage A: PGD adversarial examples for "
+            + forget.size()
+            + " forget instances of "
+            + model.name()
+            + " on "
+            + rdd.getNumPartitions()
+            + " partitions",
+        false);
+    try {
+      return rdd.mapPartitions(
+              (Iterator<Sample> part) -> attack(model, pgd, batchSize, part).iterator())
+          .collect();
+    } finally {
+      jsc.clearJobGroup();
+    }
+  }
+
+  /** Stage B: the MAS sums over the whole forget set, added across partitions. */
+  public static ImportanceSums importanceSums(
+      JavaSparkContext jsc,
+      ExecutorModel model,
+      List<Sample> forget,
+      MasMode mode,
+      int partitions,
+      int batchSize) {
+    Objects.requireNonNull(mode, "mode");
+    JavaRDD<Sample> rdd = spread(jsc, forget, partitions);
+    jsc.setJobGroup(
+        IMPORTANCE_GROUP,
+        "Lethe unlearn, stage B: MAS weight importance ("
+            + mode
+            + ") over "
+            + forget.size()
+            + " forget instances of "
+            + model.name()
+            + " on "
+            + rdd.getNumPartitions()
+            + " partitions",
+        false);
+    try {
+      return rdd.mapPartitions(
+              (Iterator<Sample> part) -> importance(model, mode, batchSize, part).iterator())
+          .reduce(ImportanceSums::plus);
+    } finally {
+      jsc.clearJobGroup();
+    }
+  }
+
+  private static JavaRDD<Sample> spread(JavaSparkContext jsc, List<Sample> forget, int partitions) {
+    if (forget.isEmpty()) {
+      throw new IllegalArgumentException("Cannot unlearn: the forget set is empty");
+    }
+    int n = partitions > 0 ? partitions : jsc.defaultParallelism();
+    return jsc.parallelize(forget, Math.max(1, Math.min(n, forget.size())));
+  }
+
+  private static List<AdversarialExample> attack(
+      ExecutorModel holder, PgdSettings pgd, int batchSize, Iterator<Sample> part) {
+    List<Sample> samples = drain(part);
+    if (samples.isEmpty()) {
+      return List.of();
+    }
+    JniUtils.setGradMode(true);
+    try (Classifier model = holder.loadPrivate(true)) {
+      return new ArrayList<>(new PgdAttack(model, pgd).generate(samples, batchSize));
+    } finally {
+      JniUtils.setGradMode(false);
+    }
+  }
+
+  private static List<ImportanceSums> importance(
+      ExecutorModel holder, MasMode mode, int batchSize, Iterator<Sample> part) {
+    List<Sample> samples = drain(part);
+    if (samples.isEmpty()) {
+      return List.of();
+    }
+    JniUtils.setGradMode(true);
+    try (Classifier model = holder.loadPrivate(true)) {
+      return List.of(Mas.partialSums(model, samples, mode, batchSize));
+    } finally {
+      JniUtils.setGradMode(false);
+    }
+  }
+
+  private static List<Sample> drain(Iterator<Sample> part) {
+    List<Sample> out = new ArrayList<>();
+    part.forEachRemaining(out::add);
+    return out;
+  }
+}

@@ -1,0 +1,71 @@
+package dev.lethe.job.unlearn;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+import org.apache.hadoop.conf.Configuration;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** {@link Publisher}: manifest last, temporary folder renamed, versions never overwritten. */
+class PublisherTest {
+
+  @TempDir Path tmp;
+
+  private static Map<String, byte[]> files(String content) {
+    Map<String, byte[]> files = new LinkedHashMap<>();
+    files.put("model.pt", content.getBytes(StandardCharsets.UTF_8));
+    files.put("report.json", "{}".getBytes(StandardCharsets.UTF_8));
+    return files;
+  }
+
+  @Test
+  void publishesThenRefusesToOverwriteAVersion() throws Exception {
+    Publisher publisher = new Publisher(new Configuration());
+    String uri =
+        publisher.publish(
+            tmp.toString(),
+            "m",
+            "v1",
+            files("first"),
+            entries -> {
+              assertThat(entries)
+                  .extracting(Publisher.FileEntry::name)
+                  .containsExactly("model.pt", "report.json");
+              return "manifest".getBytes(StandardCharsets.UTF_8);
+            });
+    Path dir = tmp.resolve("m").resolve("v1");
+    assertThat(uri).endsWith("m/v1");
+    assertThat(Files.readString(dir.resolve("model.pt"))).isEqualTo("first");
+    assertThat(Files.readString(dir.resolve("manifest.json"))).isEqualTo("manifest");
+
+    assertThatThrownBy(
+            () -> publisher.publish(tmp.toString(), "m", "v1", files("second"), e -> new byte[0]))
+        .hasMessageContaining("never overwritten");
+    assertThat(Files.readString(dir.resolve("model.pt"))).isEqualTo("first");
+
+    assertThatThrownBy(
+            () ->
+                publisher.publish(
+                    tmp.toString(),
+                    "m",
+                    "v2",
+                    files("third"),
+                    e -> {
+                      throw new IllegalStateException("Cannot make the manifest");
+                    }))
+        .hasMessageContaining("manifest");
+    try (Stream<Path> s = Files.list(tmp.resolve("m"))) {
+      assertThat(s.map(p -> p.getFileName().toString()).toList())
+          .as("the failed version left no temporary folder")
+          .isEqualTo(List.of("v1"));
+    }
+  }
+}

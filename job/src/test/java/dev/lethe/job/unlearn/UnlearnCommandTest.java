@@ -1,0 +1,270 @@
+package dev.lethe.job.unlearn;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.lethe.attack.AdversarialExample;
+import dev.lethe.attack.PgdAttack;
+import dev.lethe.attack.PgdSettings;
+import dev.lethe.data.IdxReader;
+import dev.lethe.data.Sample;
+import dev.lethe.importance.ImportanceSums;
+import dev.lethe.importance.Mas;
+import dev.lethe.importance.MasMode;
+import dev.lethe.job.JobFixtures;
+import dev.lethe.job.JobFixtures.CliRun;
+import dev.lethe.job.SparkTestBase;
+import dev.lethe.job.model.ExecutorModel;
+import dev.lethe.job.model.ModelArtifact;
+import dev.lethe.model.Classifier;
+import dev.lethe.model.SpecResolver;
+import dev.lethe.unlearn.UnlearnSettings;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * {@code lethe unlearn} on the digits fixtures: 8 training digits forgotten with quick PGD
+ * settings, the version published with a manifest that verifies, a failed run publishing nothing,
+ * and the executor stages equal to the single-JVM method.
+ */
+class UnlearnCommandTest extends SparkTestBase {
+
+  @TempDir static Path tmp;
+
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final int K = 8;
+  private static final String IDS;
+
+  static {
+    List<String> ids = new ArrayList<>();
+    for (int i = 0; i < K; i++) {
+      ids.add("digits/" + (i * 37));
+    }
+    IDS = String.join(",", ids);
+  }
+
+  private static List<Sample> forget;
+
+  @BeforeAll
+  static void fixtures() {
+    List<Sample> train = IdxReader.read(trainImages(), trainLabels());
+    forget = new ArrayList<>();
+    for (int i = 0; i < K; i++) {
+      forget.add(train.get(i * 37));
+    }
+  }
+
+  private static Path trainImages() {
+    return JobFixtures.DIR.resolve("digits-train-images-idx3-ubyte.gz");
+  }
+
+  private static Path trainLabels() {
+    return JobFixtures.DIR.resolve("digits-train-labels-idx1-ubyte.gz");
+  }
+
+  private static CliRun unlearn(Path out, String... extra) {
+    List<String> args =
+        new ArrayList<>(
+            List.of(
+                "unlearn",
+                "--model",
+                JobFixtures.cnn().toString(),
+                "--forget",
+                trainImages().toString(),
+                "--test",
+                JobFixtures.testImages().toString(),
+                "--out",
+                out.toString(),
+                "--preset",
+                "lethe",
+                "--partitions",
+                "2",
+                "--set",
+                "pgd.steps=20",
+                "--set",
+                "pgd.per-instance=8"));
+    args.addAll(List.of(extra));
+    return JobFixtures.cli(args.toArray(String[]::new));
+  }
+
+  private static List<Path> children(Path dir) throws Exception {
+    if (!Files.isDirectory(dir)) {
+      return List.of();
+    }
+    try (Stream<Path> s = Files.list(dir)) {
+      return s.sorted().toList();
+    }
+  }
+
+  @Test
+  void publishesAVersionWhoseManifestVerifiesAndWhoseModelForgets() throws Exception {
+    Path out = tmp.resolve("published");
+    CliRun run = unlearn(out, "--forget-ids", IDS, "--run-id", "first");
+    assertThat(run.exitCode()).as("exit code; stderr:\n%s", run.stderr()).isZero();
+    JsonNode report = run.summary();
+    assertThat(report.get("status").asText()).isEqualTo("published");
+    assertThat(report.get("method").asText()).isEqualTo("l2ul");
+    assertThat(report.get("k").asInt()).isEqualTo(K);
+    assertThat(report.get("forget").get("accuracy_after").asDouble()).isZero();
+    assertThat(report.get("adversarial").get("count").asInt()).isEqualTo(K * 8);
+    for (String key : List.of("adversarial", "importance", "finetune", "evaluate", "total")) {
+      assertThat(report.get("seconds").has(key)).as("seconds.%s", key).isTrue();
+    }
+    assertThat(report.get("seconds").get("adversarial").asDouble()).isPositive();
+    assertThat(report.has("mia")).isTrue();
+    String version = report.get("version").asText();
+    assertThat(version).endsWith("-first");
+
+    Path modelDir = out.resolve("digits-cnn-bn");
+    Path dir = modelDir.resolve(version);
+    assertThat(children(modelDir)).as("only the version folder, no temporary one").hasSize(1);
+    assertThat(dir.resolve("model.pt")).isRegularFile();
+    assertThat(dir.resolve("report.json")).isRegularFile();
+    assertThat(report.get("manifest_uri").asText()).endsWith(version + "/manifest.json");
+
+    JsonNode manifest = JSON.readTree(dir.resolve("manifest.json").toFile());
+    assertThat(manifest.get("parent").get("sha256").asText())
+        .isEqualTo(Publisher.sha256(Files.readAllBytes(JobFixtures.cnn())));
+    assertThat(manifest.get("forget").get("count").asInt()).isEqualTo(K);
+    assertThat(manifest.get("forget").get("ids_sha256").asText()).hasSize(64);
+    assertThat(manifest.get("settings").get("learning-rate")).isNotNull();
+    assertThat(manifest.get("versions").get("spark").asText()).isEqualTo(spark.version());
+    assertThat(manifest.get("versions").get("djl_engine").asText()).startsWith("PyTorch");
+    List<String> names = new ArrayList<>();
+    for (JsonNode file : manifest.get("files")) {
+      byte[] bytes = Files.readAllBytes(dir.resolve(file.get("name").asText()));
+      assertThat(Publisher.sha256(bytes))
+          .as(file.toString())
+          .isEqualTo(file.get("sha256").asText());
+      assertThat((long) bytes.length).isEqualTo(file.get("size").asLong());
+      names.add(file.get("name").asText());
+    }
+    assertThat(names).contains("model.pt", "report.json");
+    JsonNode published = JSON.readTree(dir.resolve("report.json").toFile());
+    assertThat(published.get("version").asText()).isEqualTo(version);
+
+    // The published model (its sidecar is published next to it) forgets the forget set.
+    try (Classifier model =
+        Classifier.load(dir.resolve("model.pt"), SpecResolver.Partial.empty("test"))) {
+      double accuracy = model.accuracy(forget, 64);
+      assertThat(accuracy).isZero();
+      assertThat(accuracy).isEqualTo(report.get("forget").get("accuracy_after").asDouble());
+    }
+
+    // A second run into the same --out makes a new version and leaves the first alone.
+    byte[] firstModel = Files.readAllBytes(dir.resolve("model.pt"));
+    byte[] firstManifest = Files.readAllBytes(dir.resolve("manifest.json"));
+    CliRun second = unlearn(out, "--limit", Integer.toString(K));
+    assertThat(second.exitCode()).as("second run; stderr:\n%s", second.stderr()).isZero();
+    assertThat(second.summary().get("version").asText()).isNotEqualTo(version);
+    assertThat(children(modelDir)).hasSize(2);
+    assertThat(Files.readAllBytes(dir.resolve("model.pt"))).isEqualTo(firstModel);
+    assertThat(Files.readAllBytes(dir.resolve("manifest.json"))).isEqualTo(firstManifest);
+  }
+
+  @Test
+  void aRunThatMissesTheGoalPublishesNothing() throws Exception {
+    Path out = tmp.resolve("failed");
+    CliRun run =
+        unlearn(out, "--forget-ids", IDS, "--set", "learning-rate=1e-9", "--set", "max-epochs=1");
+    assertThat(run.exitCode()).as("stderr:\n%s", run.stderr()).isEqualTo(3);
+    JsonNode summary = run.summary();
+    assertThat(summary.get("status").asText()).isEqualTo("failed");
+    assertThat(summary.get("error").asText()).isNotBlank();
+    assertThat(summary.get("forget").get("accuracy_after").asDouble()).isPositive();
+    assertThat(children(out.resolve("digits-cnn-bn")))
+        .as("no version, no temporary folder")
+        .isEmpty();
+  }
+
+  @Test
+  void badOptionValuesExitWithUsageNamingTheOption() {
+    Path out = tmp.resolve("usage");
+    CliRun steps = unlearn(out, "--set", "pgd.steps=many");
+    assertThat(steps.exitCode()).isEqualTo(2);
+    assertThat(steps.stderr()).contains("--set").contains("pgd.steps");
+    assertThat(steps.summary().get("status").asText()).isEqualTo("failed");
+
+    CliRun goal = unlearn(out, "--goal", "forever");
+    assertThat(goal.exitCode()).isEqualTo(2);
+    assertThat(goal.stderr()).contains("--goal");
+
+    CliRun key = unlearn(out, "--set", "no-such-key=1");
+    assertThat(key.exitCode()).isEqualTo(2);
+    assertThat(key.stderr()).contains("no-such-key");
+    assertThat(out).doesNotExist();
+  }
+
+  @Test
+  void badInputExitsOneAndWritesNothing() {
+    Path out = tmp.resolve("bad-input");
+    CliRun run = unlearn(out, "--forget-ids", "digits/0,nowhere/1");
+    assertThat(run.exitCode()).isEqualTo(1);
+    assertThat(run.summary().get("error").asText()).contains("nowhere/1");
+    assertThat(out).doesNotExist();
+  }
+
+  @Test
+  void helpListsTheUnlearnOptions() {
+    CliRun run = JobFixtures.cli("--help");
+    assertThat(run.exitCode()).isZero();
+    assertThat(run.stdout()).contains("unlearn options:", "--forget-ids", "--set KEY=VALUE...");
+  }
+
+  @ParameterizedTest(name = "{0} partitions")
+  @ValueSource(ints = {1, 4})
+  void executorStagesEqualTheSingleJvmMethod(int partitions) throws Exception {
+    JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
+    try (ModelArtifact artifact =
+            ModelArtifact.fetch(
+                JobFixtures.cnn().toString(), spark.sparkContext().hadoopConfiguration());
+        Classifier model = artifact.load(SpecResolver.Partial.empty("test"), true)) {
+      PgdSettings pgd =
+          PgdSettings.defaults(model.spec().input()).withSteps(20).withPerInstance(8).withSeed(7);
+      MasMode mode = UnlearnSettings.defaults().masMode();
+      List<AdversarialExample> expected = new PgdAttack(model, pgd).generate(forget, 256);
+      ImportanceSums expectedSums = Mas.partialSums(model, forget, mode, 256);
+
+      ExecutorModel holder = ExecutorModel.broadcast(jsc, artifact, model.spec());
+      try {
+        List<AdversarialExample> actual =
+            DistributedStages.adversarial(jsc, holder, forget, pgd, partitions, 256);
+        assertThat(actual).hasSameSizeAs(expected);
+        for (int i = 0; i < expected.size(); i++) {
+          AdversarialExample e = expected.get(i);
+          AdversarialExample a = actual.get(i);
+          assertThat(a.id()).isEqualTo(e.id());
+          assertThat(a.target()).isEqualTo(e.target());
+          assertThat(a.pixels()).containsExactly(e.pixels(), within(1e-5f));
+        }
+        ImportanceSums sums =
+            DistributedStages.importanceSums(jsc, holder, forget, mode, partitions, 256);
+        assertThat(sums.count()).isEqualTo(expectedSums.count());
+        assertThat(sums.sums().keySet()).containsExactlyElementsOf(expectedSums.sums().keySet());
+        for (Map.Entry<String, float[]> e : expectedSums.sums().entrySet()) {
+          float[] got = sums.sums().get(e.getKey());
+          for (int j = 0; j < got.length; j++) {
+            float want = e.getValue()[j];
+            assertThat(got[j])
+                .as("%s[%d]", e.getKey(), j)
+                .isCloseTo(want, within(1e-5f + 1e-5f * Math.abs(want)));
+          }
+        }
+      } finally {
+        holder.release();
+      }
+    }
+  }
+}
