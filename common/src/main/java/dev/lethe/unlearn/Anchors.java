@@ -50,6 +50,26 @@ final class Anchors {
     return out;
   }
 
+  /**
+   * Two-pixel shifted copies of each forget image (the moves {@link #shifted} uses last), for
+   * scoring candidates on near-duplicates that the anchors of the default count (8, one pixel)
+   * never train on.
+   */
+  static List<Sample> probes(List<Sample> forget) {
+    List<Sample> out = new ArrayList<>();
+    for (Sample s : forget) {
+      for (int j = 8; j < SHIFTS.length; j++) {
+        out.add(
+            new Sample(
+                s.id() + "#probe" + j,
+                s.label(),
+                s.shape(),
+                shift(s.pixels(), s.shape(), SHIFTS[j][0], SHIFTS[j][1])));
+      }
+    }
+    return out;
+  }
+
   /** The CHW image moved by (dx, dy) pixels, edge pixels repeated into the gap. */
   static float[] shift(float[] pixels, ImageShape shape, int dx, int dy) {
     int h = shape.height();

@@ -44,7 +44,7 @@ public final class TuningOptions {
   /** Weight of the MAS anchor penalty (default 1.0). */
   public static final String LAMBDA = "lambda";
 
-  /** Epoch cap; reaching it fails the run (default 100; paper 1000). */
+  /** Epoch cap; reaching it fails the run (default 400; paper 1000). */
   public static final String MAX_EPOCHS = "max-epochs";
 
   /** MAS importance: {@code mean-gradient} (default, authors' code) or {@code per-sample}. */

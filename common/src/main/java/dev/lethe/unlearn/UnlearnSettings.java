@@ -145,7 +145,7 @@ public record UnlearnSettings(
         32,
         256,
         1.0f,
-        200,
+        400,
         MasMode.MEAN_GRADIENT,
         "all",
         8,

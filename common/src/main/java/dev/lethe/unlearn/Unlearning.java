@@ -308,14 +308,17 @@ public final class Unlearning {
    * Tries every candidate setting on a copy of the model and returns the one that reached the goal
    * with the best score: accuracy on the held-out sample when one was given, else agreement with
    * the original model on the adversarial set (which encodes the original decision boundary near
-   * each forgotten instance). Needs no retained training data.
+   * each forgotten instance) and on two-pixel shifts of the forget images (near-duplicates that
+   * should keep their class; the anchors train on one-pixel shifts only). Needs no retained data.
    */
   private UnlearnSettings calibrate(
       List<Sample> advSamples,
       Importance imp,
       LinkedHashMap<String, float[]> original,
       int[] targets) {
-    int[] originalAdv = advSamples.isEmpty() ? new int[0] : model.predict(advSamples, batchSize);
+    List<Sample> probes = new ArrayList<>(advSamples);
+    probes.addAll(Anchors.probes(forget));
+    int[] originalAdv = model.predict(probes, batchSize);
     UnlearnSettings best = null;
     double bestScore = Double.NEGATIVE_INFINITY;
     for (UnlearnSettings candidate : candidates) {
@@ -325,7 +328,7 @@ public final class Unlearning {
         if (!heldOut.isEmpty()) {
           score = copy.accuracy(heldOut, batchSize);
         } else if (originalAdv.length > 0) {
-          int[] now = copy.predict(advSamples, batchSize);
+          int[] now = copy.predict(probes, batchSize);
           int same = 0;
           for (int i = 0; i < now.length; i++) {
             same += now[i] == originalAdv[i] ? 1 : 0;
@@ -344,7 +347,10 @@ public final class Unlearning {
                 o.reached() ? "reached the goal" : "did not reach the goal",
                 o.steps(),
                 score,
-                heldOut.isEmpty() ? "agreement on the adversarial set" : "held-out accuracy"));
+                heldOut.isEmpty()
+                    ? "agreement with the original model on the adversarial set and on"
+                        + " two-pixel shifts of the forget images"
+                    : "held-out accuracy"));
       } catch (java.io.IOException e) {
         throw new java.io.UncheckedIOException("Cannot copy the model for calibration", e);
       }
