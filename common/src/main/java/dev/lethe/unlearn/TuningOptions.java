@@ -62,6 +62,9 @@ public final class TuningOptions {
   /** Weight of the forget term against the boundary term (default 1). */
   public static final String FORGET_WEIGHT = "forget-weight";
 
+  /** Forward forget and boundary batches separately: {@code true} or {@code false} (default). */
+  public static final String SEPARATE_BATCHES = "separate-batches";
+
   /** PGD norm: {@code l2} (default) or {@code linf}. */
   public static final String PGD_NORM = "pgd.norm";
 
@@ -95,6 +98,7 @@ public final class TuningOptions {
           UPDATE,
           ANCHORS,
           FORGET_WEIGHT,
+          SEPARATE_BATCHES,
           PGD_NORM,
           PGD_EPSILON,
           PGD_STEP_SIZE,
@@ -132,6 +136,7 @@ public final class TuningOptions {
           case UPDATE -> s.update(v);
           case ANCHORS -> s.anchors(Integer.parseInt(v));
           case FORGET_WEIGHT -> s.forgetWeight(Float.parseFloat(v));
+          case SEPARATE_BATCHES -> s.separateBatches(parseBoolean(v));
           case PGD_NORM -> p = p.withNorm(enumOf(PgdSettings.Norm.class, v));
           case PGD_EPSILON -> p = p.withEpsilon(Float.parseFloat(v));
           case PGD_STEP_SIZE -> p = p.withStepSize(Float.parseFloat(v));
@@ -168,6 +173,13 @@ public final class TuningOptions {
       out.put(a.substring(0, eq).trim(), a.substring(eq + 1));
     }
     return out;
+  }
+
+  private static boolean parseBoolean(String v) {
+    if (v.equalsIgnoreCase("true") || v.equalsIgnoreCase("false")) {
+      return Boolean.parseBoolean(v);
+    }
+    throw new IllegalArgumentException("Cannot use value '" + v + "': choose true or false");
   }
 
   private static <E extends Enum<E>> E enumOf(Class<E> type, String value) {

@@ -33,6 +33,9 @@ import java.util.Locale;
  *     the instance is forgotten (0: none, the paper)
  * @param forgetWeight weight of the forget term against the boundary term in the step's mean (1:
  *     the paper, where 16 forget instances weigh 16/272 of a step)
+ * @param separateBatches run the forget batch and the boundary batch through the model in two
+ *     forward passes (train-mode BatchNorm then normalises each with its own statistics) instead of
+ *     one concatenated batch
  */
 public record UnlearnSettings(
     ForgetLoss forgetLoss,
@@ -49,7 +52,8 @@ public record UnlearnSettings(
     MasMode masMode,
     String update,
     int anchors,
-    float forgetWeight) {
+    float forgetWeight,
+    boolean separateBatches) {
 
   /** The unlearning loss on the forget set. */
   public enum ForgetLoss {
@@ -129,7 +133,8 @@ public record UnlearnSettings(
         MasMode.MEAN_GRADIENT,
         "all",
         0,
-        1f);
+        1f,
+        false);
   }
 
   /** Lethe's defaults, preset name {@code lethe}: see docs/DEFAULTS.md for the measurements. */
@@ -149,7 +154,8 @@ public record UnlearnSettings(
         MasMode.MEAN_GRADIENT,
         "all",
         8,
-        1f);
+        1f,
+        false);
   }
 
   /**
@@ -198,6 +204,7 @@ public record UnlearnSettings(
     private String update;
     private int anchors;
     private float forgetWeight;
+    private boolean separateBatches;
 
     private Builder(UnlearnSettings from) {
       forgetLoss = from.forgetLoss();
@@ -215,6 +222,7 @@ public record UnlearnSettings(
       update = from.update();
       anchors = from.anchors();
       forgetWeight = from.forgetWeight();
+      separateBatches = from.separateBatches();
     }
 
     /** The settings; validated, so a bad value fails here with its name. */
@@ -234,7 +242,8 @@ public record UnlearnSettings(
           masMode,
           update,
           anchors,
-          forgetWeight);
+          forgetWeight,
+          separateBatches);
     }
 
     public Builder forgetLoss(ForgetLoss v) {
@@ -309,6 +318,11 @@ public record UnlearnSettings(
 
     public Builder forgetWeight(float v) {
       forgetWeight = v;
+      return this;
+    }
+
+    public Builder separateBatches(boolean v) {
+      separateBatches = v;
       return this;
     }
   }

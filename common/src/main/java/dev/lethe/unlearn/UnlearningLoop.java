@@ -178,14 +178,23 @@ final class UnlearningLoop {
       for (int i : bIdx) {
         batch.add(boundary.get(i));
       }
-      NDArray logits = model.forward(model.batch(m, batch), mode);
       int nf = fIdx.length;
-      NDArray zf = logits.get(new NDIndex("0:" + nf));
+      NDArray zf;
+      NDArray zb = null;
+      if (settings.separateBatches() && bIdx.length > 0) {
+        zf = model.forward(model.batch(m, batch.subList(0, nf)), mode);
+        zb = model.forward(model.batch(m, batch.subList(nf, batch.size())), mode);
+      } else {
+        NDArray logits = model.forward(model.batch(m, batch), mode);
+        zf = logits.get(new NDIndex("0:" + nf));
+        if (bIdx.length > 0) {
+          zb = logits.get(new NDIndex(nf + ":"));
+        }
+      }
       NDArray forgetTerm = forgetTerm(m, zf, forgetLabels, forgetTargets);
       NDArray total =
           settings.forgetWeight() == 1f ? forgetTerm : forgetTerm.mul(settings.forgetWeight());
-      if (bIdx.length > 0) {
-        NDArray zb = logits.get(new NDIndex(nf + ":"));
+      if (zb != null) {
         total = total.add(boundaryTerm(m, zb, bIdx));
       }
       total = total.div(nf + bIdx.length);

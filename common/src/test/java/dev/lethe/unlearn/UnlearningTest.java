@@ -123,6 +123,28 @@ class UnlearningTest {
   }
 
   @Test
+  void separateForwardPassesInTrainModeAlsoForget() throws IOException {
+    try (Classifier model = cnn()) {
+      List<Sample> forget = forgetSet(model, 8);
+      UnlearnSettings separate =
+          UnlearnSettings.defaults().toBuilder()
+              .batchNorm(UnlearnSettings.BatchNormMode.TRAIN)
+              .anchors(0)
+              .separateBatches(true)
+              .build();
+      UnlearningResult r =
+          new Unlearning(model, forget)
+              .optSettings(separate)
+              .optPgd(quickPgd(model))
+              .optProgress(line -> {})
+              .run();
+      assertThat(r.succeeded()).as("reached: " + r.message()).isTrue();
+      assertThat(r.settings().separateBatches()).as("setting reported").isTrue();
+      assertThat(model.accuracy(forget, 64)).as("forgotten").isZero();
+    }
+  }
+
+  @Test
   void reachingTheCapIsAFailureResult() throws IOException {
     try (Classifier model = cnn()) {
       List<Sample> forget = forgetSet(model, 8);
