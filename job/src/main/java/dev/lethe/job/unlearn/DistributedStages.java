@@ -94,7 +94,7 @@ public final class DistributedStages {
     try {
       return rdd.mapPartitions(
               (Iterator<Sample> part) -> importance(model, mode, batchSize, part).iterator())
-          .reduce(ImportanceSums::plus);
+          .treeReduce(ImportanceSums::plus);
     } finally {
       jsc.clearJobGroup();
     }
