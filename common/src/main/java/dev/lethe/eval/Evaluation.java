@@ -1,7 +1,5 @@
 package dev.lethe.eval;
 
-import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDManager;
 import dev.lethe.data.Sample;
 import dev.lethe.model.Classifier;
 import dev.lethe.model.Losses;
@@ -14,32 +12,16 @@ public final class Evaluation {
 
   /** Per-sample cross-entropy of each sample's label (eval mode). */
   public static double[] losses(Classifier model, List<Sample> samples, int batchSize) {
-    double[] out = new double[samples.size()];
-    for (int from = 0; from < samples.size(); from += batchSize) {
-      List<Sample> part = samples.subList(from, Math.min(samples.size(), from + batchSize));
-      try (NDManager m = model.newBatchManager()) {
-        NDArray logits = model.forward(model.batch(m, part), Classifier.Mode.EVAL);
-        float[] ce = Losses.crossEntropy(logits, model.labels(m, part)).toFloatArray();
-        for (int i = 0; i < ce.length; i++) {
-          out[from + i] = ce[i];
-        }
-      }
+    float[][] rows =
+        model.evalRows(
+            samples,
+            batchSize,
+            (logits, part) -> Losses.crossEntropy(logits, model.labels(logits.getManager(), part)));
+    double[] out = new double[rows.length];
+    for (int i = 0; i < out.length; i++) {
+      out[i] = rows[i][0];
     }
     return out;
-  }
-
-  /** Fraction of samples predicted as {@code target[i]} (targeted goal); NaN for none. */
-  public static double fractionPredictedAs(int[] predictions, int[] targets) {
-    if (predictions.length == 0) {
-      return Double.NaN;
-    }
-    int hit = 0;
-    for (int i = 0; i < predictions.length; i++) {
-      if (predictions[i] == targets[i]) {
-        hit++;
-      }
-    }
-    return hit / (double) predictions.length;
   }
 
   /** The membership-inference attack of {@code members} against {@code nonMembers}. */

@@ -27,6 +27,7 @@ import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.BiFunction;
 import java.util.function.Function;
 
 /**
@@ -383,38 +384,40 @@ public final class Classifier implements AutoCloseable {
     void close();
   }
 
-  /** Predicted class of each sample (eval mode), batch by batch. */
-  public int[] predict(List<Sample> samples, int batchSize) {
-    int[] out = new int[samples.size()];
+  /**
+   * Runs eval-mode forwards batch by batch, each in its own manager, and returns per sample the row
+   * that {@code perBatch} makes from the batch's logits and samples: an (N, W) or (N) float array.
+   */
+  public float[][] evalRows(
+      List<Sample> samples, int batchSize, BiFunction<NDArray, List<Sample>, NDArray> perBatch) {
+    float[][] out = new float[samples.size()][];
     for (int from = 0; from < samples.size(); from += batchSize) {
       List<Sample> part = samples.subList(from, Math.min(samples.size(), from + batchSize));
       try (NDManager m = newBatchManager()) {
-        NDArray logits = forward(batch(m, part), Mode.EVAL);
-        long[] pred = logits.argMax(1).toLongArray();
-        for (int i = 0; i < pred.length; i++) {
-          out[from + i] = (int) pred[i];
+        NDArray rows = perBatch.apply(forward(batch(m, part), Mode.EVAL), part);
+        float[] flat = rows.toType(ai.djl.ndarray.types.DataType.FLOAT32, false).toFloatArray();
+        int width = flat.length / part.size();
+        for (int i = 0; i < part.size(); i++) {
+          out[from + i] = java.util.Arrays.copyOfRange(flat, i * width, (i + 1) * width);
         }
       }
     }
     return out;
   }
 
-  /** Logits of each sample (eval mode) as rows of floats. */
-  public float[][] logits(List<Sample> samples, int batchSize) {
-    float[][] out = new float[samples.size()][];
-    int k = spec.numClasses();
-    for (int from = 0; from < samples.size(); from += batchSize) {
-      List<Sample> part = samples.subList(from, Math.min(samples.size(), from + batchSize));
-      try (NDManager m = newBatchManager()) {
-        float[] flat = forward(batch(m, part), Mode.EVAL).toFloatArray();
-        for (int i = 0; i < part.size(); i++) {
-          float[] row = new float[k];
-          System.arraycopy(flat, i * k, row, 0, k);
-          out[from + i] = row;
-        }
-      }
+  /** Predicted class of each sample (eval mode), batch by batch. */
+  public int[] predict(List<Sample> samples, int batchSize) {
+    float[][] rows = evalRows(samples, batchSize, (logits, part) -> logits.argMax(1));
+    int[] out = new int[rows.length];
+    for (int i = 0; i < out.length; i++) {
+      out[i] = (int) rows[i][0];
     }
     return out;
+  }
+
+  /** Logits of each sample (eval mode) as rows of floats. */
+  public float[][] logits(List<Sample> samples, int batchSize) {
+    return evalRows(samples, batchSize, (logits, part) -> logits);
   }
 
   /** Fraction of samples whose predicted class equals their label (NaN for none). */

@@ -1,7 +1,5 @@
 package dev.lethe.unlearn;
 
-import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDManager;
 import dev.lethe.attack.AdversarialExample;
 import dev.lethe.attack.PgdAttack;
 import dev.lethe.attack.PgdSettings;
@@ -241,8 +239,9 @@ public final class Unlearning {
 
     t0 = System.nanoTime();
     Importance imp = null;
-    LinkedHashMap<String, float[]> original = model.parameterValues();
+    LinkedHashMap<String, float[]> original = null;
     if (method.usesImportance()) {
+      original = model.parameterValues();
       imp =
           importance != null
               ? importance
@@ -516,19 +515,7 @@ public final class Unlearning {
   }
 
   private float[][] softmax(List<Sample> samples) {
-    float[][] out = new float[samples.size()][];
-    int c = model.spec().numClasses();
-    for (int from = 0; from < samples.size(); from += batchSize) {
-      List<Sample> part = samples.subList(from, Math.min(samples.size(), from + batchSize));
-      try (NDManager m = model.newBatchManager()) {
-        NDArray p = model.forward(model.batch(m, part), Classifier.Mode.EVAL).softmax(1);
-        float[] flat = p.toFloatArray();
-        for (int i = 0; i < part.size(); i++) {
-          out[from + i] = java.util.Arrays.copyOfRange(flat, i * c, (i + 1) * c);
-        }
-      }
-    }
-    return out;
+    return model.evalRows(samples, batchSize, (logits, part) -> logits.softmax(1));
   }
 
   private static double seconds(long from) {

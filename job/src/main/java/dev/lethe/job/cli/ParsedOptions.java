@@ -148,14 +148,7 @@ public final class ParsedOptions {
     } catch (NumberFormatException e) {
       // reported below
     }
-    throw new UsageException(
-        "Cannot run "
-            + command
-            + ": option "
-            + name
-            + " is '"
-            + value
-            + "'; give a whole number of 1 or more");
+    throw invalid(name, value, "give a whole number of 1 or more");
   }
 
   /**
@@ -181,13 +174,14 @@ public final class ParsedOptions {
         // reported below
       }
     }
-    throw new UsageException(
-        "Cannot run "
-            + command
-            + ": option "
-            + name
-            + " is '"
-            + value
-            + "'; give channels,height,width as three whole numbers of 1 or more, e.g. 1,28,28");
+    throw invalid(
+        name,
+        value,
+        "give channels,height,width as three whole numbers of 1 or more, e.g. 1,28,28");
+  }
+
+  private UsageException invalid(String name, String value, String expected) {
+    return new UsageException(
+        "Cannot run " + command + ": option " + name + " is '" + value + "'; " + expected);
   }
 }

@@ -14,6 +14,7 @@ import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Objects;
+import java.util.function.BiFunction;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 
@@ -52,17 +53,16 @@ public final class DistributedStages {
     JavaRDD<Sample> rdd = spread(jsc, forget, partitions);
     jsc.setJobGroup(
         ADVERSARIAL_GROUP,
-        "Lethe unlearn, stage A: PGD adversarial examples for "
-            + forget.size()
-            + " forget instances of "
-            + model.name()
-            + " on "
-            + rdd.getNumPartitions()
-            + " partitions",
+        "Lethe unlearn, stage A: PGD adversarial examples for " + over(forget, model, rdd),
         false);
     try {
       return rdd.mapPartitions(
-              (Iterator<Sample> part) -> attack(model, pgd, batchSize, part).iterator())
+              (Iterator<Sample> part) ->
+                  onPrivateModel(
+                          model,
+                          part,
+                          (m, samples) -> new PgdAttack(m, pgd).generate(samples, batchSize))
+                      .iterator())
           .collect();
     } finally {
       jsc.clearJobGroup();
@@ -84,20 +84,30 @@ public final class DistributedStages {
         "Lethe unlearn, stage B: MAS weight importance ("
             + mode
             + ") over "
-            + forget.size()
-            + " forget instances of "
-            + model.name()
-            + " on "
-            + rdd.getNumPartitions()
-            + " partitions",
+            + over(forget, model, rdd),
         false);
     try {
       return rdd.mapPartitions(
-              (Iterator<Sample> part) -> importance(model, mode, batchSize, part).iterator())
+              (Iterator<Sample> part) ->
+                  onPrivateModel(
+                          model,
+                          part,
+                          (m, samples) -> List.of(Mas.partialSums(m, samples, mode, batchSize)))
+                      .iterator())
           .treeReduce(ImportanceSums::plus);
     } finally {
       jsc.clearJobGroup();
     }
+  }
+
+  /** "N forget instances of MODEL on P partitions", for job group descriptions. */
+  private static String over(List<Sample> forget, ExecutorModel model, JavaRDD<Sample> rdd) {
+    return forget.size()
+        + " forget instances of "
+        + model.name()
+        + " on "
+        + rdd.getNumPartitions()
+        + " partitions";
   }
 
   private static JavaRDD<Sample> spread(JavaSparkContext jsc, List<Sample> forget, int partitions) {
@@ -108,29 +118,21 @@ public final class DistributedStages {
     return jsc.parallelize(forget, Math.max(1, Math.min(n, forget.size())));
   }
 
-  private static List<AdversarialExample> attack(
-      ExecutorModel holder, PgdSettings pgd, int batchSize, Iterator<Sample> part) {
+  /**
+   * Runs {@code work} on a partition's samples with a trainable private copy of the model and
+   * autograd on for this task's thread (both stages need input or weight gradients).
+   */
+  private static <T> List<T> onPrivateModel(
+      ExecutorModel holder,
+      Iterator<Sample> part,
+      BiFunction<Classifier, List<Sample>, List<T>> work) {
     List<Sample> samples = drain(part);
     if (samples.isEmpty()) {
       return List.of();
     }
     JniUtils.setGradMode(true);
     try (Classifier model = holder.loadPrivate(true)) {
-      return new ArrayList<>(new PgdAttack(model, pgd).generate(samples, batchSize));
-    } finally {
-      JniUtils.setGradMode(false);
-    }
-  }
-
-  private static List<ImportanceSums> importance(
-      ExecutorModel holder, MasMode mode, int batchSize, Iterator<Sample> part) {
-    List<Sample> samples = drain(part);
-    if (samples.isEmpty()) {
-      return List.of();
-    }
-    JniUtils.setGradMode(true);
-    try (Classifier model = holder.loadPrivate(true)) {
-      return List.of(Mas.partialSums(model, samples, mode, batchSize));
+      return new ArrayList<>(work.apply(model, samples));
     } finally {
       JniUtils.setGradMode(false);
     }

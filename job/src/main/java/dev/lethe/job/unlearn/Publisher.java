@@ -1,12 +1,10 @@
 package dev.lethe.job.unlearn;
 
+import dev.lethe.job.model.ModelArtifact;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -74,7 +72,9 @@ public final class Publisher {
       List<FileEntry> entries = new ArrayList<>();
       for (Map.Entry<String, byte[]> file : new LinkedHashMap<>(files).entrySet()) {
         write(fs, new Path(tmp, file.getKey()), file.getValue());
-        entries.add(new FileEntry(file.getKey(), sha256(file.getValue()), file.getValue().length));
+        entries.add(
+            new FileEntry(
+                file.getKey(), ModelArtifact.sha256(file.getValue()), file.getValue().length));
       }
       write(fs, new Path(tmp, MANIFEST), manifest.apply(List.copyOf(entries)));
       requireAbsent(fs, target);
@@ -90,15 +90,6 @@ public final class Publisher {
     } catch (RuntimeException e) {
       deleteQuietly(fs, tmp);
       throw e;
-    }
-  }
-
-  /** The SHA-256 of {@code bytes} in lower-case hex. */
-  public static String sha256(byte[] bytes) {
-    try {
-      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException("This JVM has no SHA-256", e);
     }
   }
 

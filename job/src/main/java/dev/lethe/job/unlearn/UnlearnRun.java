@@ -358,7 +358,9 @@ public final class UnlearnRun {
     f.put("count", forget.size());
     TreeSet<String> ids = new TreeSet<>();
     forget.forEach(s -> ids.add(s.id()));
-    f.put("ids_sha256", Publisher.sha256(String.join("\n", ids).getBytes(StandardCharsets.UTF_8)));
+    f.put(
+        "ids_sha256",
+        ModelArtifact.sha256(String.join("\n", ids).getBytes(StandardCharsets.UTF_8)));
     m.put("method", config.method().cliName());
     m.put("goal", config.goal().cliName());
     m.put("targeted", report.get("targeted").asBoolean());

@@ -136,7 +136,7 @@ class UnlearnCommandTest extends SparkTestBase {
 
     JsonNode manifest = JSON.readTree(dir.resolve("manifest.json").toFile());
     assertThat(manifest.get("parent").get("sha256").asText())
-        .isEqualTo(Publisher.sha256(Files.readAllBytes(JobFixtures.cnn())));
+        .isEqualTo(ModelArtifact.sha256(Files.readAllBytes(JobFixtures.cnn())));
     assertThat(manifest.get("forget").get("count").asInt()).isEqualTo(K);
     assertThat(manifest.get("forget").get("ids_sha256").asText()).hasSize(64);
     assertThat(manifest.get("settings").get("learning-rate")).isNotNull();
@@ -145,7 +145,7 @@ class UnlearnCommandTest extends SparkTestBase {
     List<String> names = new ArrayList<>();
     for (JsonNode file : manifest.get("files")) {
       byte[] bytes = Files.readAllBytes(dir.resolve(file.get("name").asText()));
-      assertThat(Publisher.sha256(bytes))
+      assertThat(ModelArtifact.sha256(bytes))
           .as(file.toString())
           .isEqualTo(file.get("sha256").asText());
       assertThat((long) bytes.length).isEqualTo(file.get("size").asLong());
