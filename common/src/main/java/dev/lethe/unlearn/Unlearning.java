@@ -66,6 +66,7 @@ public final class Unlearning {
   private List<AdversarialExample> adversarial;
   private Importance importance;
   private Consumer<String> progress = LOG::info;
+  private boolean evaluate = true;
 
   /**
    * @param model a trainable classifier; changed in place
@@ -197,6 +198,17 @@ public final class Unlearning {
     return this;
   }
 
+  /**
+   * Whether the run measures test and retain accuracy and the membership-inference attack itself
+   * (default true). With false it measures only the forget set's accuracy (the stop rule needs it),
+   * for a caller that evaluates elsewhere, e.g. on Spark executors; the held-out sample still
+   * serves the calibration and goal unseen.
+   */
+  public Unlearning optEvaluation(boolean value) {
+    this.evaluate = value;
+    return this;
+  }
+
   /** Where progress lines go (default: this class's logger at INFO). */
   public Unlearning optProgress(Consumer<String> value) {
     this.progress = Objects.requireNonNull(value);
@@ -209,12 +221,16 @@ public final class Unlearning {
     long start = System.nanoTime();
     int k = forget.size();
     int[] targets = targets();
-    List<Sample> nonMembers = heldOut.isEmpty() ? test : heldOut;
+    List<Sample> nonMembers = !evaluate ? List.of() : heldOut.isEmpty() ? test : heldOut;
+    List<Sample> measuredTest = evaluate ? test : List.<Sample>of();
+    List<Sample> measuredRetain = evaluate ? retain : List.<Sample>of();
 
     long t0 = System.nanoTime();
     double forgetBefore = model.accuracy(forget, batchSize);
-    double testBefore = test.isEmpty() ? Double.NaN : model.accuracy(test, batchSize);
-    double retainBefore = retain.isEmpty() ? Double.NaN : model.accuracy(retain, batchSize);
+    double testBefore =
+        measuredTest.isEmpty() ? Double.NaN : model.accuracy(measuredTest, batchSize);
+    double retainBefore =
+        measuredRetain.isEmpty() ? Double.NaN : model.accuracy(measuredRetain, batchSize);
     MembershipInference.Result miaBefore =
         nonMembers.size() >= 2 && k >= 2
             ? Evaluation.membership(model, forget, nonMembers, batchSize, seed)
@@ -268,8 +284,10 @@ public final class Unlearning {
 
     t0 = System.nanoTime();
     double forgetAfter = model.accuracy(forget, batchSize);
-    double testAfter = test.isEmpty() ? Double.NaN : model.accuracy(test, batchSize);
-    double retainAfter = retain.isEmpty() ? Double.NaN : model.accuracy(retain, batchSize);
+    double testAfter =
+        measuredTest.isEmpty() ? Double.NaN : model.accuracy(measuredTest, batchSize);
+    double retainAfter =
+        measuredRetain.isEmpty() ? Double.NaN : model.accuracy(measuredRetain, batchSize);
     MembershipInference.Result miaAfter =
         miaBefore == null
             ? null
@@ -286,12 +304,12 @@ public final class Unlearning {
         k,
         seed,
         new UnlearningResult.Accuracy(forgetBefore, forgetAfter, k),
-        test.isEmpty()
+        measuredTest.isEmpty()
             ? UnlearningResult.Accuracy.absent()
-            : new UnlearningResult.Accuracy(testBefore, testAfter, test.size()),
-        retain.isEmpty()
+            : new UnlearningResult.Accuracy(testBefore, testAfter, measuredTest.size()),
+        measuredRetain.isEmpty()
             ? UnlearningResult.Accuracy.absent()
-            : new UnlearningResult.Accuracy(retainBefore, retainAfter, retain.size()),
+            : new UnlearningResult.Accuracy(retainBefore, retainAfter, measuredRetain.size()),
         miaBefore,
         miaAfter,
         outcome.steps(),

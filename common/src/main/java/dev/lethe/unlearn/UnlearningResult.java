@@ -30,6 +30,47 @@ public record UnlearningResult(
     Seconds seconds,
     String device) {
 
+  /**
+   * This result with the evaluation measured elsewhere (the Spark job's stage D runs it on the
+   * executors): the given accuracies, membership-inference results and evaluation seconds, the
+   * total grown by the evaluation's time.
+   */
+  public UnlearningResult withEvaluation(
+      Accuracy forget,
+      Accuracy test,
+      Accuracy retain,
+      MembershipInference.Result miaBefore,
+      MembershipInference.Result miaAfter,
+      double evaluateSeconds) {
+    Seconds s =
+        new Seconds(
+            seconds.adversarial(),
+            seconds.importance(),
+            seconds.finetune(),
+            evaluateSeconds,
+            seconds.total() - seconds.evaluate() + evaluateSeconds);
+    return new UnlearningResult(
+        settings,
+        succeeded,
+        message,
+        method,
+        goal,
+        targeted,
+        k,
+        seed,
+        forget,
+        test,
+        retain,
+        miaBefore,
+        miaAfter,
+        steps,
+        epochs,
+        adversarialCount,
+        adversarialSuccessRate,
+        s,
+        device);
+  }
+
   /** Accuracy of one sample set before and after unlearning (NaN when the set was not given). */
   public record Accuracy(double before, double after, int size) {
     /** A set that was not given. */

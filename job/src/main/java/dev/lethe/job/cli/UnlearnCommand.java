@@ -40,6 +40,10 @@ public final class UnlearnCommand implements Command {
   static final String LIMIT = "--limit";
   static final String FORGET_IDS = "--forget-ids";
   static final String BATCH_SIZE = "--batch-size";
+  static final String SAMPLE = "--sample";
+  static final String WORK = "--work";
+  static final String KEEP_WORK = "--keep-work";
+  static final String RECORD_IDS = "--record-ids";
 
   @Override
   public String name() {
@@ -80,6 +84,16 @@ public final class UnlearnCommand implements Command {
         new OptionSpec(LIMIT, "N", "all", "forget only the first N samples of --forget"),
         new OptionSpec(FORGET_IDS, "A,B,..", "all", "forget only the rows with these sample ids"),
         new OptionSpec(
+            SAMPLE, "N", "all", "forget N rows of --forget drawn at random (seeded by --seed)"),
+        new OptionSpec(
+            WORK,
+            "URI",
+            "<out>/<model-name>/.work-<version>",
+            "work folder (stage A's Parquet checkpoint); a run's own subfolder is made in it"),
+        new OptionSpec(KEEP_WORK, "", "off", "keep the work folder after the run"),
+        new OptionSpec(
+            RECORD_IDS, "", "off", "list the forget ids in the manifest (not just a hash)"),
+        new OptionSpec(
             BATCH_SIZE,
             "N",
             defaults.batchSize() + " (" + LetheConf.BATCH_SIZE + ")",
@@ -103,6 +117,10 @@ public final class UnlearnCommand implements Command {
     seed(options);
     runId(options);
     forgetIds(options);
+    if (options.get(SAMPLE).isPresent() && options.get(FORGET_IDS).isPresent()) {
+      throw usage("options " + SAMPLE + " and " + FORGET_IDS + " exclude each other; give one");
+    }
+    options.positiveInt(SAMPLE);
     options.positiveInt(PARTITIONS);
     options.positiveInt(LIMIT);
     options.positiveInt(BATCH_SIZE);
@@ -132,7 +150,11 @@ public final class UnlearnCommand implements Command {
             options.positiveInt(PARTITIONS).orElse(0),
             options.positiveInt(LIMIT).orElse(0),
             forgetIds(options),
-            options.positiveInt(BATCH_SIZE).orElse(conf.batchSize()));
+            options.positiveInt(BATCH_SIZE).orElse(conf.batchSize()),
+            options.positiveInt(SAMPLE).orElse(0),
+            options.get(WORK).orElse(null),
+            options.flag(KEEP_WORK),
+            options.flag(RECORD_IDS));
     return new UnlearnRun(spark, config).execute();
   }
 

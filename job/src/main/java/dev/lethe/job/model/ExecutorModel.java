@@ -74,6 +74,16 @@ public final class ExecutorModel implements Serializable {
         artifact.fileName(), artifact.sha256(), spec, sc.broadcast(artifact.bytes()));
   }
 
+  /**
+   * Broadcasts model bytes that exist only in memory (stage D's unlearned model), named {@code
+   * name}.
+   */
+  public static ExecutorModel broadcast(
+      JavaSparkContext sc, String name, byte[] bytes, ModelSpec spec) {
+    Objects.requireNonNull(spec, "spec");
+    return new ExecutorModel(name, ModelArtifact.sha256(bytes), spec, sc.broadcast(bytes));
+  }
+
   /** The model file's name. */
   public String name() {
     return name;

@@ -8,6 +8,7 @@ import dev.lethe.data.Sample;
 import dev.lethe.importance.ImportanceSums;
 import dev.lethe.importance.Mas;
 import dev.lethe.importance.MasMode;
+import dev.lethe.job.JobGroup;
 import dev.lethe.job.model.ExecutorModel;
 import dev.lethe.model.Classifier;
 import java.util.ArrayList;
@@ -17,6 +18,7 @@ import java.util.Objects;
 import java.util.function.BiFunction;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.sql.SparkSession;
 
 /**
  * The executor stages of an unlearning run: PGD adversarial examples (stage A) and MAS importance
@@ -39,33 +41,38 @@ public final class DistributedStages {
   private DistributedStages() {}
 
   /**
-   * Stage A: {@code pgd.perInstance()} adversarial examples per forget instance, in instance order
-   * and then j order (as {@link PgdAttack#generate}).
+   * Stage A: {@code pgd.perInstance()} adversarial examples per forget instance, written by the
+   * executors as a Parquet checkpoint at {@code checkpoint} (see {@link AdversarialCheckpoint}) and
+   * read back in instance order and then j order (as {@link PgdAttack#generate}).
    */
   public static List<AdversarialExample> adversarial(
-      JavaSparkContext jsc,
+      SparkSession spark,
       ExecutorModel model,
       List<Sample> forget,
       PgdSettings pgd,
       int partitions,
-      int batchSize) {
+      int batchSize,
+      String checkpoint) {
     Objects.requireNonNull(pgd, "pgd");
+    Objects.requireNonNull(checkpoint, "checkpoint");
+    JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
     JavaRDD<Sample> rdd = spread(jsc, forget, partitions);
-    jsc.setJobGroup(
-        ADVERSARIAL_GROUP,
-        "Lethe unlearn, stage A: PGD adversarial examples for " + over(forget, model, rdd),
-        false);
-    try {
-      return rdd.mapPartitions(
+    try (JobGroup g =
+        JobGroup.start(
+            jsc,
+            ADVERSARIAL_GROUP,
+            "Lethe unlearn, stage A: PGD adversarial examples for " + over(forget, model, rdd))) {
+      AdversarialCheckpoint.write(
+          spark,
+          rdd.mapPartitions(
               (Iterator<Sample> part) ->
                   onPrivateModel(
                           model,
                           part,
                           (m, samples) -> new PgdAttack(m, pgd).generate(samples, batchSize))
-                      .iterator())
-          .collect();
-    } finally {
-      jsc.clearJobGroup();
+                      .iterator()),
+          checkpoint);
+      return AdversarialCheckpoint.read(spark, checkpoint, forget);
     }
   }
 
@@ -79,14 +86,14 @@ public final class DistributedStages {
       int batchSize) {
     Objects.requireNonNull(mode, "mode");
     JavaRDD<Sample> rdd = spread(jsc, forget, partitions);
-    jsc.setJobGroup(
-        IMPORTANCE_GROUP,
-        "Lethe unlearn, stage B: MAS weight importance ("
-            + mode
-            + ") over "
-            + over(forget, model, rdd),
-        false);
-    try {
+    try (JobGroup g =
+        JobGroup.start(
+            jsc,
+            IMPORTANCE_GROUP,
+            "Lethe unlearn, stage B: MAS weight importance ("
+                + mode
+                + ") over "
+                + over(forget, model, rdd))) {
       return rdd.mapPartitions(
               (Iterator<Sample> part) ->
                   onPrivateModel(
@@ -95,8 +102,6 @@ public final class DistributedStages {
                           (m, samples) -> List.of(Mas.partialSums(m, samples, mode, batchSize)))
                       .iterator())
           .treeReduce(ImportanceSums::plus);
-    } finally {
-      jsc.clearJobGroup();
     }
   }
 

@@ -7,7 +7,9 @@ import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 import java.util.function.Function;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileSystem;
@@ -16,14 +18,29 @@ import org.apache.hadoop.fs.Path;
 /**
  * Publishes one immutable model version through Hadoop's FileSystem (s3a://, file://, hdfs:// or a
  * plain path): {@code <out>/<model>/<version>/} with the given files, then {@code manifest.json}
- * LAST. Everything is written to {@code <out>/<model>/.tmp-<version>} first and renamed to the
- * final folder at the end; a version folder that exists is never touched, and a failure removes the
- * temporary folder.
+ * LAST. A version folder that exists is never touched, and a failure removes what this publish
+ * wrote.
+ *
+ * <p>Two write orders, chosen by the file system:
+ *
+ * <ul>
+ *   <li>File systems with an atomic directory rename (file://, hdfs://, viewfs://): everything,
+ *       manifest included, goes to {@code <out>/<model>/.tmp-<version>} first, renamed to the
+ *       version folder at the end, so the version appears whole or not at all.
+ *   <li>Object stores (s3a:// and every other scheme): a directory rename there is a copy of each
+ *       object and a delete, in no guaranteed order, so a reader could see the manifest before the
+ *       model. The files are written straight into the version folder, each with one PUT, and the
+ *       manifest last: a version folder without a manifest is not a version, and a reader that sees
+ *       the manifest sees every file it lists.
+ * </ul>
  */
 public final class Publisher {
 
   /** The manifest's file name. */
   public static final String MANIFEST = "manifest.json";
+
+  /** Schemes whose directory rename is atomic. */
+  private static final Set<String> ATOMIC_RENAME = Set.of("file", "hdfs", "viewfs");
 
   private final Configuration conf;
 
@@ -34,9 +51,15 @@ public final class Publisher {
   /** One published file: its name, SHA-256 and size in bytes. */
   public record FileEntry(String name, String sha256, long size) {}
 
+  /** Whether {@code fs} publishes through a temporary folder and a rename (else manifest last). */
+  static boolean renamesAtomically(FileSystem fs) {
+    String scheme = fs.getUri().getScheme();
+    return scheme != null && ATOMIC_RENAME.contains(scheme.toLowerCase(Locale.ROOT));
+  }
+
   /**
    * Writes {@code files} (name to bytes, in order), then the manifest that {@code manifest} makes
-   * from their entries, then renames the temporary folder to the version folder.
+   * from their entries, as the version folder {@code <out>/<modelName>/<version>}.
    *
    * @return the URI of the version folder
    * @throws IllegalStateException when the version folder already exists
@@ -50,7 +73,6 @@ public final class Publisher {
       Function<List<FileEntry>, byte[]> manifest) {
     Path root = new Path(new Path(out), modelName);
     Path target = new Path(root, version);
-    Path tmp = new Path(root, ".tmp-" + version);
     FileSystem fs;
     try {
       fs = root.getFileSystem(conf);
@@ -58,37 +80,48 @@ public final class Publisher {
       throw new UncheckedIOException(
           "Cannot publish to " + out + ": no file system for it (" + e.getMessage() + ")", e);
     }
+    boolean rename = renamesAtomically(fs);
+    Path dir = rename ? new Path(root, ".tmp-" + version) : target;
+    boolean started = false;
     try {
       requireAbsent(fs, target);
-      if (fs.exists(tmp)) {
+      if (rename && fs.exists(dir)) {
         throw new IllegalStateException(
             "Cannot publish version "
                 + version
                 + ": its temporary folder "
-                + tmp
+                + dir
                 + " exists (another run with the same version?); give another --run-id");
       }
-      fs.mkdirs(tmp);
+      started = true;
+      fs.mkdirs(dir);
       List<FileEntry> entries = new ArrayList<>();
       for (Map.Entry<String, byte[]> file : new LinkedHashMap<>(files).entrySet()) {
-        write(fs, new Path(tmp, file.getKey()), file.getValue());
+        write(fs, new Path(dir, file.getKey()), file.getValue());
         entries.add(
             new FileEntry(
                 file.getKey(), ModelArtifact.sha256(file.getValue()), file.getValue().length));
       }
-      write(fs, new Path(tmp, MANIFEST), manifest.apply(List.copyOf(entries)));
-      requireAbsent(fs, target);
-      if (!fs.rename(tmp, target)) {
-        throw new IOException("rename of " + tmp + " to " + target + " returned false");
+      byte[] manifestBytes = manifest.apply(List.copyOf(entries));
+      write(fs, new Path(dir, MANIFEST), manifestBytes);
+      if (rename) {
+        requireAbsent(fs, target);
+        if (!fs.rename(dir, target)) {
+          throw new IOException("rename of " + dir + " to " + target + " returned false");
+        }
       }
       return target.toString();
     } catch (IOException e) {
-      deleteQuietly(fs, tmp);
+      if (started) {
+        deleteQuietly(fs, dir);
+      }
       throw new UncheckedIOException(
           "Cannot publish model version " + target + ": " + e + "; check the URI and permissions",
           e);
     } catch (RuntimeException e) {
-      deleteQuietly(fs, tmp);
+      if (started) {
+        deleteQuietly(fs, dir);
+      }
       throw e;
     }
   }
@@ -108,11 +141,11 @@ public final class Publisher {
     }
   }
 
-  private static void deleteQuietly(FileSystem fs, Path tmp) {
+  private static void deleteQuietly(FileSystem fs, Path dir) {
     try {
-      fs.delete(tmp, true);
+      fs.delete(dir, true);
     } catch (IOException | RuntimeException e) {
-      // best effort: the temporary folder is not a published version (it has a .tmp- name)
+      // best effort: without its manifest the folder is not a published version
     }
   }
 }

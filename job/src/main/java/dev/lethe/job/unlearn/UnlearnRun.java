@@ -11,13 +11,17 @@ import dev.lethe.attack.PgdAttack;
 import dev.lethe.attack.PgdSettings;
 import dev.lethe.data.ImageShape;
 import dev.lethe.data.Sample;
+import dev.lethe.eval.Evaluation;
+import dev.lethe.eval.MembershipInference;
 import dev.lethe.importance.Importance;
 import dev.lethe.importance.ImportanceSums;
 import dev.lethe.importance.Mas;
+import dev.lethe.job.JobGroup;
 import dev.lethe.job.LetheMain;
 import dev.lethe.job.RunFailedException;
 import dev.lethe.job.UsageException;
 import dev.lethe.job.data.SampleReader;
+import dev.lethe.job.eval.DistributedScores;
 import dev.lethe.job.model.ExecutorModel;
 import dev.lethe.job.model.ModelArtifact;
 import dev.lethe.job.model.TorchThreads;
@@ -51,6 +55,7 @@ import java.util.function.Consumer;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
+import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.sql.SparkSession;
 import org.slf4j.Logger;
@@ -68,8 +73,11 @@ public final class UnlearnRun {
   /** Spark job group of the driver-side validation. */
   public static final String VALIDATE_GROUP = "lethe-unlearn-validate";
 
-  /** Spark job group of stage C and publishing. */
+  /** Spark job group of stage C. */
   public static final String FINETUNE_GROUP = "lethe-unlearn-finetune";
+
+  /** Spark job group of stage D. */
+  public static final String EVALUATE_GROUP = "lethe-unlearn-evaluate";
 
   private static final Logger LOG = LoggerFactory.getLogger(UnlearnRun.class);
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -96,7 +104,11 @@ public final class UnlearnRun {
       int partitions,
       int limit,
       List<String> forgetIds,
-      int batchSize) {}
+      int batchSize,
+      int sample,
+      String work,
+      boolean keepWork,
+      boolean recordIds) {}
 
   /** Candidate settings (one when a preset was given) and PGD settings, overrides applied. */
   public record Settings(List<UnlearnSettings> candidates, PgdSettings pgd) {}
@@ -147,123 +159,177 @@ public final class UnlearnRun {
     Configuration hadoop = spark.sparkContext().hadoopConfiguration();
     TorchThreads.configure(jsc.getConf());
 
-    jsc.setJobGroup(VALIDATE_GROUP, "Lethe unlearn: validate " + config.model(), false);
     try (ModelArtifact artifact = ModelArtifact.fetch(config.model(), hadoop)) {
-      SpecResolver.Partial sidecar = artifact.sidecar();
-      List<Sample> forget = readForget(sidecar.classNames());
-      SpecResolver.Partial options = SpecResolver.Partial.empty("the command-line options");
-      if (sidecar.input() == null) {
-        options =
-            SpecResolver.merge(
-                options,
-                SpecResolver.Partial.empty("forget data " + config.forget())
-                    .withInput(forget.get(0).shape()));
+      Validated in;
+      try (JobGroup g =
+          JobGroup.start(jsc, VALIDATE_GROUP, "Lethe unlearn: validate " + config.model())) {
+        in = validate(artifact, version);
       }
-      ModelSpec spec;
-      try (Classifier classifier = artifact.load(options, false)) {
-        spec = classifier.spec();
+      String modelName = modelName(artifact.fileName());
+      Path work =
+          config.work() != null
+              ? new Path(new Path(config.work()), version)
+              : new Path(new Path(new Path(config.out()), modelName), ".work-" + version);
+      try {
+        return run(jsc, hadoop, artifact, in, work, runId, version, started, start);
+      } finally {
+        if (config.keepWork()) {
+          progress.accept("work folder kept: " + work);
+        } else {
+          deleteQuietly(hadoop, work);
+        }
       }
-      check(forget, spec, "forget data " + config.forget());
-      if (config.targetClass() != null && config.targetClass() >= spec.numClasses()) {
-        throw new UsageException(
-            "Cannot run unlearn: option --target-class is "
-                + config.targetClass()
-                + " but model "
-                + config.model()
-                + " has classes 0.."
-                + (spec.numClasses() - 1));
-      }
-      List<Sample> test = readOptional(config.test(), "test data", spec);
-      List<Sample> heldOut = readOptional(config.heldOut(), "held-out data", spec);
-      List<Sample> retain = readOptional(config.retain(), "retain data", spec);
-      Settings settings = settings(config.preset(), config.tuning(), spec.input());
-      PgdSettings pgd = settings.pgd().withSeed(config.seed());
-      progress.accept(
-          String.format(
-              "validated: model %s (%s, sha256 %s), %d forget instances, test %d, held-out %d,"
-                  + " retain %d; version %s",
-              config.model(),
-              spec.input(),
-              artifact.sha256().substring(0, 12),
-              forget.size(),
-              test.size(),
-              heldOut.size(),
-              retain.size(),
-              version));
-      jsc.clearJobGroup();
+    }
+  }
 
-      ExecutorModel holder = ExecutorModel.broadcast(jsc, artifact, spec);
+  /** What validation read and resolved. */
+  private record Validated(
+      SpecResolver.Partial options,
+      ModelSpec spec,
+      List<Sample> forget,
+      List<Sample> test,
+      List<Sample> heldOut,
+      List<Sample> retain,
+      Settings settings,
+      PgdSettings pgd) {}
+
+  private Validated validate(ModelArtifact artifact, String version) {
+    SpecResolver.Partial sidecar = artifact.sidecar();
+    List<Sample> forget = readForget(sidecar.classNames());
+    SpecResolver.Partial options = SpecResolver.Partial.empty("the command-line options");
+    if (sidecar.input() == null) {
+      options =
+          SpecResolver.merge(
+              options,
+              SpecResolver.Partial.empty("forget data " + config.forget())
+                  .withInput(forget.get(0).shape()));
+    }
+    ModelSpec spec;
+    try (Classifier classifier = artifact.load(options, false)) {
+      spec = classifier.spec();
+    }
+    check(forget, spec, "forget data " + config.forget());
+    if (config.targetClass() != null && config.targetClass() >= spec.numClasses()) {
+      throw new UsageException(
+          "Cannot run unlearn: option --target-class is "
+              + config.targetClass()
+              + " but model "
+              + config.model()
+              + " has classes 0.."
+              + (spec.numClasses() - 1));
+    }
+    List<Sample> test = readOptional(config.test(), "test data", spec);
+    List<Sample> heldOut = readOptional(config.heldOut(), "held-out data", spec);
+    List<Sample> retain = readOptional(config.retain(), "retain data", spec);
+    Settings settings = settings(config.preset(), config.tuning(), spec.input());
+    PgdSettings pgd = settings.pgd().withSeed(config.seed());
+    progress.accept(
+        String.format(
+            "validated: model %s (%s, sha256 %s), %d forget instances, test %d, held-out %d,"
+                + " retain %d; version %s",
+            config.model(),
+            spec.input(),
+            artifact.sha256().substring(0, 12),
+            forget.size(),
+            test.size(),
+            heldOut.size(),
+            retain.size(),
+            version));
+    return new Validated(options, spec, forget, test, heldOut, retain, settings, pgd);
+  }
+
+  private Map<String, Object> run(
+      JavaSparkContext jsc,
+      Configuration hadoop,
+      ModelArtifact artifact,
+      Validated in,
+      Path work,
+      String runId,
+      String version,
+      Instant started,
+      long start) {
+    List<Sample> forget = in.forget();
+    ExecutorModel original = ExecutorModel.broadcast(jsc, artifact, in.spec());
+    try {
       List<AdversarialExample> adversarial = null;
       Importance importance = null;
       double adversarialSeconds = 0;
       double importanceSeconds = 0;
-      try {
-        if (config.method().usesAdversarialExamples()) {
-          long t0 = System.nanoTime();
-          adversarial =
-              DistributedStages.adversarial(
-                  jsc, holder, forget, pgd, config.partitions(), config.batchSize());
-          adversarialSeconds = seconds(t0);
-          progress.accept(
-              String.format(
-                  "stage A: %d adversarial examples, attack success %.3f (%.1f s)",
-                  adversarial.size(), PgdAttack.successRate(adversarial), adversarialSeconds));
-        }
-        if (config.method().usesImportance()) {
-          long t0 = System.nanoTime();
-          ImportanceSums sums =
-              DistributedStages.importanceSums(
-                  jsc,
-                  holder,
-                  forget,
-                  settings.candidates().get(0).masMode(),
-                  config.partitions(),
-                  config.batchSize());
-          importance = Mas.finish(sums);
-          importanceSeconds = seconds(t0);
-          progress.accept(
-              String.format(
-                  "stage B: MAS importance over %d instances, %d tensors (%.1f s)",
-                  sums.count(), sums.sums().size(), importanceSeconds));
-        }
-      } finally {
-        holder.release();
+      if (config.method().usesAdversarialExamples()) {
+        long t0 = System.nanoTime();
+        String checkpoint = new Path(work, "adversarial").toString();
+        adversarial =
+            DistributedStages.adversarial(
+                spark,
+                original,
+                forget,
+                in.pgd(),
+                config.partitions(),
+                config.batchSize(),
+                checkpoint);
+        adversarialSeconds = seconds(t0);
+        progress.accept(
+            String.format(
+                "stage A: %d adversarial examples (%.1f per second), attack success %.3f (%.1f s),"
+                    + " checkpoint %s",
+                adversarial.size(),
+                adversarial.size() / Math.max(adversarialSeconds, 1e-9),
+                PgdAttack.successRate(adversarial),
+                adversarialSeconds,
+                checkpoint));
+      }
+      if (config.method().usesImportance()) {
+        long t0 = System.nanoTime();
+        ImportanceSums sums =
+            DistributedStages.importanceSums(
+                jsc,
+                original,
+                forget,
+                in.settings().candidates().get(0).masMode(),
+                config.partitions(),
+                config.batchSize());
+        importance = Mas.finish(sums);
+        importanceSeconds = seconds(t0);
+        progress.accept(
+            String.format(
+                "stage B: MAS importance over %d instances, %d tensors (%.1f s)",
+                sums.count(), sums.sums().size(), importanceSeconds));
       }
 
-      jsc.setJobGroup(FINETUNE_GROUP, "Lethe unlearn, stage C: fine-tune on the driver", false);
       UnlearningResult result;
-      byte[] modelBytes = null;
-      try (Classifier model = artifact.load(options, true)) {
-        Unlearning run =
+      byte[] modelBytes;
+      try (JobGroup g =
+              JobGroup.start(
+                  jsc, FINETUNE_GROUP, "Lethe unlearn, stage C: fine-tune on the driver");
+          Classifier model = artifact.load(in.options(), true)) {
+        Unlearning unlearning =
             new Unlearning(model, forget)
                 .optMethod(config.method())
                 .optGoal(config.goal())
-                .optTest(test)
-                .optRetain(retain)
-                .optHeldOut(heldOut)
+                .optRetain(in.retain())
+                .optHeldOut(in.heldOut())
+                .optEvaluation(false)
                 .optSeed(config.seed())
-                .optPgd(pgd)
+                .optPgd(in.pgd())
                 .optProgress(progress);
         if (config.targetClass() != null) {
-          run.optTargetClass(config.targetClass());
+          unlearning.optTargetClass(config.targetClass());
         } else if (config.targeted()) {
-          run.optTargeted();
+          unlearning.optTargeted();
         }
-        if (settings.candidates().size() == 1) {
-          run.optSettings(settings.candidates().get(0));
+        if (in.settings().candidates().size() == 1) {
+          unlearning.optSettings(in.settings().candidates().get(0));
         } else {
-          run.optCandidates(settings.candidates());
+          unlearning.optCandidates(in.settings().candidates());
         }
         if (adversarial != null) {
-          run.optAdversarial(adversarial);
+          unlearning.optAdversarial(adversarial);
         }
         if (importance != null) {
-          run.optImportance(importance);
+          unlearning.optImportance(importance);
         }
-        result = run.run();
-        if (result.succeeded()) {
-          modelBytes = model.toBytes();
-        }
+        result = unlearning.run();
+        modelBytes = model.toBytes();
       }
       progress.accept(
           String.format(
@@ -272,6 +338,7 @@ public final class UnlearnRun {
               result.forget().before(),
               result.forget().after()));
 
+      result = evaluate(jsc, in, original, modelBytes, result);
       ObjectNode report = ResultJson.toJson(result);
       ObjectNode secs = (ObjectNode) report.get("seconds");
       secs.put("adversarial", round(adversarialSeconds));
@@ -279,6 +346,7 @@ public final class UnlearnRun {
       report.put("run_id", runId);
       report.put("model_uri", config.model());
       report.put("model_sha256", artifact.sha256());
+      driverMemory(report);
       if (!result.succeeded()) {
         secs.put("total", round(seconds(start)));
         report.putNull("version");
@@ -290,45 +358,173 @@ public final class UnlearnRun {
             LetheMain.EXIT_NOT_REACHED,
             toMap(report));
       }
-
-      String modelName = modelName(artifact.fileName());
-      Path versionDir = new Path(new Path(new Path(config.out()), modelName), version);
-      report.put("version", version);
-      report.put("model_uri", new Path(versionDir, "model.pt").toString());
-      report.put("parent_model_uri", config.model());
-      report.put("manifest_uri", new Path(versionDir, Publisher.MANIFEST).toString());
-      secs.put("total", round(seconds(start)));
-
-      Map<String, byte[]> files = new LinkedHashMap<>();
-      files.put("model.pt", modelBytes);
-      artifact.sidecarUri().ifPresent(uri -> files.put("model.json", readAll(hadoop, uri)));
-      files.put("report.json", bytes(report));
-      Instant finished = Instant.now();
-      ObjectNode manifestBase =
-          manifest(
-              runId, version, modelName, artifact, forget, settings, pgd, report, started,
-              finished);
-      String published =
-          new Publisher(hadoop)
-              .publish(
-                  config.out(),
-                  modelName,
-                  version,
-                  files,
-                  entries -> {
-                    ArrayNode list = manifestBase.putArray("files");
-                    for (Publisher.FileEntry e : entries) {
-                      list.addObject()
-                          .put("name", e.name())
-                          .put("sha256", e.sha256())
-                          .put("size", e.size());
-                    }
-                    return bytes(manifestBase);
-                  });
-      progress.accept("published " + published);
-      return toMap(report);
+      return publish(
+          hadoop, artifact, in, report, modelBytes, runId, version, started, secs, start);
     } finally {
-      jsc.clearJobGroup();
+      original.release();
+    }
+  }
+
+  /**
+   * Stage D: forget, test and retain accuracy and the membership-inference attack of the original
+   * and the unlearned model, computed on the executors.
+   */
+  private UnlearningResult evaluate(
+      JavaSparkContext jsc,
+      Validated in,
+      ExecutorModel original,
+      byte[] unlearnedBytes,
+      UnlearningResult result) {
+    long t0 = System.nanoTime();
+    List<Sample> nonMembers = in.heldOut().isEmpty() ? in.test() : in.heldOut();
+    ExecutorModel unlearned =
+        ExecutorModel.broadcast(jsc, "unlearned " + original.name(), unlearnedBytes, in.spec());
+    try (JobGroup g =
+        JobGroup.start(
+            jsc,
+            EVALUATE_GROUP,
+            "Lethe unlearn, stage D: evaluate "
+                + original.name()
+                + " before and after on the executors")) {
+      Map<String, List<Sample>> sets = new LinkedHashMap<>();
+      sets.put("forget", in.forget());
+      sets.put("test", in.test());
+      sets.put("retain", in.retain());
+      if (in.forget().size() >= 2 && nonMembers.size() >= 2 && nonMembers != in.test()) {
+        sets.put("non-members", nonMembers);
+      }
+      Map<String, Evaluation.Scores[]> scores = new LinkedHashMap<>();
+      for (Map.Entry<String, List<Sample>> set : sets.entrySet()) {
+        if (set.getValue().isEmpty()) {
+          continue;
+        }
+        int partitions =
+            Math.max(1, Math.min(jsc.defaultParallelism(), set.getValue().size() / 64 + 1));
+        JavaRDD<Sample> rdd = jsc.parallelize(set.getValue(), partitions);
+        rdd.cache();
+        try {
+          scores.put(
+              set.getKey(),
+              new Evaluation.Scores[] {
+                DistributedScores.score(rdd, original, config.batchSize()),
+                DistributedScores.score(rdd, unlearned, config.batchSize())
+              });
+        } finally {
+          rdd.unpersist(false);
+        }
+      }
+      Evaluation.Scores[] f = scores.get("forget");
+      Evaluation.Scores[] nm =
+          scores.containsKey("non-members") ? scores.get("non-members") : scores.get("test");
+      MembershipInference.Result miaBefore = null;
+      MembershipInference.Result miaAfter = null;
+      if (nm != null && f[0].losses().length >= 2 && nm[0].losses().length >= 2) {
+        miaBefore = MembershipInference.attack(f[0].losses(), nm[0].losses(), 5, config.seed());
+        miaAfter = MembershipInference.attack(f[1].losses(), nm[1].losses(), 5, config.seed());
+      }
+      double secondsD = seconds(t0);
+      progress.accept(
+          String.format(
+              "stage D: evaluated %s on the executors (%.1f s)",
+              String.join(", ", scores.keySet()), secondsD));
+      return result.withEvaluation(
+          accuracy(scores.get("forget")),
+          accuracy(scores.get("test")),
+          accuracy(scores.get("retain")),
+          miaBefore,
+          miaAfter,
+          secondsD);
+    } finally {
+      unlearned.release();
+    }
+  }
+
+  private static UnlearningResult.Accuracy accuracy(Evaluation.Scores[] beforeAfter) {
+    if (beforeAfter == null) {
+      return UnlearningResult.Accuracy.absent();
+    }
+    return new UnlearningResult.Accuracy(
+        beforeAfter[0].accuracy(), beforeAfter[1].accuracy(), beforeAfter[0].correct().length);
+  }
+
+  private Map<String, Object> publish(
+      Configuration hadoop,
+      ModelArtifact artifact,
+      Validated in,
+      ObjectNode report,
+      byte[] modelBytes,
+      String runId,
+      String version,
+      Instant started,
+      ObjectNode secs,
+      long start) {
+    String modelName = modelName(artifact.fileName());
+    Path versionDir = new Path(new Path(new Path(config.out()), modelName), version);
+    report.put("version", version);
+    report.put("model_uri", new Path(versionDir, "model.pt").toString());
+    report.put("parent_model_uri", config.model());
+    report.put("manifest_uri", new Path(versionDir, Publisher.MANIFEST).toString());
+    secs.put("total", round(seconds(start)));
+
+    Map<String, byte[]> files = new LinkedHashMap<>();
+    files.put("model.pt", modelBytes);
+    artifact.sidecarUri().ifPresent(uri -> files.put("model.json", readAll(hadoop, uri)));
+    files.put("report.json", bytes(report));
+    Instant finished = Instant.now();
+    ObjectNode manifestBase =
+        manifest(
+            runId,
+            version,
+            modelName,
+            artifact,
+            in.forget(),
+            in.settings(),
+            in.pgd(),
+            report,
+            started,
+            finished);
+    String published =
+        new Publisher(hadoop)
+            .publish(
+                config.out(),
+                modelName,
+                version,
+                files,
+                entries -> {
+                  ArrayNode list = manifestBase.putArray("files");
+                  for (Publisher.FileEntry e : entries) {
+                    list.addObject()
+                        .put("name", e.name())
+                        .put("sha256", e.sha256())
+                        .put("size", e.size());
+                  }
+                  return bytes(manifestBase);
+                });
+    progress.accept("published " + published);
+    return toMap(report);
+  }
+
+  /** The driver JVM's peak resident memory (Linux), in the report as memory.driver_peak_rss_mib. */
+  private static void driverMemory(ObjectNode report) {
+    java.nio.file.Path status = java.nio.file.Path.of("/proc/self/status");
+    try {
+      for (String line : java.nio.file.Files.readAllLines(status)) {
+        if (line.startsWith("VmHWM:")) {
+          long kib = Long.parseLong(line.replaceAll("[^0-9]", ""));
+          report.putObject("memory").put("driver_peak_rss_mib", Math.round(kib / 1024.0));
+          return;
+        }
+      }
+    } catch (IOException | RuntimeException e) {
+      // not Linux: the report has no memory section
+    }
+  }
+
+  private static void deleteQuietly(Configuration conf, Path dir) {
+    try {
+      dir.getFileSystem(conf).delete(dir, true);
+    } catch (IOException | RuntimeException e) {
+      LOG.warn("Cannot remove the run's work folder {}: {}", dir, e.toString());
     }
   }
 
@@ -361,6 +557,11 @@ public final class UnlearnRun {
     f.put(
         "ids_sha256",
         ModelArtifact.sha256(String.join("\n", ids).getBytes(StandardCharsets.UTF_8)));
+    f.put("ids_hashed", "SHA-256 of the sorted ids joined by newlines");
+    if (config.recordIds()) {
+      ArrayNode list = f.putArray("ids");
+      ids.forEach(list::add);
+    }
     m.put("method", config.method().cliName());
     m.put("goal", config.goal().cliName());
     m.put("targeted", report.get("targeted").asBoolean());
@@ -400,6 +601,23 @@ public final class UnlearnRun {
         new SampleReader(spark).labels(config.labels()).classNames(classNames).partitions(0);
     if (config.limit() > 0) {
       reader.limit(config.limit());
+    }
+    if (config.sample() > 0) {
+      List<Sample> drawn =
+          RandomDraw.draw(reader.read(config.forget()).samples(), config.sample(), config.seed());
+      if (drawn.size() < config.sample()) {
+        throw new IllegalArgumentException(
+            "Cannot unlearn: option --sample asks for "
+                + config.sample()
+                + " instances but forget data "
+                + config.forget()
+                + " holds "
+                + drawn.size()
+                + "; give --sample "
+                + drawn.size()
+                + " or less");
+      }
+      return drawn;
     }
     List<Sample> all = reader.read(config.forget()).samples().collect();
     List<Sample> forget = all;

@@ -99,6 +99,14 @@ class UnlearnCommandTest extends SparkTestBase {
     return JobFixtures.cli(args.toArray(String[]::new));
   }
 
+  private static List<String> firstIds() {
+    List<String> ids = new ArrayList<>();
+    for (int i = 0; i < K; i++) {
+      ids.add("digits/" + i);
+    }
+    return ids;
+  }
+
   private static List<Path> children(Path dir) throws Exception {
     if (!Files.isDirectory(dir)) {
       return List.of();
@@ -111,7 +119,7 @@ class UnlearnCommandTest extends SparkTestBase {
   @Test
   void publishesAVersionWhoseManifestVerifiesAndWhoseModelForgets() throws Exception {
     Path out = tmp.resolve("published");
-    CliRun run = unlearn(out, "--forget-ids", IDS, "--run-id", "first");
+    CliRun run = unlearn(out, "--forget-ids", IDS, "--run-id", "first", "--record-ids");
     assertThat(run.exitCode()).as("exit code; stderr:\n%s", run.stderr()).isZero();
     JsonNode report = run.summary();
     assertThat(report.get("status").asText()).isEqualTo("published");
@@ -139,6 +147,9 @@ class UnlearnCommandTest extends SparkTestBase {
         .isEqualTo(ModelArtifact.sha256(Files.readAllBytes(JobFixtures.cnn())));
     assertThat(manifest.get("forget").get("count").asInt()).isEqualTo(K);
     assertThat(manifest.get("forget").get("ids_sha256").asText()).hasSize(64);
+    List<String> recorded = new ArrayList<>();
+    manifest.get("forget").get("ids").forEach(id -> recorded.add(id.asText()));
+    assertThat(recorded).isSorted().containsExactlyInAnyOrder(IDS.split(","));
     assertThat(manifest.get("settings").get("learning-rate")).isNotNull();
     assertThat(manifest.get("versions").get("spark").asText()).isEqualTo(spark.version());
     assertThat(manifest.get("versions").get("djl_engine").asText()).startsWith("PyTorch");
@@ -155,21 +166,52 @@ class UnlearnCommandTest extends SparkTestBase {
     JsonNode published = JSON.readTree(dir.resolve("report.json").toFile());
     assertThat(published.get("version").asText()).isEqualTo(version);
 
-    // The published model (its sidecar is published next to it) forgets the forget set.
+    // The published model (its sidecar is published next to it) forgets the forget set, and the
+    // numbers stage D measured on the executors are what the published model gives here.
+    List<Sample> test = JobFixtures.testSamples();
     try (Classifier model =
         Classifier.load(dir.resolve("model.pt"), SpecResolver.Partial.empty("test"))) {
       double accuracy = model.accuracy(forget, 64);
       assertThat(accuracy).isZero();
       assertThat(accuracy).isEqualTo(report.get("forget").get("accuracy_after").asDouble());
+      assertThat(report.get("test").get("size").asInt()).isEqualTo(test.size());
+      assertThat(report.get("test").get("accuracy_after").asDouble())
+          .isCloseTo(model.accuracy(test, 64), within(1e-6));
+    }
+    try (Classifier parent = Classifier.load(JobFixtures.cnn(), SpecResolver.Partial.empty("t"))) {
+      assertThat(report.get("test").get("accuracy_before").asDouble())
+          .isCloseTo(parent.accuracy(test, 64), within(1e-6));
     }
 
-    // A second run into the same --out makes a new version and leaves the first alone.
+    // A second run into the same --out makes a new version and leaves the first alone; it draws
+    // its K instances at random, and keeps its work folder with stage A's Parquet checkpoint.
     byte[] firstModel = Files.readAllBytes(dir.resolve("model.pt"));
     byte[] firstManifest = Files.readAllBytes(dir.resolve("manifest.json"));
-    CliRun second = unlearn(out, "--limit", Integer.toString(K));
+    Path work = tmp.resolve("work");
+    CliRun second =
+        unlearn(
+            out,
+            "--sample",
+            Integer.toString(K),
+            "--seed",
+            "3",
+            "--work",
+            work.toString(),
+            "--keep-work",
+            "--record-ids");
     assertThat(second.exitCode()).as("second run; stderr:\n%s", second.stderr()).isZero();
-    assertThat(second.summary().get("version").asText()).isNotEqualTo(version);
+    String secondVersion = second.summary().get("version").asText();
+    assertThat(secondVersion).isNotEqualTo(version);
     assertThat(children(modelDir)).hasSize(2);
+    JsonNode secondManifest =
+        JSON.readTree(modelDir.resolve(secondVersion).resolve("manifest.json").toFile());
+    List<String> drawn = new ArrayList<>();
+    secondManifest.get("forget").get("ids").forEach(id -> drawn.add(id.asText()));
+    assertThat(drawn).hasSize(K).doesNotHaveDuplicates();
+    assertThat(drawn).as("a random draw, not the first K rows").isNotEqualTo(firstIds());
+    Path checkpoint = work.resolve(secondVersion).resolve("adversarial");
+    assertThat(checkpoint.resolve("_SUCCESS")).isRegularFile();
+    assertThat(spark.read().parquet(checkpoint.toString()).count()).isEqualTo(K * 8L);
     assertThat(Files.readAllBytes(dir.resolve("model.pt"))).isEqualTo(firstModel);
     assertThat(Files.readAllBytes(dir.resolve("manifest.json"))).isEqualTo(firstManifest);
   }
@@ -240,7 +282,14 @@ class UnlearnCommandTest extends SparkTestBase {
       ExecutorModel holder = ExecutorModel.broadcast(jsc, artifact, model.spec());
       try {
         List<AdversarialExample> actual =
-            DistributedStages.adversarial(jsc, holder, forget, pgd, partitions, 256);
+            DistributedStages.adversarial(
+                spark,
+                holder,
+                forget,
+                pgd,
+                partitions,
+                256,
+                tmp.resolve("checkpoint-" + partitions).toString());
         assertThat(actual).hasSameSizeAs(expected);
         for (int i = 0; i < expected.size(); i++) {
           AdversarialExample e = expected.get(i);

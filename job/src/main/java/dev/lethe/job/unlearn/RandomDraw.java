@@ -1,0 +1,41 @@
+package dev.lethe.job.unlearn;
+
+import dev.lethe.data.Sample;
+import dev.lethe.job.model.ModelArtifact;
+import java.io.Serializable;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import org.apache.spark.api.java.JavaRDD;
+
+/**
+ * A seeded random draw of k samples ({@code --sample k}): each sample's key is the SHA-256 of the
+ * seed and its id, and the k smallest keys win. The draw depends only on the seed and the ids, not
+ * on the partitioning or the order of the data, so a rerun with the same seed forgets the same
+ * instances.
+ */
+final class RandomDraw {
+
+  private RandomDraw() {}
+
+  /** Up to {@code k} samples of {@code samples} (fewer only when there are fewer). */
+  static List<Sample> draw(JavaRDD<Sample> samples, int k, long seed) {
+    return samples.map(s -> new Keyed(key(seed, s.id()), s)).takeOrdered(k).stream()
+        .map(Keyed::sample)
+        .toList();
+  }
+
+  static long key(long seed, String id) {
+    String hex =
+        ModelArtifact.sha256((seed + "\n" + id).getBytes(StandardCharsets.UTF_8)).substring(0, 16);
+    return Long.parseUnsignedLong(hex, 16) >>> 1;
+  }
+
+  /** A sample with its draw key, ordered by key and then id. */
+  record Keyed(long key, Sample sample) implements Serializable, Comparable<Keyed> {
+    @Override
+    public int compareTo(Keyed o) {
+      int c = Long.compare(key, o.key);
+      return c != 0 ? c : sample.id().compareTo(o.sample.id());
+    }
+  }
+}
