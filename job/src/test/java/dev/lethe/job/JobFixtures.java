@@ -99,4 +99,46 @@ public final class JobFixtures {
     return new CliRun(
         code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
   }
+
+  /** The repository root: {@code -Dlethe.repo} (set by Failsafe), else the parent folder. */
+  public static Path repo() {
+    String given = System.getProperty("lethe.repo");
+    return (given == null || given.isBlank() ? Path.of("..") : Path.of(given))
+        .toAbsolutePath()
+        .normalize();
+  }
+
+  /**
+   * Runs a command in its own process with extra environment variables, waits up to {@code
+   * timeout}, and captures its output (stderr in a file, so neither stream blocks).
+   */
+  public static CliRun process(
+      List<String> command, java.util.Map<String, String> env, java.time.Duration timeout)
+      throws java.io.IOException, InterruptedException {
+    Path err = java.nio.file.Files.createTempFile("lethe-process-", ".err");
+    Path out = java.nio.file.Files.createTempFile("lethe-process-", ".out");
+    try {
+      ProcessBuilder pb = new ProcessBuilder(command);
+      pb.environment().putAll(env);
+      pb.redirectOutput(out.toFile());
+      pb.redirectError(err.toFile());
+      Process p = pb.start();
+      if (!p.waitFor(timeout.toSeconds(), java.util.concurrent.TimeUnit.SECONDS)) {
+        p.descendants().forEach(ProcessHandle::destroyForcibly);
+        p.destroyForcibly();
+        throw new AssertionError(
+            "command did not finish in "
+                + timeout
+                + ": "
+                + command
+                + "\nstderr:\n"
+                + java.nio.file.Files.readString(err));
+      }
+      return new CliRun(
+          p.exitValue(), java.nio.file.Files.readString(out), java.nio.file.Files.readString(err));
+    } finally {
+      java.nio.file.Files.deleteIfExists(out);
+      java.nio.file.Files.deleteIfExists(err);
+    }
+  }
 }

@@ -135,11 +135,15 @@ public final class DistributedStages {
     if (samples.isEmpty()) {
       return List.of();
     }
-    JniUtils.setGradMode(true);
+    // Load first: in a fresh executor JVM the load also loads libtorch, which the grad-mode call
+    // needs (before it, the JNI method is unlinked).
     try (Classifier model = holder.loadPrivate(true)) {
-      return new ArrayList<>(work.apply(model, samples));
-    } finally {
-      JniUtils.setGradMode(false);
+      JniUtils.setGradMode(true);
+      try {
+        return new ArrayList<>(work.apply(model, samples));
+      } finally {
+        JniUtils.setGradMode(false);
+      }
     }
   }
 

@@ -378,7 +378,7 @@ public final class UnlearnRun {
     long t0 = System.nanoTime();
     List<Sample> nonMembers = in.heldOut().isEmpty() ? in.test() : in.heldOut();
     ExecutorModel unlearned =
-        ExecutorModel.broadcast(jsc, "unlearned " + original.name(), unlearnedBytes, in.spec());
+        ExecutorModel.broadcast(jsc, "unlearned-" + original.name(), unlearnedBytes, in.spec());
     try (JobGroup g =
         JobGroup.start(
             jsc,
