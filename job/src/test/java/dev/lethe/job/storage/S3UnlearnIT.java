@@ -1,0 +1,241 @@
+package dev.lethe.job.storage;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.lethe.data.IdxReader;
+import dev.lethe.data.Sample;
+import dev.lethe.job.JobFixtures;
+import dev.lethe.job.JobFixtures.CliRun;
+import dev.lethe.job.SparkTestBase;
+import dev.lethe.job.model.ModelArtifact;
+import dev.lethe.model.Classifier;
+import dev.lethe.model.SpecResolver;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FileStatus;
+import org.apache.hadoop.fs.FileSystem;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code lethe unlearn} end to end over s3a:// against a real S3 API server, s3proxy, running as a
+ * separate process (its jar is copied to job/target/it-tools by Maven before the integration
+ * tests): the model, its sidecar and the forget set are uploaded through s3a, the job reads them
+ * from the bucket, checkpoints stage A there and publishes the version there, manifest last.
+ */
+class S3UnlearnIT extends SparkTestBase {
+
+  private static final String BUCKET = "lethe";
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  @TempDir static Path tmp;
+
+  private static Process s3proxy;
+  private static Path storage;
+
+  @BeforeAll
+  static void startS3proxy() throws Exception {
+    Path jar = JobFixtures.repo().resolve("job/target/it-tools/s3proxy.jar");
+    assertThat(jar)
+        .as("s3proxy jar (mvn verify copies it before the integration tests)")
+        .isRegularFile();
+    storage = tmp.resolve("s3proxy-data");
+    Files.createDirectories(storage.resolve(BUCKET)); // a folder is a bucket
+    int port;
+    try (ServerSocket s = new ServerSocket(0)) {
+      port = s.getLocalPort();
+    }
+    String endpoint = "http://127.0.0.1:" + port;
+    Path properties = tmp.resolve("s3proxy.properties");
+    Files.writeString(
+        properties,
+        String.join(
+            "\n",
+            "s3proxy.endpoint=" + endpoint,
+            "s3proxy.authorization=aws-v2-or-v4",
+            "s3proxy.identity=lethe-access",
+            "s3proxy.credential=lethe-secret",
+            "jclouds.provider=filesystem",
+            "jclouds.filesystem.basedir=" + storage,
+            ""));
+    ProcessBuilder pb =
+        new ProcessBuilder(
+            Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+            "-Xmx256m",
+            "-jar",
+            jar.toString(),
+            "--properties",
+            properties.toString());
+    pb.redirectErrorStream(true);
+    pb.redirectOutput(tmp.resolve("s3proxy.log").toFile());
+    s3proxy = pb.start();
+    awaitHttp(endpoint, Duration.ofSeconds(60));
+
+    Configuration conf = spark.sparkContext().hadoopConfiguration();
+    conf.set("fs.s3a.endpoint", endpoint);
+    conf.set("fs.s3a.endpoint.region", "us-east-1");
+    conf.set("fs.s3a.path.style.access", "true");
+    conf.set("fs.s3a.connection.ssl.enabled", "false");
+    conf.set("fs.s3a.access.key", "lethe-access");
+    conf.set("fs.s3a.secret.key", "lethe-secret");
+    conf.set(
+        "fs.s3a.aws.credentials.provider", "org.apache.hadoop.fs.s3a.SimpleAWSCredentialsProvider");
+    conf.set("fs.s3a.impl.disable.cache", "true");
+  }
+
+  @AfterAll
+  static void stopS3proxy() throws InterruptedException {
+    if (s3proxy != null) {
+      s3proxy.destroy();
+      s3proxy.waitFor();
+    }
+  }
+
+  private static void awaitHttp(String endpoint, Duration timeout) throws Exception {
+    HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (System.nanoTime() < deadline) {
+      if (!s3proxy.isAlive()) {
+        throw new IllegalStateException(
+            "s3proxy exited with "
+                + s3proxy.exitValue()
+                + ":\n"
+                + Files.readString(tmp.resolve("s3proxy.log")));
+      }
+      try {
+        http.send(
+            HttpRequest.newBuilder(URI.create(endpoint)).build(),
+            HttpResponse.BodyHandlers.discarding());
+        return; // any answer (403 too) means it serves
+      } catch (IOException e) {
+        Thread.sleep(200);
+      }
+    }
+    throw new IllegalStateException("s3proxy did not answer at " + endpoint + " in " + timeout);
+  }
+
+  private static FileSystem s3() throws IOException {
+    return new org.apache.hadoop.fs.Path("s3a://" + BUCKET + "/")
+        .getFileSystem(spark.sparkContext().hadoopConfiguration());
+  }
+
+  private static byte[] read(FileSystem fs, String uri) throws IOException {
+    try (InputStream in = fs.open(new org.apache.hadoop.fs.Path(uri))) {
+      return in.readAllBytes();
+    }
+  }
+
+  private static List<String> names(FileSystem fs, String uri) throws IOException {
+    org.apache.hadoop.fs.Path dir = new org.apache.hadoop.fs.Path(uri);
+    List<String> out = new ArrayList<>();
+    if (fs.exists(dir)) {
+      for (FileStatus s : fs.listStatus(dir)) {
+        out.add(s.getPath().getName());
+      }
+    }
+    return out;
+  }
+
+  @Test
+  void unlearnsFromS3AndPublishesAVersionThere() throws Exception {
+    FileSystem fs = s3();
+    String models = "s3a://" + BUCKET + "/models/";
+    for (String name : List.of("digits-cnn-bn.pt", "digits-cnn-bn.json")) {
+      fs.copyFromLocalFile(
+          new org.apache.hadoop.fs.Path(JobFixtures.DIR.resolve(name).toString()),
+          new org.apache.hadoop.fs.Path(models + name));
+    }
+    List<Sample> train =
+        IdxReader.read(
+            JobFixtures.DIR.resolve("digits-train-images-idx3-ubyte.gz"),
+            JobFixtures.DIR.resolve("digits-train-labels-idx1-ubyte.gz"));
+    List<Sample> forget = new ArrayList<>();
+    for (int i = 0; i < 6; i++) {
+      forget.add(train.get(10 + i * 41));
+    }
+    Path local = JobFixtures.writeImageFolder(forget, tmp.resolve("forget"));
+    fs.copyFromLocalFile(
+        false,
+        true,
+        new org.apache.hadoop.fs.Path(local.toString()),
+        new org.apache.hadoop.fs.Path("s3a://" + BUCKET + "/requests/r1"));
+    String out = "s3a://" + BUCKET + "/published";
+
+    CliRun run = unlearn(models, out, "--run-id", "s3");
+    assertThat(run.exitCode()).as("stderr:\n%s", run.stderr()).isZero();
+    JsonNode report = run.summary();
+    assertThat(report.get("forget").get("accuracy_after").asDouble()).isZero();
+    assertThat(report.get("k").asInt()).isEqualTo(forget.size());
+    String version = report.get("version").asText();
+    String dir = out + "/digits-cnn-bn/" + version;
+    assertThat(report.get("manifest_uri").asText()).isEqualTo(dir + "/manifest.json");
+    assertThat(names(fs, out + "/digits-cnn-bn"))
+        .as("the version only: no work or temporary folder left in the bucket")
+        .containsExactly(version);
+
+    JsonNode manifest = JSON.readTree(read(fs, dir + "/manifest.json"));
+    assertThat(manifest.get("parent").get("uri").asText()).isEqualTo(models + "digits-cnn-bn.pt");
+    for (JsonNode file : manifest.get("files")) {
+      byte[] bytes = read(fs, dir + "/" + file.get("name").asText());
+      assertThat(ModelArtifact.sha256(bytes)).isEqualTo(file.get("sha256").asText());
+    }
+    // The objects are s3proxy's: its storage folder holds them.
+    Path onServer = storage.resolve(BUCKET).resolve("published/digits-cnn-bn/" + version);
+    assertThat(onServer.resolve("model.pt")).isRegularFile();
+    assertThat(onServer.resolve("model.json")).isRegularFile();
+    try (Classifier model =
+        Classifier.load(onServer.resolve("model.pt"), SpecResolver.Partial.empty("test"))) {
+      assertThat(model.accuracy(forget, 64)).isZero();
+    }
+
+    // A run that misses its goal leaves nothing in the bucket: no version, no work folder.
+    CliRun failed =
+        unlearn(
+            models,
+            "s3a://" + BUCKET + "/failed",
+            "--set",
+            "learning-rate=1e-9",
+            "--set",
+            "max-epochs=1");
+    assertThat(failed.exitCode()).as("stderr:\n%s", failed.stderr()).isEqualTo(3);
+    assertThat(names(fs, "s3a://" + BUCKET + "/failed/digits-cnn-bn")).isEmpty();
+  }
+
+  private static CliRun unlearn(String models, String out, String... extra) {
+    List<String> args =
+        new ArrayList<>(
+            List.of(
+                "unlearn",
+                "--model",
+                models + "digits-cnn-bn.pt",
+                "--forget",
+                "s3a://" + BUCKET + "/requests/r1",
+                "--out",
+                out,
+                "--preset",
+                "lethe",
+                "--partitions",
+                "2",
+                "--set",
+                "pgd.steps=20",
+                "--set",
+                "pgd.per-instance=8"));
+    args.addAll(List.of(extra));
+    return JobFixtures.cli(args.toArray(String[]::new));
+  }
+}
