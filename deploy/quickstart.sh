@@ -1,15 +1,22 @@
 #!/usr/bin/env bash
-# The built-in demo: fetches Fashion-MNIST (Debian's dataset-fashion-mnist, sha256-checked),
-# builds the job if needed, and evaluates the committed demo model
-# (deploy/models/fashion-resnet18-w16.pt) on the 10,000 test images through the job's entry point
-# in an embedded local Spark. Prints the job's JSON summary as its last line.
+# The built-in demo: unlearns 16 random Fashion-MNIST training images from the committed demo model
+# (deploy/models/fashion-resnet18-w16.pt) with Lethe's defaults, in an embedded local Spark on local
+# storage, and prints the run's report (JSON) as its last line.
 #
-#   deploy/quickstart.sh
+#   deploy/quickstart.sh                 # LETHE_SEED=1 draws other images; LETHE_OUT sets --out
+#
+# Fetches Fashion-MNIST first (Debian's dataset-fashion-mnist, sha256-checked) and builds the job if
+# needed. The unlearned model is published under $LETHE_OUT (default ./lethe-out) as
+# fashion-resnet18-w16/<version>/{model.pt,model.json,report.json,manifest.json}. Test accuracy
+# before/after is measured on the 10,000 test images, which the method never sees.
 set -euo pipefail
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 data="${LETHE_DATA:-$repo/data}"
+out="${LETHE_OUT:-$repo/lethe-out}"
 "$repo/deploy/fetch-data.sh" --dest "$data" fashion-mnist >&2
-exec "$repo/deploy/bin/lethe" evaluate \
+exec "$repo/deploy/bin/lethe" unlearn \
   --model "$repo/deploy/models/fashion-resnet18-w16.pt" \
-  --data "$data/fashion-mnist/t10k-images-idx3-ubyte.gz" \
-  --labels "$data/fashion-mnist/t10k-labels-idx1-ubyte.gz"
+  --forget "$data/fashion-mnist/train-images-idx3-ubyte.gz" \
+  --sample 16 --seed "${LETHE_SEED:-0}" \
+  --test "$data/fashion-mnist/t10k-images-idx3-ubyte.gz" \
+  --out "$out"

@@ -9,6 +9,7 @@ import dev.lethe.importance.ImportanceSums;
 import dev.lethe.importance.Mas;
 import dev.lethe.importance.MasMode;
 import dev.lethe.job.JobGroup;
+import dev.lethe.job.StageProgress;
 import dev.lethe.job.model.ExecutorModel;
 import dev.lethe.model.Classifier;
 import java.util.ArrayList;
@@ -19,6 +20,7 @@ import java.util.function.BiFunction;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.sql.SparkSession;
+import org.apache.spark.util.LongAccumulator;
 
 /**
  * The executor stages of an unlearning run: PGD adversarial examples (stage A) and MAS importance
@@ -58,10 +60,15 @@ public final class DistributedStages {
     JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
     JavaRDD<Sample> rdd = spread(jsc, forget, partitions);
     try (JobGroup g =
-        JobGroup.start(
-            jsc,
-            ADVERSARIAL_GROUP,
-            "Lethe unlearn, stage A: PGD adversarial examples for " + over(forget, model, rdd))) {
+            JobGroup.start(
+                jsc,
+                ADVERSARIAL_GROUP,
+                "Lethe unlearn, stage A: PGD adversarial examples for "
+                    + over(forget, model, rdd));
+        StageProgress progress =
+            StageProgress.start(
+                jsc, "stage A", forget.size(), pgd.perInstance(), "adversarial examples")) {
+      LongAccumulator done = progress.done();
       AdversarialCheckpoint.write(
           spark,
           rdd.mapPartitions(
@@ -69,7 +76,12 @@ public final class DistributedStages {
                   onPrivateModel(
                           model,
                           part,
-                          (m, samples) -> new PgdAttack(m, pgd).generate(samples, batchSize))
+                          (m, samples) -> {
+                            List<AdversarialExample> made =
+                                new PgdAttack(m, pgd).generate(samples, batchSize);
+                            done.add(samples.size());
+                            return made;
+                          })
                       .iterator()),
           checkpoint);
       return AdversarialCheckpoint.read(spark, checkpoint, forget);
@@ -87,19 +99,26 @@ public final class DistributedStages {
     Objects.requireNonNull(mode, "mode");
     JavaRDD<Sample> rdd = spread(jsc, forget, partitions);
     try (JobGroup g =
-        JobGroup.start(
-            jsc,
-            IMPORTANCE_GROUP,
-            "Lethe unlearn, stage B: MAS weight importance ("
-                + mode
-                + ") over "
-                + over(forget, model, rdd))) {
+            JobGroup.start(
+                jsc,
+                IMPORTANCE_GROUP,
+                "Lethe unlearn, stage B: MAS weight importance ("
+                    + mode
+                    + ") over "
+                    + over(forget, model, rdd));
+        StageProgress progress =
+            StageProgress.start(jsc, "stage B", forget.size(), 1, "instances")) {
+      LongAccumulator done = progress.done();
       return rdd.mapPartitions(
               (Iterator<Sample> part) ->
                   onPrivateModel(
                           model,
                           part,
-                          (m, samples) -> List.of(Mas.partialSums(m, samples, mode, batchSize)))
+                          (m, samples) -> {
+                            ImportanceSums sums = Mas.partialSums(m, samples, mode, batchSize);
+                            done.add(samples.size());
+                            return List.of(sums);
+                          })
                       .iterator())
           .treeReduce(ImportanceSums::plus);
     }

@@ -1,6 +1,7 @@
 package dev.lethe.job.unlearn;
 
 import ai.djl.engine.Engine;
+import ai.djl.pytorch.jni.JniUtils;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
@@ -298,6 +299,12 @@ public final class UnlearnRun {
 
       UnlearningResult result;
       byte[] modelBytes;
+      // No task runs during stage C: the driver's fine-tune gets every driver core, not the
+      // per-task share TorchThreads gave libtorch (in local mode the driver is the executor too).
+      int taskThreads = JniUtils.getNumThreads();
+      int driverThreads = jsc.getConf().getInt("spark.driver.cores", 0);
+      JniUtils.setNumThreads(
+          driverThreads > 0 ? driverThreads : Runtime.getRuntime().availableProcessors());
       try (JobGroup g =
               JobGroup.start(
                   jsc, FINETUNE_GROUP, "Lethe unlearn, stage C: fine-tune on the driver");
@@ -330,6 +337,8 @@ public final class UnlearnRun {
         }
         result = unlearning.run();
         modelBytes = model.toBytes();
+      } finally {
+        JniUtils.setNumThreads(taskThreads);
       }
       progress.accept(
           String.format(
