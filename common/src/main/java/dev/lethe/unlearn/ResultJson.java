@@ -49,6 +49,7 @@ public final class ResultJson {
     settings.put(TuningOptions.ANCHORS, st.anchors());
     settings.put(TuningOptions.FORGET_WEIGHT, st.forgetWeight());
     settings.put(TuningOptions.SEPARATE_BATCHES, st.separateBatches());
+    settings.put(TuningOptions.ESCALATE, st.escalate());
     o.put("steps", r.steps());
     o.put("epochs", r.epochs());
     ObjectNode adv = o.putObject("adversarial");

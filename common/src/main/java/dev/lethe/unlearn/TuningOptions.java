@@ -65,6 +65,9 @@ public final class TuningOptions {
   /** Forward forget and boundary batches separately: {@code true} or {@code false} (default). */
   public static final String SEPARATE_BATCHES = "separate-batches";
 
+  /** Steps without progress before the forget term's weight doubles (default 20; paper 0: off). */
+  public static final String ESCALATE = "escalate";
+
   /** PGD norm: {@code l2} (default) or {@code linf}. */
   public static final String PGD_NORM = "pgd.norm";
 
@@ -99,6 +102,7 @@ public final class TuningOptions {
           ANCHORS,
           FORGET_WEIGHT,
           SEPARATE_BATCHES,
+          ESCALATE,
           PGD_NORM,
           PGD_EPSILON,
           PGD_STEP_SIZE,
@@ -137,6 +141,7 @@ public final class TuningOptions {
           case ANCHORS -> s.anchors(Integer.parseInt(v));
           case FORGET_WEIGHT -> s.forgetWeight(Float.parseFloat(v));
           case SEPARATE_BATCHES -> s.separateBatches(parseBoolean(v));
+          case ESCALATE -> s.escalate(Integer.parseInt(v));
           case PGD_NORM -> p = p.withNorm(enumOf(PgdSettings.Norm.class, v));
           case PGD_EPSILON -> p = p.withEpsilon(Float.parseFloat(v));
           case PGD_STEP_SIZE -> p = p.withStepSize(Float.parseFloat(v));

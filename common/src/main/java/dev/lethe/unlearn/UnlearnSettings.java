@@ -36,6 +36,10 @@ import java.util.Locale;
  * @param separateBatches run the forget batch and the boundary batch through the model in two
  *     forward passes (train-mode BatchNorm then normalises each with its own statistics) instead of
  *     one concatenated batch
+ * @param escalate patience, in steps: when the number of instances still remembered has not fallen
+ *     for this many steps, the forget term's weight doubles (0: never, the paper). The bounded
+ *     margin loss pulls only the instances not yet forgotten, so this strengthens exactly the last,
+ *     stubborn ones, which the boundary and anchor terms otherwise hold in place
  */
 public record UnlearnSettings(
     ForgetLoss forgetLoss,
@@ -53,7 +57,8 @@ public record UnlearnSettings(
     String update,
     int anchors,
     float forgetWeight,
-    boolean separateBatches) {
+    boolean separateBatches,
+    int escalate) {
 
   /** The unlearning loss on the forget set. */
   public enum ForgetLoss {
@@ -100,6 +105,7 @@ public record UnlearnSettings(
     require(maxEpochs > 0, "maxEpochs", "must be > 0, got " + maxEpochs);
     require(forgetWeight > 0, "forgetWeight", "must be > 0, got " + forgetWeight);
     require(anchors >= 0, "anchors", "must be >= 0, got " + anchors);
+    require(escalate >= 0, "escalate", "must be >= 0 steps (0: off), got " + escalate);
     require(update != null && !update.isBlank(), "update", "must be all, head or a regex");
     if (!update.equals("all") && !update.equals("head") && !update.equals("weights")) {
       try {
@@ -134,7 +140,8 @@ public record UnlearnSettings(
         "all",
         0,
         1f,
-        false);
+        false,
+        0);
   }
 
   /** Lethe's defaults, preset name {@code lethe}: see docs/DEFAULTS.md for the measurements. */
@@ -155,7 +162,8 @@ public record UnlearnSettings(
         "all",
         8,
         1f,
-        false);
+        false,
+        20);
   }
 
   /**
@@ -205,6 +213,7 @@ public record UnlearnSettings(
     private int anchors;
     private float forgetWeight;
     private boolean separateBatches;
+    private int escalate;
 
     private Builder(UnlearnSettings from) {
       forgetLoss = from.forgetLoss();
@@ -223,6 +232,7 @@ public record UnlearnSettings(
       anchors = from.anchors();
       forgetWeight = from.forgetWeight();
       separateBatches = from.separateBatches();
+      escalate = from.escalate();
     }
 
     /** The settings; validated, so a bad value fails here with its name. */
@@ -243,7 +253,8 @@ public record UnlearnSettings(
           update,
           anchors,
           forgetWeight,
-          separateBatches);
+          separateBatches,
+          escalate);
     }
 
     public Builder forgetLoss(ForgetLoss v) {
@@ -323,6 +334,11 @@ public record UnlearnSettings(
 
     public Builder separateBatches(boolean v) {
       separateBatches = v;
+      return this;
+    }
+
+    public Builder escalate(int v) {
+      escalate = v;
       return this;
     }
   }

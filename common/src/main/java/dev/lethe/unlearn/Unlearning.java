@@ -427,7 +427,12 @@ public final class Unlearning {
               seed,
               batchSize,
               p -> {
-                if (p.step() <= 5 || p.step() % 10 == 0) {
+                if (p.escalatedTo() > 0) {
+                  progress.accept(
+                      String.format(
+                          "step %d: no progress for %d steps, forget weight now %.0f",
+                          p.step(), s.escalate(), p.escalatedTo()));
+                } else if (p.step() <= 5 || p.step() % 10 == 0) {
                   progress.accept(
                       String.format(
                           "step %d epoch %d loss %.4f %s %.4f",

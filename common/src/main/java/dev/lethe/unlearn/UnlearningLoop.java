@@ -25,7 +25,11 @@ import java.util.function.Consumer;
 final class UnlearningLoop {
 
   /** One progress line's worth of numbers. */
-  record Progress(int step, int epoch, double loss, double forgetAccuracy) {}
+  /**
+   * One step's numbers; {@code escalatedTo} is the forget term's new weight when this step doubled
+   * it (see {@link UnlearnSettings#escalate()}), else 0.
+   */
+  record Progress(int step, int epoch, double loss, double forgetAccuracy, float escalatedTo) {}
 
   /** What the loop did. */
   record Outcome(boolean reached, int steps, int epochs, double forgetAccuracy, String reason) {}
@@ -43,6 +47,7 @@ final class UnlearningLoop {
   private final long seed;
   private final int evalBatch;
   private final Consumer<Progress> listener;
+  private float forgetWeight;
 
   /**
    * @param forget the forget set with its true labels
@@ -102,6 +107,9 @@ final class UnlearningLoop {
     }
     int forgetCursor = 0;
     int step = 0;
+    forgetWeight = settings.forgetWeight();
+    double best = accuracy;
+    int lastProgress = 0;
     Classifier.Mode mode =
         settings.batchNorm() == UnlearnSettings.BatchNormMode.TRAIN
             ? Classifier.Mode.TRAIN
@@ -135,7 +143,7 @@ final class UnlearningLoop {
           step++;
           accuracy = forgetScore();
           if (listener != null) {
-            listener.accept(new Progress(step, epoch + 1, loss, accuracy));
+            listener.accept(new Progress(step, epoch + 1, loss, accuracy, 0f));
           }
           if (!Double.isFinite(loss)) {
             return new Outcome(
@@ -147,6 +155,16 @@ final class UnlearningLoop {
           }
           if (reached(accuracy)) {
             return new Outcome(true, step, epoch + 1, accuracy, "goal reached");
+          }
+          if (accuracy < best) {
+            best = accuracy;
+            lastProgress = step;
+          } else if (settings.escalate() > 0 && step - lastProgress >= settings.escalate()) {
+            forgetWeight *= 2;
+            lastProgress = step;
+            if (listener != null) {
+              listener.accept(new Progress(step, epoch + 1, loss, accuracy, forgetWeight));
+            }
           }
         }
       }
@@ -192,8 +210,7 @@ final class UnlearningLoop {
         }
       }
       NDArray forgetTerm = forgetTerm(m, zf, forgetLabels, forgetTargets);
-      NDArray total =
-          settings.forgetWeight() == 1f ? forgetTerm : forgetTerm.mul(settings.forgetWeight());
+      NDArray total = forgetWeight == 1f ? forgetTerm : forgetTerm.mul(forgetWeight);
       if (zb != null) {
         total = total.add(boundaryTerm(m, zb, bIdx));
       }

@@ -162,6 +162,50 @@ class UnlearningTest {
   }
 
   @Test
+  void escalationDoublesTheForgetWeightWhileProgressStalls() throws IOException {
+    try (Classifier model = cnn()) {
+      List<Sample> forget = forgetSet(model, 8);
+      List<String> lines = new ArrayList<>();
+      UnlearningResult r =
+          new Unlearning(model, forget)
+              .optSettings(
+                  UnlearnSettings.defaults().toBuilder()
+                      .learningRate(1e-9f)
+                      .maxEpochs(7)
+                      .escalate(3)
+                      .build())
+              .optPgd(quickPgd(model))
+              .optProgress(lines::add)
+              .run();
+      assertThat(r.succeeded()).isFalse();
+      assertThat(r.settings().escalate()).isEqualTo(3);
+      assertThat(lines)
+          .filteredOn(l -> l.contains("forget weight now"))
+          .containsExactly(
+              "step 3: no progress for 3 steps, forget weight now 2",
+              "step 6: no progress for 3 steps, forget weight now 4");
+    }
+  }
+
+  @Test
+  void withoutItsOwnEvaluationARunMeasuresOnlyTheForgetSet() throws IOException {
+    try (Classifier model = cnn()) {
+      List<Sample> forget = forgetSet(model, 8);
+      UnlearningResult r =
+          new Unlearning(model, forget)
+              .optPgd(quickPgd(model))
+              .optTest(Fixtures.test())
+              .optEvaluation(false)
+              .optProgress(line -> {})
+              .run();
+      assertThat(r.succeeded()).isTrue();
+      assertThat(r.forget().after()).isZero();
+      assertThat(r.test().present()).as("test accuracy is the caller's").isFalse();
+      assertThat(r.miaBefore()).isNull();
+    }
+  }
+
+  @Test
   void unseenGoalStopsWhenForgetLossesLookHeldOut() throws IOException {
     try (Classifier model = cnn()) {
       List<Sample> forget = forgetSet(model, 8);
