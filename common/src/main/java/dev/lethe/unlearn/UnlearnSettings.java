@@ -167,13 +167,24 @@ public record UnlearnSettings(
   }
 
   /**
-   * The settings Lethe calibrates over by default: its defaults with BatchNorm frozen and shifted
-   * anchors (best on small or well-separated models), and with BatchNorm in train mode without
-   * anchors (a deep ResNet whose eval-mode fine-tune collapses). docs/DEFAULTS.md has the evidence.
+   * The settings preset {@code calibrate} tries: Lethe's defaults (BatchNorm frozen, shifted
+   * anchors) and the same with BatchNorm in train mode and no anchors, the better kept by the
+   * calibration's score. docs/DEFAULTS.md has the evidence for and against.
    */
   public static List<UnlearnSettings> defaultCandidates() {
     UnlearnSettings d = defaults();
     return List.of(d, d.toBuilder().batchNorm(BatchNormMode.TRAIN).anchors(0).build());
+  }
+
+  /**
+   * The candidate settings of a preset: one for {@code lethe} (the default) and {@code paper}, the
+   * {@link #defaultCandidates()} for {@code calibrate}.
+   */
+  public static List<UnlearnSettings> presetCandidates(String name) {
+    if (name.toLowerCase(Locale.ROOT).equals("calibrate")) {
+      return defaultCandidates();
+    }
+    return List.of(preset(name));
   }
 
   /** A preset by name: {@code lethe} (the defaults) or {@code paper}. */
@@ -186,7 +197,9 @@ public record UnlearnSettings(
         return paper();
       default:
         throw new IllegalArgumentException(
-            "Cannot use preset '" + name + "': choose lethe (the default) or paper");
+            "Cannot use preset '"
+                + name
+                + "': choose lethe (the default), paper or calibrate (lethe's candidates)");
     }
   }
 

@@ -99,7 +99,7 @@ public final class UnlearnBenchmark {
                     Classifier.load(model, SpecResolver.Partial.empty("benchmark"))) {
                   TuningOptions.Applied applied =
                       TuningOptions.apply(
-                          UnlearnSettings.preset(preset),
+                          UnlearnSettings.presetCandidates(preset).get(0),
                           PgdSettings.defaults(c.spec().input()),
                           TuningOptions.parse(overrides));
                   PrintStream log = System.err;
@@ -112,18 +112,16 @@ public final class UnlearnBenchmark {
                     advSeconds.put(advKey, (System.nanoTime() - t0) / 1e9);
                   }
                   Unlearning run = new Unlearning(c, forget);
-                  if (preset.equals("lethe") && variant.isBlank()) {
-                    // Lethe's preset calibrates over its candidates, each with the overrides
-                    // applied.
-                    List<UnlearnSettings> candidates = new ArrayList<>();
-                    for (UnlearnSettings cand : UnlearnSettings.defaultCandidates()) {
-                      candidates.add(
-                          TuningOptions.apply(cand, applied.pgd(), TuningOptions.parse(overrides))
-                              .settings());
-                    }
-                    run.optCandidates(candidates);
+                  List<UnlearnSettings> candidates = new ArrayList<>();
+                  for (UnlearnSettings cand : UnlearnSettings.presetCandidates(preset)) {
+                    candidates.add(
+                        TuningOptions.apply(cand, applied.pgd(), TuningOptions.parse(overrides))
+                            .settings());
+                  }
+                  if (candidates.size() > 1) {
+                    run.optCandidates(candidates); // preset calibrate: each with the overrides
                   } else {
-                    run.optSettings(applied.settings());
+                    run.optSettings(candidates.get(0));
                   }
                   if (method.usesAdversarialExamples()) {
                     run.optAdversarial(advCache.get(advKey));

@@ -72,7 +72,10 @@ public final class UnlearnCommand implements Command {
         new OptionSpec(TARGET_CLASS, "N", "untargeted", "relabel every instance to class N"),
         new OptionSpec(TARGETED, "", "off", "relabel each instance to its runner-up class"),
         new OptionSpec(
-            PRESET, "NAME", "calibrate over Lethe's candidates", "lethe|paper: fixed settings"),
+            PRESET,
+            "NAME",
+            "lethe",
+            "lethe|paper|calibrate (try Lethe's candidate settings, keep the best)"),
         new OptionSpec(SEED, "N", "0", "run seed (PGD targets and starts, MIA folds)"),
         new OptionSpec(RUN_ID, "ID", "random", "run id; the version is <UTC time>-<run id>"),
         new OptionSpec(
@@ -172,9 +175,10 @@ public final class UnlearnCommand implements Command {
     }
     String preset = options.get(PRESET).orElse(null);
     try {
-      UnlearnSettings base =
-          preset == null ? UnlearnSettings.defaults() : UnlearnSettings.preset(preset);
-      TuningOptions.apply(base, PgdSettings.defaults(new ImageShape(1, 28, 28)), sets);
+      for (UnlearnSettings base :
+          UnlearnSettings.presetCandidates(preset == null ? "lethe" : preset)) {
+        TuningOptions.apply(base, PgdSettings.defaults(new ImageShape(1, 28, 28)), sets);
+      }
     } catch (IllegalArgumentException e) {
       throw usage(
           "option "

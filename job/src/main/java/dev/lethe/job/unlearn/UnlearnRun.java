@@ -123,14 +123,14 @@ public final class UnlearnRun {
     this.config = config;
   }
 
-  /** The settings of a run: the preset (or Lethe's candidates) with the tuning options applied. */
+  /**
+   * The settings of a run: the preset's candidates (one, or two for {@code calibrate}) with the
+   * tuning options applied.
+   */
   public static Settings settings(String preset, Map<String, String> tuning, ImageShape shape) {
     List<UnlearnSettings> bases;
     try {
-      bases =
-          preset == null
-              ? UnlearnSettings.defaultCandidates()
-              : List.of(UnlearnSettings.preset(preset));
+      bases = UnlearnSettings.presetCandidates(preset == null ? "lethe" : preset);
     } catch (IllegalArgumentException e) {
       throw new UsageException("Cannot run unlearn: option --preset: " + e.getMessage());
     }
@@ -575,7 +575,7 @@ public final class UnlearnRun {
     m.put("goal", config.goal().cliName());
     m.put("targeted", report.get("targeted").asBoolean());
     m.put("seed", config.seed());
-    m.put("preset", config.preset() == null ? "calibrated" : config.preset());
+    m.put("preset", config.preset() == null ? "lethe" : config.preset());
     m.set("settings", report.get("settings").deepCopy());
     ObjectNode tuning = m.putObject("tuning_options");
     config.tuning().forEach(tuning::put);

@@ -87,8 +87,6 @@ class UnlearnCommandTest extends SparkTestBase {
                 JobFixtures.testImages().toString(),
                 "--out",
                 out.toString(),
-                "--preset",
-                "lethe",
                 "--partitions",
                 "2",
                 "--set",
@@ -96,6 +94,9 @@ class UnlearnCommandTest extends SparkTestBase {
                 "--set",
                 "pgd.per-instance=8"));
     args.addAll(List.of(extra));
+    if (!args.contains("--preset")) {
+      args.addAll(List.of("--preset", "lethe"));
+    }
     return JobFixtures.cli(args.toArray(String[]::new));
   }
 
@@ -214,6 +215,20 @@ class UnlearnCommandTest extends SparkTestBase {
     assertThat(spark.read().parquet(checkpoint.toString()).count()).isEqualTo(K * 8L);
     assertThat(Files.readAllBytes(dir.resolve("model.pt"))).isEqualTo(firstModel);
     assertThat(Files.readAllBytes(dir.resolve("manifest.json"))).isEqualTo(firstManifest);
+  }
+
+  @Test
+  void presetCalibrateTriesLethesCandidatesAndRecordsIt() throws Exception {
+    Path out = tmp.resolve("calibrated");
+    CliRun run = unlearn(out, "--forget-ids", IDS, "--preset", "calibrate");
+    assertThat(run.exitCode()).as("stderr:\n%s", run.stderr()).isZero();
+    JsonNode report = run.summary();
+    assertThat(report.get("forget").get("accuracy_after").asDouble()).isZero();
+    Path manifest =
+        out.resolve("digits-cnn-bn")
+            .resolve(report.get("version").asText())
+            .resolve("manifest.json");
+    assertThat(JSON.readTree(manifest.toFile()).get("preset").asText()).isEqualTo("calibrate");
   }
 
   @Test
