@@ -151,7 +151,7 @@ public record UnlearnSettings(
         1.0f,
         AdversarialLoss.DISTILL,
         BatchNormMode.FROZEN,
-        1e-3f,
+        3e-3f,
         0.9f,
         0f,
         32,
