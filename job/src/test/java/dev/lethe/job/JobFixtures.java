@@ -100,6 +100,13 @@ public final class JobFixtures {
         code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
   }
 
+  /**
+   * {@code lethe unlearn} options that keep fixture runs quick: 2 partitions, 20 PGD steps, 8
+   * examples per instance.
+   */
+  public static final List<String> QUICK_UNLEARN =
+      List.of("--partitions", "2", "--set", "pgd.steps=20", "--set", "pgd.per-instance=8");
+
   /** The repository root: {@code -Dlethe.repo} (set by Failsafe), else the parent folder. */
   public static Path repo() {
     String given = System.getProperty("lethe.repo");

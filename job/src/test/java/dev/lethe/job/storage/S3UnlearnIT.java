@@ -228,13 +228,8 @@ class S3UnlearnIT extends SparkTestBase {
                 "--out",
                 out,
                 "--preset",
-                "lethe",
-                "--partitions",
-                "2",
-                "--set",
-                "pgd.steps=20",
-                "--set",
-                "pgd.per-instance=8"));
+                "lethe"));
+    args.addAll(JobFixtures.QUICK_UNLEARN);
     args.addAll(List.of(extra));
     return JobFixtures.cli(args.toArray(String[]::new));
   }

@@ -86,13 +86,8 @@ class UnlearnCommandTest extends SparkTestBase {
                 "--test",
                 JobFixtures.testImages().toString(),
                 "--out",
-                out.toString(),
-                "--partitions",
-                "2",
-                "--set",
-                "pgd.steps=20",
-                "--set",
-                "pgd.per-instance=8"));
+                out.toString()));
+    args.addAll(JobFixtures.QUICK_UNLEARN);
     args.addAll(List.of(extra));
     if (!args.contains("--preset")) {
       args.addAll(List.of("--preset", "lethe"));
