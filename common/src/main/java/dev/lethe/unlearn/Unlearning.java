@@ -67,6 +67,10 @@ public final class Unlearning {
   private Importance importance;
   private Consumer<String> progress = LOG::info;
   private boolean evaluate = true;
+  private UnlearnSettings lastSettings;
+
+  /** Restarts at a lower learning rate after a diverged fine-tune (frozen BatchNorm only). */
+  static final int DIVERGENCE_RETRIES = 2;
 
   /**
    * @param model a trainable classifier; changed in place
@@ -272,6 +276,7 @@ public final class Unlearning {
       chosen = calibrate(advSamples, imp, original, targets);
     }
     UnlearningLoop.Outcome outcome = fineTune(model, chosen, advSamples, imp, original, targets);
+    chosen = lastSettings;
     double finetune = seconds(t0);
     progress.accept(
         String.format(
@@ -395,7 +400,46 @@ public final class Unlearning {
         + "]";
   }
 
+  /**
+   * Fine-tunes {@code target} with {@code s}. When the loss diverges (NaN or infinite) with
+   * BatchNorm frozen, the fine-tune has changed only parameters, so it restores them and starts
+   * again at a third of the learning rate, up to {@value #DIVERGENCE_RETRIES} times; the steps of
+   * every attempt count. {@link #lastSettings} is what the last attempt ran with.
+   */
   private UnlearningLoop.Outcome fineTune(
+      Classifier target,
+      UnlearnSettings s,
+      List<Sample> advSamples,
+      Importance imp,
+      LinkedHashMap<String, float[]> original,
+      int[] targets) {
+    boolean restorable = s.batchNorm() == UnlearnSettings.BatchNormMode.FROZEN;
+    LinkedHashMap<String, float[]> start = restorable ? target.parameterValues() : null;
+    UnlearnSettings current = s;
+    UnlearningLoop.Outcome o = fineTuneOnce(target, current, advSamples, imp, original, targets);
+    int steps = o.steps();
+    int epochs = o.epochs();
+    for (int retry = 0; restorable && o.diverged() && retry < DIVERGENCE_RETRIES; retry++) {
+      target.setParameterValues(start);
+      current = current.toBuilder().learningRate(current.learningRate() / 3f).build();
+      progress.accept(
+          String.format(
+              "the loss diverged after %d steps; restarting from the original weights at"
+                  + " learning rate %.2g",
+              o.steps(), current.learningRate()));
+      o = fineTuneOnce(target, current, advSamples, imp, original, targets);
+      steps += o.steps();
+      epochs += o.epochs();
+    }
+    if (restorable && o.diverged()) {
+      target.setParameterValues(start); // leave the model as it was, not with NaN weights
+    }
+    lastSettings = current;
+    return new UnlearningLoop.Outcome(
+        o.reached(), steps, epochs, o.forgetAccuracy(), o.reason(), o.diverged());
+  }
+
+  private UnlearningLoop.Outcome fineTuneOnce(
       Classifier target,
       UnlearnSettings s,
       List<Sample> advSamples,

@@ -32,7 +32,17 @@ final class UnlearningLoop {
   record Progress(int step, int epoch, double loss, double forgetAccuracy, float escalatedTo) {}
 
   /** What the loop did. */
-  record Outcome(boolean reached, int steps, int epochs, double forgetAccuracy, String reason) {}
+  record Outcome(
+      boolean reached,
+      int steps,
+      int epochs,
+      double forgetAccuracy,
+      String reason,
+      boolean diverged) {
+    Outcome(boolean reached, int steps, int epochs, double forgetAccuracy, String reason) {
+      this(reached, steps, epochs, forgetAccuracy, reason, false);
+    }
+  }
 
   private final Classifier model;
   private final UnlearnSettings settings;
@@ -151,7 +161,8 @@ final class UnlearningLoop {
                 step,
                 epoch + 1,
                 accuracy,
-                "the loss became " + loss + "; lower the learning rate");
+                "the loss became " + loss + "; lower the learning rate",
+                true);
           }
           if (reached(accuracy)) {
             return new Outcome(true, step, epoch + 1, accuracy, "goal reached");

@@ -2,6 +2,7 @@ package dev.lethe.unlearn;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.within;
 
 import dev.lethe.attack.PgdSettings;
 import dev.lethe.data.Sample;
@@ -184,6 +185,30 @@ class UnlearningTest {
           .containsExactly(
               "step 3: no progress for 3 steps, forget weight now 2",
               "step 6: no progress for 3 steps, forget weight now 4");
+    }
+  }
+
+  @Test
+  void aDivergedFineTuneRestartsAtALowerLearningRateAndLeavesTheModelIntact() throws IOException {
+    try (Classifier model = cnn()) {
+      List<Sample> forget = forgetSet(model, 8);
+      float[] before = model.parameterValues().values().iterator().next().clone();
+      double accuracyBefore = model.accuracy(Fixtures.test(), 256);
+      List<String> lines = new ArrayList<>();
+      UnlearningResult r =
+          new Unlearning(model, forget)
+              .optSettings(UnlearnSettings.defaults().toBuilder().learningRate(1e6f).build())
+              .optPgd(quickPgd(model))
+              .optProgress(lines::add)
+              .run();
+      assertThat(r.succeeded()).isFalse();
+      assertThat(r.message()).contains("the loss became");
+      assertThat(lines)
+          .filteredOn(l -> l.contains("restarting from the original weights"))
+          .hasSize(2);
+      assertThat(r.settings().learningRate()).isCloseTo(1e6f / 9f, within(1f));
+      assertThat(model.parameterValues().values().iterator().next()).containsExactly(before);
+      assertThat(model.accuracy(Fixtures.test(), 256)).isEqualTo(accuracyBefore);
     }
   }
 
