@@ -68,4 +68,16 @@ class PublisherTest {
           .isEqualTo(List.of("v1"));
     }
   }
+
+  @Test
+  void localFilesPublishThroughARenameObjectStoresDoNot() throws Exception {
+    org.apache.hadoop.fs.Path local = new org.apache.hadoop.fs.Path(tmp.toUri());
+    assertThat(Publisher.renamesAtomically(local.getFileSystem(new Configuration()))).isTrue();
+    org.apache.hadoop.fs.Path s3 = new org.apache.hadoop.fs.Path("s3a://bucket/models");
+    Configuration conf = new Configuration();
+    conf.set("fs.s3a.endpoint", "http://127.0.0.1:1");
+    conf.set("fs.s3a.impl.disable.cache", "true");
+    // Creating an S3A client contacts nothing; only the scheme decides.
+    assertThat(Publisher.renamesAtomically(s3.getFileSystem(conf))).isFalse();
+  }
 }
