@@ -63,11 +63,13 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One {@code lethe unlearn} run: validate on the driver, stage A (PGD on the executors), stage B
- * (MAS sums on the executors, added on the driver), stage C (fine-tune and evaluate on the driver
- * with {@link Unlearning}), then publish {@code model.pt}, {@code model.json} (the parent's
- * sidecar, if any), {@code report.json} and {@code manifest.json} last, as a new immutable version.
- * A run that does not reach its goal publishes nothing.
+ * One {@code lethe unlearn} run: validate on the driver, stage A (PGD on the executors,
+ * checkpointed as Parquet in the run's work folder), stage B (MAS sums on the executors, added on
+ * the driver), stage C (the fine-tune on the driver with {@link Unlearning}, every driver core),
+ * stage D (both models scored on the executors), then publish {@code model.pt}, {@code model.json}
+ * (the parent's sidecar, if any), {@code report.json} and {@code manifest.json} last, as a new
+ * immutable version. A run that does not reach its goal publishes nothing; the work folder goes
+ * either way unless {@code --keep-work}.
  */
 public final class UnlearnRun {
 
