@@ -156,7 +156,7 @@ public record UnlearnSettings(
         0f,
         32,
         256,
-        1.0f,
+        0.1f,
         400,
         MasMode.MEAN_GRADIENT,
         "all",
