@@ -231,15 +231,13 @@ public final class Unlearning {
 
     long t0 = System.nanoTime();
     double forgetBefore = model.accuracy(forget, batchSize);
-    double testBefore =
-        measuredTest.isEmpty() ? Double.NaN : model.accuracy(measuredTest, batchSize);
-    double retainBefore =
-        measuredRetain.isEmpty() ? Double.NaN : model.accuracy(measuredRetain, batchSize);
+    double testBefore = model.accuracy(measuredTest, batchSize); // NaN when not measured
+    double retainBefore = model.accuracy(measuredRetain, batchSize); // NaN when not measured
     MembershipInference.Result miaBefore =
         nonMembers.size() >= 2 && k >= 2
             ? Evaluation.membership(model, forget, nonMembers, batchSize, seed)
             : null;
-    double evaluate = seconds(t0);
+    double evaluateSeconds = seconds(t0);
 
     t0 = System.nanoTime();
     List<AdversarialExample> adv = List.of();
@@ -289,15 +287,13 @@ public final class Unlearning {
 
     t0 = System.nanoTime();
     double forgetAfter = model.accuracy(forget, batchSize);
-    double testAfter =
-        measuredTest.isEmpty() ? Double.NaN : model.accuracy(measuredTest, batchSize);
-    double retainAfter =
-        measuredRetain.isEmpty() ? Double.NaN : model.accuracy(measuredRetain, batchSize);
+    double testAfter = model.accuracy(measuredTest, batchSize); // NaN when not measured
+    double retainAfter = model.accuracy(measuredRetain, batchSize); // NaN when not measured
     MembershipInference.Result miaAfter =
         miaBefore == null
             ? null
             : Evaluation.membership(model, forget, nonMembers, batchSize, seed);
-    evaluate += seconds(t0);
+    evaluateSeconds += seconds(t0);
 
     return new UnlearningResult(
         chosen,
@@ -322,7 +318,7 @@ public final class Unlearning {
         adv.size(),
         adv.isEmpty() ? Double.NaN : PgdAttack.successRate(adv),
         new UnlearningResult.Seconds(
-            adversarialSeconds, importanceSeconds, finetune, evaluate, seconds(start)),
+            adversarialSeconds, importanceSeconds, finetune, evaluateSeconds, seconds(start)),
         model.device().toString());
   }
 

@@ -30,6 +30,7 @@ public final class ModelArtifact implements AutoCloseable {
   private final byte[] bytes;
   private final String sha256;
   private final String sidecarUri;
+  private final byte[] sidecarBytes;
   private final java.nio.file.Path dir;
   private final java.nio.file.Path localFile;
   private final java.nio.file.Path localSidecar;
@@ -38,6 +39,7 @@ public final class ModelArtifact implements AutoCloseable {
       String uri,
       byte[] bytes,
       String sidecarUri,
+      byte[] sidecarBytes,
       java.nio.file.Path dir,
       java.nio.file.Path localFile,
       java.nio.file.Path localSidecar) {
@@ -45,6 +47,7 @@ public final class ModelArtifact implements AutoCloseable {
     this.bytes = bytes;
     this.sha256 = sha256(bytes);
     this.sidecarUri = sidecarUri;
+    this.sidecarBytes = sidecarBytes;
     this.dir = dir;
     this.localFile = localFile;
     this.localSidecar = localSidecar;
@@ -123,7 +126,13 @@ public final class ModelArtifact implements AutoCloseable {
         Files.write(localSidecar, sidecarBytes);
       }
       return new ModelArtifact(
-          uri, bytes, sidecarBytes == null ? null : sidecar.toString(), dir, local, localSidecar);
+          uri,
+          bytes,
+          sidecarBytes == null ? null : sidecar.toString(),
+          sidecarBytes,
+          dir,
+          local,
+          localSidecar);
     } catch (IOException e) {
       deleteQuietly(dir);
       throw new UncheckedIOException(
@@ -159,6 +168,11 @@ public final class ModelArtifact implements AutoCloseable {
   /** The URI of the sidecar, when the model has one. */
   public Optional<String> sidecarUri() {
     return Optional.ofNullable(sidecarUri);
+  }
+
+  /** The sidecar's bytes as read by {@link #fetch}, when the model has one (not a copy). */
+  public Optional<byte[]> sidecarBytes() {
+    return Optional.ofNullable(sidecarBytes);
   }
 
   /**

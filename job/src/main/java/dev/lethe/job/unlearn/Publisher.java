@@ -14,6 +14,8 @@ import java.util.function.Function;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Publishes one immutable model version through Hadoop's FileSystem (s3a://, file://, hdfs:// or a
@@ -41,6 +43,8 @@ public final class Publisher {
 
   /** Schemes whose directory rename is atomic. */
   private static final Set<String> ATOMIC_RENAME = Set.of("file", "hdfs", "viewfs");
+
+  private static final Logger LOG = LoggerFactory.getLogger(Publisher.class);
 
   private final Configuration conf;
 
@@ -141,11 +145,23 @@ public final class Publisher {
     }
   }
 
+  /**
+   * Removes {@code dir} and what it holds, best effort: a failure is logged, not thrown (a folder
+   * without a manifest, or a run's work folder, is not a published version).
+   */
+  static void deleteQuietly(Configuration conf, Path dir) {
+    try {
+      deleteQuietly(dir.getFileSystem(conf), dir);
+    } catch (IOException | RuntimeException e) {
+      LOG.warn("Cannot remove {}: {}", dir, e.toString());
+    }
+  }
+
   private static void deleteQuietly(FileSystem fs, Path dir) {
     try {
       fs.delete(dir, true);
     } catch (IOException | RuntimeException e) {
-      // best effort: without its manifest the folder is not a published version
+      LOG.warn("Cannot remove {}: {}", dir, e.toString());
     }
   }
 }

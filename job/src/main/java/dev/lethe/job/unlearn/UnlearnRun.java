@@ -37,8 +37,6 @@ import dev.lethe.unlearn.UnlearnSettings;
 import dev.lethe.unlearn.Unlearning;
 import dev.lethe.unlearn.UnlearningResult;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.time.ZoneOffset;
@@ -54,7 +52,6 @@ import java.util.TreeSet;
 import java.util.UUID;
 import java.util.function.Consumer;
 import org.apache.hadoop.conf.Configuration;
-import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
@@ -179,7 +176,7 @@ public final class UnlearnRun {
         if (config.keepWork()) {
           progress.accept("work folder kept: " + work);
         } else {
-          deleteQuietly(hadoop, work);
+          Publisher.deleteQuietly(hadoop, work);
         }
       }
     }
@@ -479,7 +476,7 @@ public final class UnlearnRun {
 
     Map<String, byte[]> files = new LinkedHashMap<>();
     files.put("model.pt", modelBytes);
-    artifact.sidecarUri().ifPresent(uri -> files.put("model.json", readAll(hadoop, uri)));
+    artifact.sidecarBytes().ifPresent(sidecar -> files.put("model.json", sidecar));
     files.put("report.json", bytes(report));
     Instant finished = Instant.now();
     ObjectNode manifestBase =
@@ -528,14 +525,6 @@ public final class UnlearnRun {
       }
     } catch (IOException | RuntimeException e) {
       // not Linux: the report has no memory section
-    }
-  }
-
-  private static void deleteQuietly(Configuration conf, Path dir) {
-    try {
-      dir.getFileSystem(conf).delete(dir, true);
-    } catch (IOException | RuntimeException e) {
-      LOG.warn("Cannot remove the run's work folder {}: {}", dir, e.toString());
     }
   }
 
@@ -702,18 +691,6 @@ public final class UnlearnRun {
     int dot = fileName.lastIndexOf('.');
     String name = dot > 0 ? fileName.substring(0, dot) : fileName;
     return name.replaceAll("[^A-Za-z0-9._-]", "_");
-  }
-
-  private static byte[] readAll(Configuration conf, String uri) {
-    Path path = new Path(uri);
-    try {
-      FileSystem fs = path.getFileSystem(conf);
-      try (InputStream in = fs.open(path)) {
-        return in.readAllBytes();
-      }
-    } catch (IOException e) {
-      throw new UncheckedIOException("Cannot read model sidecar " + uri + ": " + e, e);
-    }
   }
 
   private static byte[] bytes(ObjectNode node) {
