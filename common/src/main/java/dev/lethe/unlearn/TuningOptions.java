@@ -51,8 +51,9 @@ public final class TuningOptions {
   public static final String MAS_MODE = "mas-mode";
 
   /**
-   * Which parameters the fine-tune changes: {@code head} (default: the classifier layer), {@code
-   * all} (the paper), or a regular expression over parameter names.
+   * Which parameters the fine-tune changes: {@code all} (default, and the paper's), {@code head}
+   * (the classifier layer), {@code weights} (tensors of two or more dimensions) or a regular
+   * expression over parameter names.
    */
   public static final String UPDATE = "update";
 

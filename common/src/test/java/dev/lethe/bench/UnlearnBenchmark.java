@@ -41,6 +41,9 @@ import java.util.SplittableRandom;
  *   -Dexec.args="--model deploy/models/fashion-resnet18-w16.pt --data data/fashion-mnist \
  *     --k 16 --seeds 0,1 --methods neggrad,adv,l2ul --presets paper,lethe --goals misclassify"
  * </pre>
+ *
+ * <p>{@code --adv-cache DIR} keeps each PGD set in DIR and reuses it, so processes run side by side
+ * (for example one per preset, with {@code -Dai.djl.pytorch.num_threads=1} each) attack once.
  */
 public final class UnlearnBenchmark {
 
@@ -66,6 +69,7 @@ public final class UnlearnBenchmark {
     int heldOutSize = Integer.parseInt(a.getOrDefault("held-out", "1000"));
     int testLimit = Integer.parseInt(a.getOrDefault("test-limit", "100000"));
     Path out = Path.of(a.getOrDefault("out", "target/unlearn-benchmark.jsonl"));
+    Path advDir = a.containsKey("adv-cache") ? Path.of(a.get("adv-cache")) : null;
     List<Sample> train =
         IdxReader.read(
             idx(data, trainPrefix, "images-idx3"), idx(data, trainPrefix, "labels-idx1"));
@@ -105,11 +109,30 @@ public final class UnlearnBenchmark {
                   PrintStream log = System.err;
                   String advKey = k + "|" + seed + "|" + applied.pgd();
                   if (method.usesAdversarialExamples() && !advCache.containsKey(advKey)) {
-                    long t0 = System.nanoTime();
-                    advCache.put(
-                        advKey,
-                        new PgdAttack(c, applied.pgd().withSeed(seed)).generate(forget, 256));
-                    advSeconds.put(advKey, (System.nanoTime() - t0) / 1e9);
+                    Path file =
+                        advDir == null
+                            ? null
+                            : advDir.resolve(
+                                String.format(
+                                    "adv-%s-k%d-seed%d-%08x.ser",
+                                    model.getFileName(),
+                                    k,
+                                    seed,
+                                    applied.pgd().toString().hashCode()));
+                    if (file != null && Files.exists(file)) {
+                      AdvFile cached = AdvFile.read(file);
+                      advCache.put(advKey, cached.examples());
+                      advSeconds.put(advKey, cached.seconds());
+                    } else {
+                      long t0 = System.nanoTime();
+                      advCache.put(
+                          advKey,
+                          new PgdAttack(c, applied.pgd().withSeed(seed)).generate(forget, 256));
+                      advSeconds.put(advKey, (System.nanoTime() - t0) / 1e9);
+                      if (file != null) {
+                        new AdvFile(advCache.get(advKey), advSeconds.get(advKey)).write(file);
+                      }
+                    }
                   }
                   Unlearning run = new Unlearning(c, forget);
                   List<UnlearnSettings> candidates = new ArrayList<>();
@@ -155,6 +178,36 @@ public final class UnlearnBenchmark {
           }
         }
       }
+    }
+  }
+
+  /**
+   * A PGD set kept on disk ({@code --adv-cache DIR}) so that several benchmark processes (one per
+   * preset or variant, run side by side) share one attack per (model, k, seed, PGD settings); the
+   * recorded seconds are those of the attack that made it.
+   */
+  private record AdvFile(List<AdversarialExample> examples, double seconds)
+      implements java.io.Serializable {
+
+    static AdvFile read(Path file) throws IOException {
+      try (java.io.ObjectInputStream in =
+          new java.io.ObjectInputStream(
+              new java.io.BufferedInputStream(Files.newInputStream(file)))) {
+        return (AdvFile) in.readObject();
+      } catch (ClassNotFoundException e) {
+        throw new IOException("Cannot read the PGD cache " + file + ": " + e.getMessage(), e);
+      }
+    }
+
+    void write(Path file) throws IOException {
+      Files.createDirectories(file.toAbsolutePath().getParent());
+      Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
+      try (java.io.ObjectOutputStream o =
+          new java.io.ObjectOutputStream(
+              new java.io.BufferedOutputStream(Files.newOutputStream(tmp)))) {
+        o.writeObject(new AdvFile(new ArrayList<>(examples), seconds));
+      }
+      Files.move(tmp, file, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
     }
   }
 
