@@ -5,6 +5,7 @@ import dev.lethe.attack.AdversarialExample;
 import dev.lethe.attack.PgdAttack;
 import dev.lethe.attack.PgdSettings;
 import dev.lethe.data.IdxReader;
+import dev.lethe.data.ImageShape;
 import dev.lethe.data.Sample;
 import dev.lethe.model.Classifier;
 import dev.lethe.model.SpecResolver;
@@ -15,11 +16,16 @@ import dev.lethe.unlearn.TuningOptions;
 import dev.lethe.unlearn.UnlearnSettings;
 import dev.lethe.unlearn.Unlearning;
 import dev.lethe.unlearn.UnlearningResult;
+import java.io.BufferedInputStream;
+import java.io.BufferedOutputStream;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -114,7 +120,7 @@ public final class UnlearnBenchmark {
                             ? null
                             : advDir.resolve(
                                 String.format(
-                                    "adv-%s-k%d-seed%d-%08x.ser",
+                                    "adv-%s-k%d-seed%d-%08x.bin",
                                     model.getFileName(),
                                     k,
                                     seed,
@@ -184,30 +190,58 @@ public final class UnlearnBenchmark {
   /**
    * A PGD set kept on disk ({@code --adv-cache DIR}) so that several benchmark processes (one per
    * preset or variant, run side by side) share one attack per (model, k, seed, PGD settings); the
-   * recorded seconds are those of the attack that made it.
+   * recorded seconds are those of the attack that made it. Plain big-endian binary, so that other
+   * tools read it too (deploy/python/reference_paper.py): int32 count, float64 seconds, then per
+   * example the source id (Java modified UTF-8, 2-byte length first), int32 index, source label and
+   * target, one byte success, int32 channels, height and width, and the float32 pixels.
    */
-  private record AdvFile(List<AdversarialExample> examples, double seconds)
-      implements java.io.Serializable {
+  private record AdvFile(List<AdversarialExample> examples, double seconds) {
 
     static AdvFile read(Path file) throws IOException {
-      try (java.io.ObjectInputStream in =
-          new java.io.ObjectInputStream(
-              new java.io.BufferedInputStream(Files.newInputStream(file)))) {
-        return (AdvFile) in.readObject();
-      } catch (ClassNotFoundException e) {
-        throw new IOException("Cannot read the PGD cache " + file + ": " + e.getMessage(), e);
+      try (DataInputStream in =
+          new DataInputStream(new BufferedInputStream(Files.newInputStream(file)))) {
+        int n = in.readInt();
+        double seconds = in.readDouble();
+        List<AdversarialExample> out = new ArrayList<>(n);
+        for (int i = 0; i < n; i++) {
+          String id = in.readUTF();
+          int index = in.readInt();
+          int label = in.readInt();
+          int target = in.readInt();
+          boolean success = in.readBoolean();
+          ImageShape shape = new ImageShape(in.readInt(), in.readInt(), in.readInt());
+          float[] pixels = new float[shape.size()];
+          for (int j = 0; j < pixels.length; j++) {
+            pixels[j] = in.readFloat();
+          }
+          out.add(new AdversarialExample(id, index, label, target, shape, pixels, success));
+        }
+        return new AdvFile(out, seconds);
       }
     }
 
     void write(Path file) throws IOException {
       Files.createDirectories(file.toAbsolutePath().getParent());
       Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
-      try (java.io.ObjectOutputStream o =
-          new java.io.ObjectOutputStream(
-              new java.io.BufferedOutputStream(Files.newOutputStream(tmp)))) {
-        o.writeObject(new AdvFile(new ArrayList<>(examples), seconds));
+      try (DataOutputStream o =
+          new DataOutputStream(new BufferedOutputStream(Files.newOutputStream(tmp)))) {
+        o.writeInt(examples.size());
+        o.writeDouble(seconds);
+        for (AdversarialExample e : examples) {
+          o.writeUTF(e.sourceId());
+          o.writeInt(e.index());
+          o.writeInt(e.sourceLabel());
+          o.writeInt(e.target());
+          o.writeBoolean(e.success());
+          o.writeInt(e.shape().channels());
+          o.writeInt(e.shape().height());
+          o.writeInt(e.shape().width());
+          for (float f : e.pixels()) {
+            o.writeFloat(f);
+          }
+        }
       }
-      Files.move(tmp, file, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+      Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE);
     }
   }
 
