@@ -195,7 +195,7 @@ public final class UnlearnBenchmark {
    * example the source id (Java modified UTF-8, 2-byte length first), int32 index, source label and
    * target, one byte success, int32 channels, height and width, and the float32 pixels.
    */
-  private record AdvFile(List<AdversarialExample> examples, double seconds) {
+  record AdvFile(List<AdversarialExample> examples, double seconds) {
 
     static AdvFile read(Path file) throws IOException {
       try (DataInputStream in =
