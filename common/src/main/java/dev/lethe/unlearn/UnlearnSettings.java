@@ -156,7 +156,7 @@ public record UnlearnSettings(
         0f,
         32,
         256,
-        0.1f,
+        0.01f,
         400,
         MasMode.MEAN_GRADIENT,
         "all",
