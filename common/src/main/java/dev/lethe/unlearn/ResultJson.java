@@ -50,6 +50,7 @@ public final class ResultJson {
     settings.put(TuningOptions.FORGET_WEIGHT, st.forgetWeight());
     settings.put(TuningOptions.SEPARATE_BATCHES, st.separateBatches());
     settings.put(TuningOptions.ESCALATE, st.escalate());
+    settings.put(TuningOptions.ESCALATE_MAX, st.escalateMax());
     o.put("steps", r.steps());
     o.put("epochs", r.epochs());
     ObjectNode adv = o.putObject("adversarial");

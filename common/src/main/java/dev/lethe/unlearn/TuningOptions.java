@@ -69,6 +69,11 @@ public final class TuningOptions {
   /** Steps without progress before the forget term's weight doubles (default 20; paper 0: off). */
   public static final String ESCALATE = "escalate";
 
+  /**
+   * The forget weight at which escalation gives up and the fine-tune fails (default 8; 0: none).
+   */
+  public static final String ESCALATE_MAX = "escalate-max";
+
   /** PGD norm: {@code l2} (default) or {@code linf}. */
   public static final String PGD_NORM = "pgd.norm";
 
@@ -104,6 +109,7 @@ public final class TuningOptions {
           FORGET_WEIGHT,
           SEPARATE_BATCHES,
           ESCALATE,
+          ESCALATE_MAX,
           PGD_NORM,
           PGD_EPSILON,
           PGD_STEP_SIZE,
@@ -143,6 +149,7 @@ public final class TuningOptions {
           case FORGET_WEIGHT -> s.forgetWeight(Float.parseFloat(v));
           case SEPARATE_BATCHES -> s.separateBatches(parseBoolean(v));
           case ESCALATE -> s.escalate(Integer.parseInt(v));
+          case ESCALATE_MAX -> s.escalateMax(Float.parseFloat(v));
           case PGD_NORM -> p = p.withNorm(enumOf(PgdSettings.Norm.class, v));
           case PGD_EPSILON -> p = p.withEpsilon(Float.parseFloat(v));
           case PGD_STEP_SIZE -> p = p.withStepSize(Float.parseFloat(v));

@@ -40,6 +40,9 @@ import java.util.Locale;
  *     for this many steps, the forget term's weight doubles (0: never, the paper). The bounded
  *     margin loss pulls only the instances not yet forgotten, so this strengthens exactly the last,
  *     stubborn ones, which the boundary and anchor terms otherwise hold in place
+ * @param escalateMax the highest weight escalation may give the forget term (0: no limit). When the
+ *     instances still remembered stop falling at this weight, the fine-tune fails instead of
+ *     doubling again: past it, the forget term was seen to collapse the model (docs/DEFAULTS.md)
  */
 public record UnlearnSettings(
     ForgetLoss forgetLoss,
@@ -58,7 +61,8 @@ public record UnlearnSettings(
     int anchors,
     float forgetWeight,
     boolean separateBatches,
-    int escalate) {
+    int escalate,
+    float escalateMax) {
 
   /** The unlearning loss on the forget set. */
   public enum ForgetLoss {
@@ -106,6 +110,10 @@ public record UnlearnSettings(
     require(forgetWeight > 0, "forgetWeight", "must be > 0, got " + forgetWeight);
     require(anchors >= 0, "anchors", "must be >= 0, got " + anchors);
     require(escalate >= 0, "escalate", "must be >= 0 steps (0: off), got " + escalate);
+    require(
+        escalateMax == 0 || escalateMax >= forgetWeight,
+        "escalateMax",
+        "must be 0 (no limit) or at least forgetWeight (" + forgetWeight + "), got " + escalateMax);
     require(update != null && !update.isBlank(), "update", "must be all, head or a regex");
     if (!update.equals("all") && !update.equals("head") && !update.equals("weights")) {
       try {
@@ -141,7 +149,8 @@ public record UnlearnSettings(
         0,
         1f,
         false,
-        0);
+        0,
+        0f);
   }
 
   /** Lethe's defaults, preset name {@code lethe}: see docs/DEFAULTS.md for the measurements. */
@@ -163,7 +172,8 @@ public record UnlearnSettings(
         8,
         1f,
         false,
-        20);
+        20,
+        8f);
   }
 
   /**
@@ -227,6 +237,7 @@ public record UnlearnSettings(
     private float forgetWeight;
     private boolean separateBatches;
     private int escalate;
+    private float escalateMax;
 
     private Builder(UnlearnSettings from) {
       forgetLoss = from.forgetLoss();
@@ -246,6 +257,7 @@ public record UnlearnSettings(
       forgetWeight = from.forgetWeight();
       separateBatches = from.separateBatches();
       escalate = from.escalate();
+      escalateMax = from.escalateMax();
     }
 
     /** The settings; validated, so a bad value fails here with its name. */
@@ -267,7 +279,8 @@ public record UnlearnSettings(
           anchors,
           forgetWeight,
           separateBatches,
-          escalate);
+          escalate,
+          escalateMax);
     }
 
     public Builder forgetLoss(ForgetLoss v) {
@@ -352,6 +365,11 @@ public record UnlearnSettings(
 
     public Builder escalate(int v) {
       escalate = v;
+      return this;
+    }
+
+    public Builder escalateMax(float v) {
+      escalateMax = v;
       return this;
     }
   }

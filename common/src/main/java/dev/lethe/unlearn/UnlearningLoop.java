@@ -171,6 +171,24 @@ final class UnlearningLoop {
             best = accuracy;
             lastProgress = step;
           } else if (settings.escalate() > 0 && step - lastProgress >= settings.escalate()) {
+            if (settings.escalateMax() > 0 && forgetWeight * 2 > settings.escalateMax()) {
+              return new Outcome(
+                  false,
+                  step,
+                  epoch + 1,
+                  accuracy,
+                  String.format(
+                      "no progress for %d steps at the highest forget weight (%s), with %s;"
+                          + " stopping rather than pushing on, which collapsed the model in"
+                          + " our benchmark: split the request into smaller ones, or raise the"
+                          + " escalate-max tuning option",
+                      settings.escalate(),
+                      forgetWeight,
+                      goal == Goal.UNSEEN
+                          ? String.format("the median-loss gap at %.4f", accuracy)
+                          : String.format(
+                              "%.1f %% of the forget set not yet forgotten", 100 * accuracy)));
+            }
             forgetWeight *= 2;
             lastProgress = step;
             if (listener != null) {

@@ -189,6 +189,43 @@ class UnlearningTest {
   }
 
   @Test
+  void escalationGivesUpAtItsMaximumInsteadOfDoublingAgain() throws IOException {
+    try (Classifier model = cnn()) {
+      List<Sample> forget = forgetSet(model, 8);
+      List<String> lines = new ArrayList<>();
+      UnlearningResult r =
+          new Unlearning(model, forget)
+              .optSettings(
+                  UnlearnSettings.defaults().toBuilder()
+                      .learningRate(1e-9f)
+                      .maxEpochs(50)
+                      .escalate(2)
+                      .escalateMax(2f)
+                      .build())
+              .optPgd(quickPgd(model))
+              .optProgress(lines::add)
+              .run();
+      assertThat(r.succeeded()).isFalse();
+      assertThat(r.steps()).as("gave up at the second stall, not at the cap").isEqualTo(4);
+      assertThat(r.message())
+          .contains("highest forget weight (2.0)")
+          .contains("not yet forgotten")
+          .contains("escalate-max");
+      assertThat(lines)
+          .filteredOn(l -> l.contains("forget weight now"))
+          .containsExactly("step 2: no progress for 2 steps, forget weight now 2");
+    }
+  }
+
+  @Test
+  void escalateMaxBelowTheForgetWeightIsRefusedByName() {
+    assertThatThrownBy(
+            () -> UnlearnSettings.defaults().toBuilder().forgetWeight(4f).escalateMax(2f).build())
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("escalateMax");
+  }
+
+  @Test
   void aDivergedFineTuneRestartsAtALowerLearningRateAndLeavesTheModelIntact() throws IOException {
     try (Classifier model = cnn()) {
       List<Sample> forget = forgetSet(model, 8);
