@@ -113,7 +113,11 @@ public record UnlearnSettings(
     require(
         escalateMax == 0 || escalateMax >= forgetWeight,
         "escalateMax",
-        "must be 0 (no limit) or at least forgetWeight (" + forgetWeight + "), got " + escalateMax);
+        "must be 0 (no limit) or at least forgetWeight ("
+            + forgetWeight
+            + "), got "
+            + escalateMax
+            + ": raise escalate-max with forget-weight");
     require(update != null && !update.isBlank(), "update", "must be all, head or a regex");
     if (!update.equals("all") && !update.equals("head") && !update.equals("weights")) {
       try {

@@ -164,56 +164,43 @@ class UnlearningTest {
 
   @Test
   void escalationDoublesTheForgetWeightWhileProgressStalls() throws IOException {
-    try (Classifier model = cnn()) {
-      List<Sample> forget = forgetSet(model, 8);
-      List<String> lines = new ArrayList<>();
-      UnlearningResult r =
-          new Unlearning(model, forget)
-              .optSettings(
-                  UnlearnSettings.defaults().toBuilder()
-                      .learningRate(1e-9f)
-                      .maxEpochs(7)
-                      .escalate(3)
-                      .build())
-              .optPgd(quickPgd(model))
-              .optProgress(lines::add)
-              .run();
-      assertThat(r.succeeded()).isFalse();
-      assertThat(r.settings().escalate()).isEqualTo(3);
-      assertThat(lines)
-          .filteredOn(l -> l.contains("forget weight now"))
-          .containsExactly(
-              "step 3: no progress for 3 steps, forget weight now 2",
-              "step 6: no progress for 3 steps, forget weight now 4");
-    }
+    List<String> lines = new ArrayList<>();
+    UnlearningResult r = stalledRun(s -> s.maxEpochs(7).escalate(3), lines);
+    assertThat(r.succeeded()).isFalse();
+    assertThat(r.settings().escalate()).isEqualTo(3);
+    assertThat(lines)
+        .filteredOn(l -> l.contains("forget weight now"))
+        .containsExactly(
+            "step 3: no progress for 3 steps, forget weight now 2",
+            "step 6: no progress for 3 steps, forget weight now 4");
   }
 
   @Test
   void escalationGivesUpAtItsMaximumInsteadOfDoublingAgain() throws IOException {
+    List<String> lines = new ArrayList<>();
+    UnlearningResult r = stalledRun(s -> s.maxEpochs(50).escalate(2).escalateMax(2f), lines);
+    assertThat(r.succeeded()).isFalse();
+    assertThat(r.steps()).as("gave up at the second stall, not at the cap").isEqualTo(4);
+    assertThat(r.message())
+        .contains("highest forget weight (2.0)")
+        .contains("not yet forgotten")
+        .contains("escalate-max");
+    assertThat(lines)
+        .filteredOn(l -> l.contains("forget weight now"))
+        .containsExactly("step 2: no progress for 2 steps, forget weight now 2");
+  }
+
+  /** A run on 8 digits whose learning rate is too small to make progress, so escalation acts. */
+  private static UnlearningResult stalledRun(
+      java.util.function.UnaryOperator<UnlearnSettings.Builder> settings, List<String> lines)
+      throws IOException {
     try (Classifier model = cnn()) {
-      List<Sample> forget = forgetSet(model, 8);
-      List<String> lines = new ArrayList<>();
-      UnlearningResult r =
-          new Unlearning(model, forget)
-              .optSettings(
-                  UnlearnSettings.defaults().toBuilder()
-                      .learningRate(1e-9f)
-                      .maxEpochs(50)
-                      .escalate(2)
-                      .escalateMax(2f)
-                      .build())
-              .optPgd(quickPgd(model))
-              .optProgress(lines::add)
-              .run();
-      assertThat(r.succeeded()).isFalse();
-      assertThat(r.steps()).as("gave up at the second stall, not at the cap").isEqualTo(4);
-      assertThat(r.message())
-          .contains("highest forget weight (2.0)")
-          .contains("not yet forgotten")
-          .contains("escalate-max");
-      assertThat(lines)
-          .filteredOn(l -> l.contains("forget weight now"))
-          .containsExactly("step 2: no progress for 2 steps, forget weight now 2");
+      return new Unlearning(model, forgetSet(model, 8))
+          .optSettings(
+              settings.apply(UnlearnSettings.defaults().toBuilder().learningRate(1e-9f)).build())
+          .optPgd(quickPgd(model))
+          .optProgress(lines::add)
+          .run();
     }
   }
 
