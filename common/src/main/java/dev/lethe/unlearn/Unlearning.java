@@ -268,12 +268,12 @@ public final class Unlearning {
     double importanceSeconds = seconds(t0);
 
     t0 = System.nanoTime();
-    List<Sample> advSamples = boundarySet(adv);
+    FineTuneInputs inputs = new FineTuneInputs(boundarySet(adv), imp, original, targets);
     UnlearnSettings chosen = settings;
     if (candidates.size() > 1) {
-      chosen = calibrate(advSamples, imp, original, targets);
+      chosen = calibrate(inputs);
     }
-    UnlearningLoop.Outcome outcome = fineTune(model, chosen, advSamples, imp, original, targets);
+    UnlearningLoop.Outcome outcome = fineTune(model, chosen, inputs);
     chosen = lastSettings;
     double finetune = seconds(t0);
     progress.accept(
@@ -329,12 +329,8 @@ public final class Unlearning {
    * each forgotten instance) and on two-pixel shifts of the forget images (near-duplicates that
    * should keep their class; the anchors train on one-pixel shifts only). Needs no retained data.
    */
-  private UnlearnSettings calibrate(
-      List<Sample> advSamples,
-      Importance imp,
-      LinkedHashMap<String, float[]> original,
-      int[] targets) {
-    List<Sample> probes = new ArrayList<>(advSamples);
+  private UnlearnSettings calibrate(FineTuneInputs in) {
+    List<Sample> probes = new ArrayList<>(in.advSamples());
     probes.addAll(Anchors.probes(forget));
     int[] originalAdv = model.predict(probes, batchSize);
     UnlearnSettings best = null;
@@ -342,7 +338,7 @@ public final class Unlearning {
     for (UnlearnSettings candidate : candidates) {
       double score;
       try (Classifier copy = model.copy()) {
-        UnlearningLoop.Outcome o = fineTune(copy, candidate, advSamples, imp, original, targets);
+        UnlearningLoop.Outcome o = fineTune(copy, candidate, in);
         if (!heldOut.isEmpty()) {
           score = copy.accuracy(heldOut, batchSize);
         } else if (originalAdv.length > 0) {
@@ -397,22 +393,27 @@ public final class Unlearning {
   }
 
   /**
+   * What every fine-tune of one run shares, whatever its settings or target model: the adversarial
+   * examples, the MAS importance and the original parameters it anchors to (both null for methods
+   * without the MAS term), and the per-instance targets (null when untargeted).
+   */
+  private record FineTuneInputs(
+      List<Sample> advSamples,
+      Importance importance,
+      LinkedHashMap<String, float[]> original,
+      int[] targets) {}
+
+  /**
    * Fine-tunes {@code target} with {@code s}. When the loss diverges (NaN or infinite) with
    * BatchNorm frozen, the fine-tune has changed only parameters, so it restores them and starts
    * again at a third of the learning rate, up to {@value #DIVERGENCE_RETRIES} times; the steps of
    * every attempt count. {@link #lastSettings} is what the last attempt ran with.
    */
-  private UnlearningLoop.Outcome fineTune(
-      Classifier target,
-      UnlearnSettings s,
-      List<Sample> advSamples,
-      Importance imp,
-      LinkedHashMap<String, float[]> original,
-      int[] targets) {
+  private UnlearningLoop.Outcome fineTune(Classifier target, UnlearnSettings s, FineTuneInputs in) {
     boolean restorable = s.batchNorm() == UnlearnSettings.BatchNormMode.FROZEN;
     LinkedHashMap<String, float[]> start = restorable ? target.parameterValues() : null;
     UnlearnSettings current = s;
-    UnlearningLoop.Outcome o = fineTuneOnce(target, current, advSamples, imp, original, targets);
+    UnlearningLoop.Outcome o = fineTuneOnce(target, current, in);
     int steps = o.steps();
     int epochs = o.epochs();
     for (int retry = 0; restorable && o.diverged() && retry < DIVERGENCE_RETRIES; retry++) {
@@ -423,7 +424,7 @@ public final class Unlearning {
               "the loss diverged after %d steps; restarting from the original weights at"
                   + " learning rate %.2g",
               o.steps(), current.learningRate()));
-      o = fineTuneOnce(target, current, advSamples, imp, original, targets);
+      o = fineTuneOnce(target, current, in);
       steps += o.steps();
       epochs += o.epochs();
     }
@@ -436,13 +437,8 @@ public final class Unlearning {
   }
 
   private UnlearningLoop.Outcome fineTuneOnce(
-      Classifier target,
-      UnlearnSettings s,
-      List<Sample> advSamples,
-      Importance imp,
-      LinkedHashMap<String, float[]> original,
-      int[] targets) {
-    List<Sample> boundary = new ArrayList<>(advSamples);
+      Classifier target, UnlearnSettings s, FineTuneInputs in) {
+    List<Sample> boundary = new ArrayList<>(in.advSamples());
     if (method.usesAdversarialExamples()) {
       boundary.addAll(Anchors.shifted(forget, s.anchors(), model, batchSize));
     }
@@ -451,7 +447,8 @@ public final class Unlearning {
                 && method.usesAdversarialExamples()
             ? softmax(boundary)
             : null;
-    AnchorPenalty penalty = imp == null ? null : new AnchorPenalty(target, imp, original);
+    AnchorPenalty penalty =
+        in.importance() == null ? null : new AnchorPenalty(target, in.importance(), in.original());
     try {
       return new UnlearningLoop(
               target,
@@ -459,7 +456,7 @@ public final class Unlearning {
               method,
               goal,
               forget,
-              targets,
+              in.targets(),
               boundary,
               teacher,
               penalty,
