@@ -86,8 +86,7 @@ public final class UnlearnBenchmark {
         testAll.subList(heldOutSize, Math.min(testAll.size(), heldOutSize + testLimit));
     Files.createDirectories(out.toAbsolutePath().getParent());
     // PGD is the same for every preset and goal of one (k, seed): make it once per pair.
-    Map<String, List<AdversarialExample>> advCache = new LinkedHashMap<>();
-    Map<String, Double> advSeconds = new LinkedHashMap<>();
+    Map<String, AdvFile> advCache = new LinkedHashMap<>();
     for (String kText : a.getOrDefault("k", "16").split(",")) {
       int k = Integer.parseInt(kText);
       for (String seedText : a.getOrDefault("seeds", "0").split(",")) {
@@ -115,30 +114,8 @@ public final class UnlearnBenchmark {
                   PrintStream log = System.err;
                   String advKey = k + "|" + seed + "|" + applied.pgd();
                   if (method.usesAdversarialExamples() && !advCache.containsKey(advKey)) {
-                    Path file =
-                        advDir == null
-                            ? null
-                            : advDir.resolve(
-                                String.format(
-                                    "adv-%s-k%d-seed%d-%08x.bin",
-                                    model.getFileName(),
-                                    k,
-                                    seed,
-                                    applied.pgd().toString().hashCode()));
-                    if (file != null && Files.exists(file)) {
-                      AdvFile cached = AdvFile.read(file);
-                      advCache.put(advKey, cached.examples());
-                      advSeconds.put(advKey, cached.seconds());
-                    } else {
-                      long t0 = System.nanoTime();
-                      advCache.put(
-                          advKey,
-                          new PgdAttack(c, applied.pgd().withSeed(seed)).generate(forget, 256));
-                      advSeconds.put(advKey, (System.nanoTime() - t0) / 1e9);
-                      if (file != null) {
-                        new AdvFile(advCache.get(advKey), advSeconds.get(advKey)).write(file);
-                      }
-                    }
+                    advCache.put(
+                        advKey, AdvFile.load(advDir, model, c, forget, k, seed, applied.pgd()));
                   }
                   Unlearning run = new Unlearning(c, forget);
                   List<UnlearnSettings> candidates = new ArrayList<>();
@@ -153,7 +130,7 @@ public final class UnlearnBenchmark {
                     run.optSettings(candidates.get(0));
                   }
                   if (method.usesAdversarialExamples()) {
-                    run.optAdversarial(advCache.get(advKey));
+                    run.optAdversarial(advCache.get(advKey).examples());
                   }
                   UnlearningResult r =
                       run.optMethod(method)
@@ -169,7 +146,8 @@ public final class UnlearnBenchmark {
                   json.put("model", model.getFileName().toString());
                   json.put("overrides", String.join(" ", overrides));
                   if (method.usesAdversarialExamples()) {
-                    ((ObjectNode) json.get("seconds")).put("adversarial", advSeconds.get(advKey));
+                    ((ObjectNode) json.get("seconds"))
+                        .put("adversarial", advCache.get(advKey).seconds());
                   }
                   String line = json.toString();
                   System.out.println(line);
@@ -196,6 +174,33 @@ public final class UnlearnBenchmark {
    * target, one byte success, int32 channels, height and width, and the float32 pixels.
    */
   record AdvFile(List<AdversarialExample> examples, double seconds) {
+
+    /**
+     * The PGD set of (model, k, seed, settings): read from {@code dir} when an earlier process made
+     * it, else attacked now (and kept in {@code dir} when given).
+     */
+    static AdvFile load(
+        Path dir, Path model, Classifier c, List<Sample> forget, int k, long seed, PgdSettings pgd)
+        throws IOException {
+      Path file =
+          dir == null
+              ? null
+              : dir.resolve(
+                  String.format(
+                      "adv-%s-k%d-seed%d-%08x.bin",
+                      model.getFileName(), k, seed, pgd.toString().hashCode()));
+      if (file != null && Files.exists(file)) {
+        return read(file);
+      }
+      long t0 = System.nanoTime();
+      List<AdversarialExample> examples =
+          new PgdAttack(c, pgd.withSeed(seed)).generate(forget, 256);
+      AdvFile made = new AdvFile(examples, (System.nanoTime() - t0) / 1e9);
+      if (file != null) {
+        made.write(file);
+      }
+      return made;
+    }
 
     static AdvFile read(Path file) throws IOException {
       try (DataInputStream in =
