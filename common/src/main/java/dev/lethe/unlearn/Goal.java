@@ -11,7 +11,9 @@ public enum Goal {
   MISCLASSIFY,
   /**
    * The forget instances look like data the model never saw: their median loss reaches a held-out
-   * sample's median loss. Needs a held-out sample.
+   * sample's median loss. Needs a held-out sample. With the margin forget loss an instance is
+   * pushed only until its logit gap (own class against the best other) is the margin below the
+   * held-out sample's median gap, not past the decision boundary.
    */
   UNSEEN;
 

@@ -51,6 +51,7 @@ public final class ResultJson {
     settings.put(TuningOptions.SEPARATE_BATCHES, st.separateBatches());
     settings.put(TuningOptions.ESCALATE, st.escalate());
     settings.put(TuningOptions.ESCALATE_MAX, st.escalateMax());
+    settings.put(TuningOptions.HELD_OUT_BATCH, st.heldOutBatch());
     o.put("steps", r.steps());
     o.put("epochs", r.epochs());
     ObjectNode adv = o.putObject("adversarial");

@@ -26,13 +26,13 @@ public final class TuningOptions {
   /** BatchNorm during the fine-tune: {@code frozen} (default) or {@code train}. */
   public static final String BATCH_NORM = "batch-norm";
 
-  /** SGD learning rate (default 1e-3). */
+  /** SGD learning rate (default 3e-3; paper 1e-3). */
   public static final String LEARNING_RATE = "learning-rate";
 
   /** SGD momentum (default 0.9). */
   public static final String MOMENTUM = "momentum";
 
-  /** SGD weight decay (default 0). */
+  /** SGD weight decay (default 0; paper 1e-4). */
   public static final String WEIGHT_DECAY = "weight-decay";
 
   /** Forget instances per step (default 32). */
@@ -41,7 +41,7 @@ public final class TuningOptions {
   /** Adversarial examples (or retain samples) per step (default 256). */
   public static final String ADVERSARIAL_BATCH = "adversarial-batch";
 
-  /** Weight of the MAS anchor penalty (default 1.0). */
+  /** Weight of the MAS anchor penalty (default 0.01; paper 1). */
   public static final String LAMBDA = "lambda";
 
   /** Epoch cap; reaching it fails the run (default 400; paper 1000). */
@@ -73,6 +73,12 @@ public final class TuningOptions {
    * The forget weight at which escalation gives up and the fine-tune fails (default 8; 0: none).
    */
   public static final String ESCALATE_MAX = "escalate-max";
+
+  /**
+   * Held-out images per step kept at the original model's outputs, when the run has a held-out
+   * sample (default 256; paper 0: none).
+   */
+  public static final String HELD_OUT_BATCH = "held-out-batch";
 
   /** PGD norm: {@code l2} (default) or {@code linf}. */
   public static final String PGD_NORM = "pgd.norm";
@@ -110,6 +116,7 @@ public final class TuningOptions {
           SEPARATE_BATCHES,
           ESCALATE,
           ESCALATE_MAX,
+          HELD_OUT_BATCH,
           PGD_NORM,
           PGD_EPSILON,
           PGD_STEP_SIZE,
@@ -150,6 +157,7 @@ public final class TuningOptions {
           case SEPARATE_BATCHES -> s.separateBatches(parseBoolean(v));
           case ESCALATE -> s.escalate(Integer.parseInt(v));
           case ESCALATE_MAX -> s.escalateMax(Float.parseFloat(v));
+          case HELD_OUT_BATCH -> s.heldOutBatch(Integer.parseInt(v));
           case PGD_NORM -> p = p.withNorm(enumOf(PgdSettings.Norm.class, v));
           case PGD_EPSILON -> p = p.withEpsilon(Float.parseFloat(v));
           case PGD_STEP_SIZE -> p = p.withStepSize(Float.parseFloat(v));

@@ -43,6 +43,12 @@ import java.util.Locale;
  * @param escalateMax the highest weight escalation may give the forget term (0: no limit). When the
  *     instances still remembered stop falling at this weight, the fine-tune fails instead of
  *     doubling again: past it, the forget term was seen to collapse the model (docs/DEFAULTS.md)
+ * @param heldOutBatch held-out images per step held at the original model's outputs by the
+ *     distillation term, when the run has a held-out sample (0: none, the paper). Their labels are
+ *     not used: any unlabelled images like the model's inputs would do. They keep the model's
+ *     behaviour away from the forgotten instances, where the adversarial examples and anchors do
+ *     not reach. Only with {@link AdversarialLoss#DISTILL} and a method that uses adversarial
+ *     examples
  */
 public record UnlearnSettings(
     ForgetLoss forgetLoss,
@@ -62,7 +68,8 @@ public record UnlearnSettings(
     float forgetWeight,
     boolean separateBatches,
     int escalate,
-    float escalateMax) {
+    float escalateMax,
+    int heldOutBatch) {
 
   /** The unlearning loss on the forget set. */
   public enum ForgetLoss {
@@ -110,6 +117,7 @@ public record UnlearnSettings(
     require(forgetWeight > 0, "forgetWeight", "must be > 0, got " + forgetWeight);
     require(anchors >= 0, "anchors", "must be >= 0, got " + anchors);
     require(escalate >= 0, "escalate", "must be >= 0 steps (0: off), got " + escalate);
+    require(heldOutBatch >= 0, "heldOutBatch", "must be >= 0 (0: none), got " + heldOutBatch);
     require(
         escalateMax == 0 || escalateMax >= forgetWeight,
         "escalateMax",
@@ -154,7 +162,8 @@ public record UnlearnSettings(
         1f,
         false,
         0,
-        0f);
+        0f,
+        0);
   }
 
   /** Lethe's defaults, preset name {@code lethe}: see docs/DEFAULTS.md for the measurements. */
@@ -177,7 +186,8 @@ public record UnlearnSettings(
         1f,
         false,
         20,
-        8f);
+        8f,
+        256);
   }
 
   /**
@@ -242,6 +252,7 @@ public record UnlearnSettings(
     private boolean separateBatches;
     private int escalate;
     private float escalateMax;
+    private int heldOutBatch;
 
     private Builder(UnlearnSettings from) {
       forgetLoss = from.forgetLoss();
@@ -262,6 +273,7 @@ public record UnlearnSettings(
       separateBatches = from.separateBatches();
       escalate = from.escalate();
       escalateMax = from.escalateMax();
+      heldOutBatch = from.heldOutBatch();
     }
 
     /** The settings; validated, so a bad value fails here with its name. */
@@ -284,7 +296,8 @@ public record UnlearnSettings(
           forgetWeight,
           separateBatches,
           escalate,
-          escalateMax);
+          escalateMax,
+          heldOutBatch);
     }
 
     public Builder forgetLoss(ForgetLoss v) {
@@ -374,6 +387,11 @@ public record UnlearnSettings(
 
     public Builder escalateMax(float v) {
       escalateMax = v;
+      return this;
+    }
+
+    public Builder heldOutBatch(int v) {
+      heldOutBatch = v;
       return this;
     }
   }

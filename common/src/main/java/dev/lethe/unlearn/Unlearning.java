@@ -171,7 +171,11 @@ public final class Unlearning {
     return this;
   }
 
-  /** Data the model never saw: needed by goal unseen, and the MIA's non-members. */
+  /**
+   * Data the model never saw: needed by goal unseen, and the MIA's non-members. With {@link
+   * UnlearnSettings#heldOutBatch()} above 0 (the default) the fine-tune also holds the model's
+   * outputs on these images at the original model's (their labels are not used).
+   */
   public Unlearning optHeldOut(List<Sample> value) {
     this.heldOut = List.copyOf(value);
     return this;
@@ -254,6 +258,15 @@ public final class Unlearning {
               adv.size(), PgdAttack.successRate(adv)));
     }
     double adversarialSeconds = seconds(t0);
+    if (!heldOut.isEmpty()
+        && settings.heldOutBatch() > 0
+        && method.usesAdversarialExamples()
+        && settings.adversarialLoss() == UnlearnSettings.AdversarialLoss.DISTILL) {
+      progress.accept(
+          String.format(
+              "held-out images kept at the original model's outputs: %d, %d per step",
+              heldOut.size(), settings.heldOutBatch()));
+    }
 
     t0 = System.nanoTime();
     Importance imp = null;
@@ -442,11 +455,14 @@ public final class Unlearning {
     if (method.usesAdversarialExamples()) {
       boundary.addAll(Anchors.shifted(forget, s.anchors(), model, batchSize));
     }
-    float[][] teacher =
+    boolean distill =
         s.adversarialLoss() == UnlearnSettings.AdversarialLoss.DISTILL
-                && method.usesAdversarialExamples()
-            ? softmax(boundary)
-            : null;
+            && method.usesAdversarialExamples();
+    int keepFrom = boundary.size();
+    if (distill && s.heldOutBatch() > 0) {
+      boundary.addAll(heldOut);
+    }
+    float[][] teacher = distill ? softmax(boundary) : null;
     AnchorPenalty penalty =
         in.importance() == null ? null : new AnchorPenalty(target, in.importance(), in.original());
     try {
@@ -458,6 +474,7 @@ public final class Unlearning {
               forget,
               in.targets(),
               boundary,
+              keepFrom,
               teacher,
               penalty,
               heldOutForStop(),

@@ -1,12 +1,13 @@
 package dev.lethe.unlearn;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.Shape;
 import dev.lethe.data.Sample;
-import dev.lethe.eval.Evaluation;
 import dev.lethe.importance.AnchorPenalty;
 import dev.lethe.model.Classifier;
 import dev.lethe.model.Losses;
@@ -51,6 +52,7 @@ final class UnlearningLoop {
   private final List<Sample> forget;
   private final int[] targets;
   private final List<Sample> boundary;
+  private final int keepFrom;
   private final float[][] teacher;
   private final AnchorPenalty penalty;
   private final List<Sample> heldOut;
@@ -60,11 +62,23 @@ final class UnlearningLoop {
   private float forgetWeight;
 
   /**
+   * Goal unseen with the margin loss: the held-out sample's median logit gap (own class against the
+   * best other) at the last evaluation. The forget term pushes an instance's gap only to this level
+   * less the margin, not past the boundary: it should look like unseen data, which the model mostly
+   * still classifies correctly.
+   */
+  private float unseenGap = Float.NaN;
+
+  /**
    * @param forget the forget set with its true labels
    * @param targets per forget instance, the class to move it to (targeted, or random-label), else
    *     null
    * @param boundary the adversarial examples labelled with their adversarial class, or the retain
-   *     sample; empty for methods without one
+   *     sample; empty for methods without one. From index {@code keepFrom} on, held-out images kept
+   *     at the original outputs ({@link UnlearnSettings#heldOutBatch()} per step, cycled apart from
+   *     the rest)
+   * @param keepFrom where the held-out part of {@code boundary} begins ({@code boundary.size()}
+   *     when there is none)
    * @param teacher the original model's softmax on each boundary example (for DISTILL), else null
    * @param penalty the MAS anchor (l2ul), else null
    * @param heldOut data the model never saw, for the UNSEEN goal, else empty
@@ -77,6 +91,7 @@ final class UnlearningLoop {
       List<Sample> forget,
       int[] targets,
       List<Sample> boundary,
+      int keepFrom,
       float[][] teacher,
       AnchorPenalty penalty,
       List<Sample> heldOut,
@@ -90,6 +105,7 @@ final class UnlearningLoop {
     this.forget = forget;
     this.targets = targets;
     this.boundary = boundary;
+    this.keepFrom = keepFrom;
     this.teacher = teacher;
     this.penalty = penalty;
     this.heldOut = heldOut;
@@ -101,20 +117,24 @@ final class UnlearningLoop {
   Outcome run() {
     int k = forget.size();
     int forgetBatch = Math.min(settings.forgetBatch(), k);
-    int boundaryBatch = Math.min(settings.adversarialBatch(), Math.max(1, boundary.size()));
+    int boundaryBatch = Math.min(settings.adversarialBatch(), Math.max(1, keepFrom));
     int stepsPerEpoch =
-        boundary.isEmpty()
-            ? ceilDiv(k, forgetBatch)
-            : ceilDiv(boundary.size(), settings.adversarialBatch());
+        keepFrom == 0 ? ceilDiv(k, forgetBatch) : ceilDiv(keepFrom, settings.adversarialBatch());
+    int keepBatch = Math.min(settings.heldOutBatch(), boundary.size() - keepFrom);
     double accuracy = forgetScore();
     if (reached(accuracy)) {
       return new Outcome(true, 0, 0, accuracy, "goal already met before any step");
     }
     Random shuffler = new Random(seed);
     List<Integer> order = new ArrayList<>();
-    for (int i = 0; i < boundary.size(); i++) {
+    for (int i = 0; i < keepFrom; i++) {
       order.add(i);
     }
+    List<Integer> keepOrder = new ArrayList<>();
+    for (int i = keepFrom; i < boundary.size(); i++) {
+      keepOrder.add(i);
+    }
+    int keepCursor = keepOrder.size();
     int forgetCursor = 0;
     int step = 0;
     forgetWeight = settings.forgetWeight();
@@ -142,12 +162,19 @@ final class UnlearningLoop {
             fIdx[i] = forgetCursor;
             forgetCursor = (forgetCursor + 1) % k;
           }
-          int[] bIdx = new int[0];
-          if (!boundary.isEmpty()) {
+          List<Integer> bList = new ArrayList<>();
+          if (keepFrom > 0) {
             int from = b * settings.adversarialBatch();
-            int to = Math.min(order.size(), from + boundaryBatch);
-            bIdx = order.subList(from, to).stream().mapToInt(Integer::intValue).toArray();
+            bList.addAll(order.subList(from, Math.min(order.size(), from + boundaryBatch)));
           }
+          for (int i = 0; i < keepBatch; i++) {
+            if (keepCursor == keepOrder.size()) {
+              Collections.shuffle(keepOrder, shuffler);
+              keepCursor = 0;
+            }
+            bList.add(keepOrder.get(keepCursor++));
+          }
+          int[] bIdx = bList.stream().mapToInt(Integer::intValue).toArray();
           double loss = step(fIdx, bIdx, mode);
           sgd.step();
           step++;
@@ -264,12 +291,19 @@ final class UnlearningLoop {
           : Losses.crossEntropySum(zf, y).neg();
     }
     // Margin: the logit of the class to leave (or to reach) against the best other class.
-    NDArray cls = targeted ? m.create(targets) : y;
-    NDArray own = zf.get(new NDIndex().addAllDim().addPickDim(cls.reshape(-1, 1))).reshape(-1);
-    NDArray mask = cls.oneHot(Math.toIntExact(zf.getShape().get(1))).mul(1e9f);
-    NDArray other = zf.sub(mask).max(new int[] {1});
-    NDArray gap = targeted ? other.sub(own) : own.sub(other);
+    NDArray gap = targeted ? logitGap(zf, m.create(targets)).neg() : logitGap(zf, y);
+    if (goal == Goal.UNSEEN && !targeted) {
+      // Push only down to the held-out sample's typical gap, not past the boundary.
+      gap = gap.sub(unseenGap);
+    }
     return gap.add(settings.margin()).maximum(0f).sum();
+  }
+
+  /** Per row, the logit of class {@code cls} minus the largest other logit. */
+  static NDArray logitGap(NDArray logits, NDArray cls) {
+    NDArray own = logits.get(new NDIndex().addAllDim().addPickDim(cls.reshape(-1, 1))).reshape(-1);
+    NDArray mask = cls.oneHot(Math.toIntExact(logits.getShape().get(1))).mul(1e9f);
+    return own.sub(logits.sub(mask).max(new int[] {1}));
   }
 
   private NDArray boundaryTerm(NDManager m, NDArray zb, int[] bIdx) {
@@ -291,13 +325,16 @@ final class UnlearningLoop {
 
   /**
    * The number the stop rule watches: forget accuracy (untargeted), the fraction NOT yet on target
-   * (targeted), or for UNSEEN the held-out median loss minus the forget median loss (stop at <= 0).
+   * (targeted), or for UNSEEN the held-out median loss minus the forget median loss (stop at <= 0);
+   * for UNSEEN it also records the held-out median logit gap the margin loss aims at ({@link
+   * #unseenGap}).
    */
   private double forgetScore() {
     if (goal == Goal.UNSEEN) {
-      double f = median(Evaluation.losses(model, forget, evalBatch));
-      double h = median(Evaluation.losses(model, heldOut, evalBatch));
-      return h - f;
+      float[][] f = lossAndGap(forget);
+      float[][] h = lossAndGap(heldOut);
+      unseenGap = (float) median(column(h, 1));
+      return median(column(h, 0)) - median(column(f, 0));
     }
     int[] pred = model.predict(forget, evalBatch);
     int wrong = 0;
@@ -357,6 +394,26 @@ final class UnlearningLoop {
               + "': it selects none of the model's parameters "
               + names
               + "; use all, head or a regex that matches some");
+    }
+    return out;
+  }
+
+  /** Per sample, its cross-entropy and its logit gap (eval mode). */
+  private float[][] lossAndGap(List<Sample> samples) {
+    return model.evalRows(
+        samples,
+        evalBatch,
+        (logits, part) -> {
+          NDArray labels = model.labels(logits.getManager(), part);
+          return NDArrays.stack(
+              new NDList(Losses.crossEntropy(logits, labels), logitGap(logits, labels)), 1);
+        });
+  }
+
+  private static double[] column(float[][] rows, int c) {
+    double[] out = new double[rows.length];
+    for (int i = 0; i < rows.length; i++) {
+      out[i] = rows[i][c];
     }
     return out;
   }

@@ -279,6 +279,42 @@ class UnlearningTest {
   }
 
   @Test
+  void heldOutImagesAreHeldAtTheOriginalOutputs() throws IOException {
+    List<Sample> heldOut = Fixtures.test().subList(0, 200);
+    double[] drift = new double[2];
+    int[] perStep = {0, 64};
+    for (int run = 0; run < 2; run++) {
+      try (Classifier model = cnn()) {
+        float[][] before = model.logits(heldOut, 256);
+        List<String> lines = new ArrayList<>();
+        UnlearningResult r =
+            new Unlearning(model, forgetSet(model, 8))
+                .optSettings(
+                    UnlearnSettings.defaults().toBuilder().heldOutBatch(perStep[run]).build())
+                .optHeldOut(heldOut)
+                .optPgd(quickPgd(model))
+                .optProgress(lines::add)
+                .run();
+        assertThat(r.succeeded()).as("reached: " + r.message()).isTrue();
+        assertThat(r.forget().after()).isZero();
+        long said = lines.stream().filter(l -> l.startsWith("held-out images kept")).count();
+        assertThat(said).as("log lines saying held-out images are held").isEqualTo(run);
+        float[][] after = model.logits(heldOut, 256);
+        double sum = 0;
+        for (int i = 0; i < before.length; i++) {
+          for (int c = 0; c < before[i].length; c++) {
+            sum += Math.abs(after[i][c] - before[i][c]);
+          }
+        }
+        drift[run] = sum / before.length;
+      }
+    }
+    assertThat(drift[1])
+        .as("mean logit change on the held-out images with 64 of them per step vs none")
+        .isLessThan(drift[0]);
+  }
+
+  @Test
   void refusesRetainWithoutARetainSample() throws IOException {
     try (Classifier model = cnn()) {
       Unlearning u = new Unlearning(model, forgetSet(model, 4)).optMethod(Method.RETAIN);

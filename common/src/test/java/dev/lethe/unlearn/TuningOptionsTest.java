@@ -1,0 +1,51 @@
+package dev.lethe.unlearn;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.lethe.attack.PgdSettings;
+import dev.lethe.data.ImageShape;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class TuningOptionsTest {
+
+  private static final PgdSettings PGD = PgdSettings.defaults(new ImageShape(1, 28, 28));
+
+  @Test
+  void heldOutBatchIsAKnownKeyWithPresetDefaults() {
+    assertThat(TuningOptions.KEYS).contains(TuningOptions.HELD_OUT_BATCH);
+    assertThat(UnlearnSettings.defaults().heldOutBatch()).isEqualTo(256);
+    assertThat(UnlearnSettings.paper().heldOutBatch())
+        .as("the paper uses no held-out data")
+        .isZero();
+    TuningOptions.Applied a =
+        TuningOptions.apply(
+            UnlearnSettings.defaults(),
+            PGD,
+            TuningOptions.parse(List.of("held-out-batch=32", "momentum=0")));
+    assertThat(a.settings().heldOutBatch()).isEqualTo(32);
+    assertThat(a.settings().momentum()).isZero();
+  }
+
+  @Test
+  void aNegativeHeldOutBatchIsRefusedByName() {
+    assertThatThrownBy(
+            () ->
+                TuningOptions.apply(
+                    UnlearnSettings.defaults(), PGD, Map.of("held-out-batch", "-1")))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("heldOutBatch")
+        .hasMessageContaining("held-out-batch=-1");
+  }
+
+  @Test
+  void anUnknownKeyListsTheKnownOnes() {
+    assertThatThrownBy(
+            () -> TuningOptions.apply(UnlearnSettings.defaults(), PGD, Map.of("held-out", "64")))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("'held-out'")
+        .hasMessageContaining(TuningOptions.HELD_OUT_BATCH);
+  }
+}
