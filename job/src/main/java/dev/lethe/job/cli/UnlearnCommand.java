@@ -26,6 +26,7 @@ public final class UnlearnCommand implements Command {
   static final String OUT = "--out";
   static final String TEST = "--test";
   static final String HELD_OUT = "--held-out";
+  static final String HELD_OUT_FROM_TEST = "--held-out-from-test";
   static final String RETAIN = "--retain";
   static final String LABELS = "--labels";
   static final String METHOD = "--method";
@@ -63,7 +64,18 @@ public final class UnlearnCommand implements Command {
             FORGET, "URI", null, "the instances to forget: IDX, image folder or Parquet"),
         new OptionSpec(OUT, "URI", null, "publish to <out>/<model-name>/<version>/"),
         new OptionSpec(TEST, "URI", "none", "test data: accuracy before/after, MIA non-members"),
-        new OptionSpec(HELD_OUT, "URI", "none", "data the model never saw (needed by goal unseen)"),
+        new OptionSpec(
+            HELD_OUT,
+            "URI",
+            "none",
+            "data the model never saw: goal unseen's reference; its outputs are held during the"
+                + " fine-tune (labels unused)"),
+        new OptionSpec(
+            HELD_OUT_FROM_TEST,
+            "N",
+            "none",
+            "use N random --test images (seeded by --seed) as --held-out; test accuracy is"
+                + " measured on the rest"),
         new OptionSpec(RETAIN, "URI", "none", "a sample of retained training data"),
         new OptionSpec(
             LABELS, "URI", "images-idx3 -> labels-idx1", "IDX label file of the forget set"),
@@ -111,8 +123,29 @@ public final class UnlearnCommand implements Command {
       throw usage("options " + TARGETED + " and " + TARGET_CLASS + " exclude each other; give one");
     }
     targetClass(options);
-    if (goal == Goal.UNSEEN && options.get(HELD_OUT).isEmpty()) {
-      throw usage("option " + GOAL + " unseen needs " + HELD_OUT + "; give " + HELD_OUT + " URI");
+    if (options.get(HELD_OUT_FROM_TEST).isPresent()) {
+      if (options.get(HELD_OUT).isPresent()) {
+        throw usage(
+            "options " + HELD_OUT + " and " + HELD_OUT_FROM_TEST + " exclude each other; give one");
+      }
+      if (options.get(TEST).isEmpty()) {
+        throw usage("option " + HELD_OUT_FROM_TEST + " needs " + TEST + "; give " + TEST + " URI");
+      }
+      options.positiveInt(HELD_OUT_FROM_TEST);
+    }
+    if (goal == Goal.UNSEEN
+        && options.get(HELD_OUT).isEmpty()
+        && options.get(HELD_OUT_FROM_TEST).isEmpty()) {
+      throw usage(
+          "option "
+              + GOAL
+              + " unseen needs "
+              + HELD_OUT
+              + "; give "
+              + HELD_OUT
+              + " URI or "
+              + HELD_OUT_FROM_TEST
+              + " N");
     }
     if (method.usesRetainSample() && options.get(RETAIN).isEmpty()) {
       throw usage("option " + METHOD + " retain needs " + RETAIN + "; give " + RETAIN + " URI");
@@ -157,7 +190,8 @@ public final class UnlearnCommand implements Command {
             options.positiveInt(SAMPLE).orElse(0),
             options.get(WORK).orElse(null),
             options.flag(KEEP_WORK),
-            options.flag(RECORD_IDS));
+            options.flag(RECORD_IDS),
+            options.positiveInt(HELD_OUT_FROM_TEST).orElse(0));
     return new UnlearnRun(spark, config).execute();
   }
 

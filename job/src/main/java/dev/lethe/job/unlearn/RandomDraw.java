@@ -4,7 +4,11 @@ import dev.lethe.data.Sample;
 import dev.lethe.job.model.ModelArtifact;
 import java.io.Serializable;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.IdentityHashMap;
 import java.util.List;
+import java.util.Set;
 import org.apache.spark.api.java.JavaRDD;
 
 /**
@@ -23,6 +27,28 @@ final class RandomDraw {
         .map(Keyed::sample)
         .toList();
   }
+
+  /**
+   * Splits {@code samples} into {@code n} drawn at random (the same keys as {@link #draw}) and the
+   * rest; both keep the samples' order.
+   */
+  static Split split(List<Sample> samples, int n, long seed) {
+    Set<Sample> chosen = Collections.newSetFromMap(new IdentityHashMap<>());
+    samples.stream()
+        .map(s -> new Keyed(key(seed, s.id()), s))
+        .sorted()
+        .limit(n)
+        .forEach(k -> chosen.add(k.sample()));
+    List<Sample> drawn = new ArrayList<>(chosen.size());
+    List<Sample> rest = new ArrayList<>(samples.size() - chosen.size());
+    for (Sample s : samples) {
+      (chosen.contains(s) ? drawn : rest).add(s);
+    }
+    return new Split(drawn, rest);
+  }
+
+  /** The two parts of {@link #split}. */
+  record Split(List<Sample> drawn, List<Sample> rest) {}
 
   static long key(long seed, String id) {
     String hex =

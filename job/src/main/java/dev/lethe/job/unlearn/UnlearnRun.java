@@ -108,7 +108,8 @@ public final class UnlearnRun {
       int sample,
       String work,
       boolean keepWork,
-      boolean recordIds) {}
+      boolean recordIds,
+      int heldOutFromTest) {}
 
   /** Candidate settings (one when a preset was given) and PGD settings, overrides applied. */
   public record Settings(List<UnlearnSettings> candidates, PgdSettings pgd) {}
@@ -220,6 +221,21 @@ public final class UnlearnRun {
     }
     List<Sample> test = readOptional(config.test(), "test data", spec);
     List<Sample> heldOut = readOptional(config.heldOut(), "held-out data", spec);
+    if (config.heldOutFromTest() > 0) {
+      if (config.heldOutFromTest() >= test.size()) {
+        throw new UsageException(
+            "Cannot run unlearn: --held-out-from-test "
+                + config.heldOutFromTest()
+                + " leaves no test images of the "
+                + test.size()
+                + " in "
+                + config.test()
+                + "; give a smaller number");
+      }
+      RandomDraw.Split split = RandomDraw.split(test, config.heldOutFromTest(), config.seed());
+      heldOut = split.drawn();
+      test = split.rest();
+    }
     List<Sample> retain = readOptional(config.retain(), "retain data", spec);
     Settings settings = settings(config.preset(), config.tuning(), spec.input());
     PgdSettings pgd = settings.pgd().withSeed(config.seed());
@@ -486,6 +502,7 @@ public final class UnlearnRun {
             modelName,
             artifact,
             in.forget(),
+            in.heldOut().size(),
             in.settings(),
             in.pgd(),
             report,
@@ -534,6 +551,7 @@ public final class UnlearnRun {
       String modelName,
       ModelArtifact artifact,
       List<Sample> forget,
+      int heldOutCount,
       Settings settings,
       PgdSettings pgd,
       ObjectNode report,
@@ -561,6 +579,13 @@ public final class UnlearnRun {
     if (config.recordIds()) {
       ArrayNode list = f.putArray("ids");
       ids.forEach(list::add);
+    }
+    if (heldOutCount > 0) {
+      // The fine-tune holds the model's outputs on these images, so they are an input of the model.
+      ObjectNode h = m.putObject("held_out");
+      h.put("uri", config.heldOutFromTest() > 0 ? config.test() : config.heldOut());
+      h.put("count", heldOutCount);
+      h.put("drawn_from_test", config.heldOutFromTest() > 0);
     }
     m.put("method", config.method().cliName());
     m.put("goal", config.goal().cliName());

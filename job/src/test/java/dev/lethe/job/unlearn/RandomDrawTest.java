@@ -35,4 +35,23 @@ class RandomDrawTest extends SparkTestBase {
     assertThat(ids(a)).doesNotHaveDuplicates().isNotEqualTo(ids(all.subList(0, 16)));
     assertThat(RandomDraw.draw(jsc.parallelize(all.subList(0, 5), 2), 16, 5)).hasSize(5);
   }
+
+  @Test
+  void aSplitDrawsTheSameInstancesAndKeepsTheRestInOrder() {
+    JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
+    List<Sample> all = JobFixtures.testSamples();
+    RandomDraw.Split split = RandomDraw.split(all, 40, 5);
+
+    assertThat(split.drawn()).hasSize(40);
+    assertThat(split.rest()).hasSize(all.size() - 40);
+    assertThat(ids(split.drawn()))
+        .as("the same instances as the distributed draw")
+        .containsExactlyInAnyOrderElementsOf(ids(RandomDraw.draw(jsc.parallelize(all, 2), 40, 5)));
+    List<String> rest = new ArrayList<>(ids(all));
+    rest.removeAll(ids(split.drawn()));
+    assertThat(ids(split.rest())).as("the rest, in the input's order").isEqualTo(rest);
+    List<String> drawnInOrder = new ArrayList<>(ids(all));
+    drawnInOrder.retainAll(ids(split.drawn()));
+    assertThat(ids(split.drawn())).as("drawn, in the input's order").isEqualTo(drawnInOrder);
+  }
 }

@@ -194,7 +194,9 @@ class UnlearnCommandTest extends SparkTestBase {
             "--work",
             work.toString(),
             "--keep-work",
-            "--record-ids");
+            "--record-ids",
+            "--held-out-from-test",
+            "100");
     assertThat(second.exitCode()).as("second run; stderr:\n%s", second.stderr()).isZero();
     String secondVersion = second.summary().get("version").asText();
     assertThat(secondVersion).isNotEqualTo(version);
@@ -205,6 +207,15 @@ class UnlearnCommandTest extends SparkTestBase {
     secondManifest.get("forget").get("ids").forEach(id -> drawn.add(id.asText()));
     assertThat(drawn).hasSize(K).doesNotHaveDuplicates();
     assertThat(drawn).as("a random draw, not the first K rows").isNotEqualTo(firstIds());
+    JsonNode heldOut = secondManifest.get("held_out");
+    assertThat(heldOut.get("count").asInt()).isEqualTo(100);
+    assertThat(heldOut.get("drawn_from_test").asBoolean()).isTrue();
+    assertThat(heldOut.get("uri").asText()).isEqualTo(JobFixtures.testImages().toString());
+    assertThat(second.summary().get("test").get("size").asInt())
+        .as("test accuracy on the test images not drawn as held-out")
+        .isEqualTo(test.size() - 100);
+    assertThat(secondManifest.get("settings").get("held-out-batch").asInt()).isPositive();
+    assertThat(manifest.has("held_out")).as("the first run had no held-out sample").isFalse();
     Path checkpoint = work.resolve(secondVersion).resolve("adversarial");
     assertThat(checkpoint.resolve("_SUCCESS")).isRegularFile();
     assertThat(spark.read().parquet(checkpoint.toString()).count()).isEqualTo(K * 8L);
@@ -252,6 +263,14 @@ class UnlearnCommandTest extends SparkTestBase {
     CliRun goal = unlearn(out, "--goal", "forever");
     assertThat(goal.exitCode()).isEqualTo(2);
     assertThat(goal.stderr()).contains("--goal");
+
+    CliRun both = unlearn(out, "--held-out", "x", "--held-out-from-test", "10");
+    assertThat(both.exitCode()).isEqualTo(2);
+    assertThat(both.stderr()).contains("--held-out and --held-out-from-test exclude each other");
+
+    CliRun zero = unlearn(out, "--held-out-from-test", "0");
+    assertThat(zero.exitCode()).isEqualTo(2);
+    assertThat(zero.stderr()).contains("--held-out-from-test");
 
     CliRun key = unlearn(out, "--set", "no-such-key=1");
     assertThat(key.exitCode()).isEqualTo(2);
