@@ -166,7 +166,10 @@ public record UnlearnSettings(
         0);
   }
 
-  /** Lethe's defaults, preset name {@code lethe}: see docs/DEFAULTS.md for the measurements. */
+  /**
+   * Lethe's defaults for goal misclassify, preset name {@code lethe}: see docs/DEFAULTS.md for the
+   * measurements. {@link #defaults(Goal)} gives them for either goal.
+   */
   public static UnlearnSettings defaults() {
     return new UnlearnSettings(
         ForgetLoss.MARGIN,
@@ -191,32 +194,42 @@ public record UnlearnSettings(
   }
 
   /**
-   * The settings preset {@code calibrate} tries: Lethe's defaults (BatchNorm frozen, shifted
-   * anchors) and the same with BatchNorm in train mode and no anchors, the better kept by the
-   * calibration's score. docs/DEFAULTS.md has the evidence for and against.
+   * Lethe's defaults for a goal: {@link #defaults()} for misclassify; for unseen the same without
+   * momentum. Goal unseen stops after a few steps, at the first one where the forget set's losses
+   * look held-out; momentum carries each step's push into the next and overshoots that point
+   * (docs/DEFAULTS.md).
    */
-  public static List<UnlearnSettings> defaultCandidates() {
-    UnlearnSettings d = defaults();
+  public static UnlearnSettings defaults(Goal goal) {
+    return goal == Goal.UNSEEN ? defaults().toBuilder().momentum(0f).build() : defaults();
+  }
+
+  /**
+   * The settings preset {@code calibrate} tries: Lethe's defaults for the goal (BatchNorm frozen,
+   * shifted anchors) and the same with BatchNorm in train mode and no anchors, the better kept by
+   * the calibration's score. docs/DEFAULTS.md has the evidence for and against.
+   */
+  public static List<UnlearnSettings> defaultCandidates(Goal goal) {
+    UnlearnSettings d = defaults(goal);
     return List.of(d, d.toBuilder().batchNorm(BatchNormMode.TRAIN).anchors(0).build());
   }
 
   /**
-   * The candidate settings of a preset: one for {@code lethe} (the default) and {@code paper}, the
-   * {@link #defaultCandidates()} for {@code calibrate}.
+   * The candidate settings of a preset for a goal: one for {@code lethe} (the default) and {@code
+   * paper}, the {@link #defaultCandidates(Goal)} for {@code calibrate}.
    */
-  public static List<UnlearnSettings> presetCandidates(String name) {
+  public static List<UnlearnSettings> presetCandidates(String name, Goal goal) {
     if (name.toLowerCase(Locale.ROOT).equals("calibrate")) {
-      return defaultCandidates();
+      return defaultCandidates(goal);
     }
-    return List.of(preset(name));
+    return List.of(preset(name, goal));
   }
 
-  /** A preset by name: {@code lethe} (the defaults) or {@code paper}. */
-  public static UnlearnSettings preset(String name) {
+  /** A preset by name for a goal: {@code lethe} ({@link #defaults(Goal)}) or {@code paper}. */
+  public static UnlearnSettings preset(String name, Goal goal) {
     switch (name.toLowerCase(Locale.ROOT)) {
       case "lethe":
       case "default":
-        return defaults();
+        return defaults(goal);
       case "paper":
         return paper();
       default:

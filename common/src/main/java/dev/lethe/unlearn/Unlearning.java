@@ -30,10 +30,10 @@ import org.slf4j.LoggerFactory;
  * }</pre>
  *
  * The model and the forget set are required; everything else has a default: method l2ul, goal
- * misclassify (untargeted), {@link UnlearnSettings#defaults()}, PGD defaults for the model's input
- * shape, seed 0. Distributed callers pass precomputed adversarial examples and importance with
- * {@link #optAdversarial} and {@link #optImportance}; the run then only fine-tunes and evaluates.
- * The model is changed in place; save it afterwards if the result succeeded.
+ * misclassify (untargeted), {@link UnlearnSettings#defaults(Goal)}, PGD defaults for the model's
+ * input shape, seed 0. Distributed callers pass precomputed adversarial examples and importance
+ * with {@link #optAdversarial} and {@link #optImportance}; the run then only fine-tunes and
+ * evaluates. The model is changed in place; save it afterwards if the result succeeded.
  */
 public final class Unlearning {
 
@@ -55,8 +55,10 @@ public final class Unlearning {
   private Goal goal = Goal.MISCLASSIFY;
   private Targeting targeting = Targeting.NONE;
   private int targetClass = -1;
-  private UnlearnSettings settings = UnlearnSettings.defaults();
-  private List<UnlearnSettings> candidates = UnlearnSettings.defaultCandidates();
+
+  /** The settings to run, or to calibrate between; null: {@link UnlearnSettings#defaults(Goal)}. */
+  private List<UnlearnSettings> candidates;
+
   private PgdSettings pgd;
   private List<Sample> test = List.of();
   private List<Sample> retain = List.of();
@@ -135,22 +137,20 @@ public final class Unlearning {
 
   /** Runs with exactly these settings (no calibration). */
   public Unlearning optSettings(UnlearnSettings value) {
-    this.settings = Objects.requireNonNull(value);
-    this.candidates = List.of(value);
+    this.candidates = List.of(Objects.requireNonNull(value));
     return this;
   }
 
   /**
    * Calibrates: tries each candidate on a copy of the model and runs the best (see {@link
-   * #calibrate}). One candidate means no calibration. The default is {@link
-   * UnlearnSettings#defaultCandidates()}.
+   * #calibrate}). One candidate means no calibration; {@link
+   * UnlearnSettings#defaultCandidates(Goal)} are the job's {@code --preset calibrate}.
    */
   public Unlearning optCandidates(List<UnlearnSettings> values) {
     if (values.isEmpty()) {
       throw new IllegalArgumentException("Cannot calibrate over no candidate settings");
     }
     this.candidates = List.copyOf(new java.util.LinkedHashSet<>(values));
-    this.settings = this.candidates.get(0);
     return this;
   }
 
@@ -226,6 +226,9 @@ public final class Unlearning {
   /** Runs the phases; the model is left unlearned when the result succeeded. */
   public UnlearningResult run() {
     validate();
+    List<UnlearnSettings> candidates =
+        this.candidates != null ? this.candidates : List.of(UnlearnSettings.defaults(goal));
+    UnlearnSettings settings = candidates.get(0);
     long start = System.nanoTime();
     int k = forget.size();
     int[] targets = targets();
@@ -284,7 +287,7 @@ public final class Unlearning {
     FineTuneInputs inputs = new FineTuneInputs(boundarySet(adv), imp, original, targets);
     UnlearnSettings chosen = settings;
     if (candidates.size() > 1) {
-      chosen = calibrate(inputs);
+      chosen = calibrate(candidates, inputs);
     }
     UnlearningLoop.Outcome outcome = fineTune(model, chosen, inputs);
     chosen = lastSettings;
@@ -342,7 +345,7 @@ public final class Unlearning {
    * each forgotten instance) and on two-pixel shifts of the forget images (near-duplicates that
    * should keep their class; the anchors train on one-pixel shifts only). Needs no retained data.
    */
-  private UnlearnSettings calibrate(FineTuneInputs in) {
+  private UnlearnSettings calibrate(List<UnlearnSettings> candidates, FineTuneInputs in) {
     List<Sample> probes = new ArrayList<>(in.advSamples());
     probes.addAll(Anchors.probes(forget));
     int[] originalAdv = model.predict(probes, batchSize);

@@ -108,7 +108,7 @@ public final class UnlearnBenchmark {
                     Classifier.load(model, SpecResolver.Partial.empty("benchmark"))) {
                   TuningOptions.Applied applied =
                       TuningOptions.apply(
-                          UnlearnSettings.presetCandidates(preset).get(0),
+                          UnlearnSettings.presetCandidates(preset, goal).get(0),
                           PgdSettings.defaults(c.spec().input()),
                           TuningOptions.parse(overrides));
                   PrintStream log = System.err;
@@ -119,7 +119,7 @@ public final class UnlearnBenchmark {
                   }
                   Unlearning run = new Unlearning(c, forget);
                   List<UnlearnSettings> candidates = new ArrayList<>();
-                  for (UnlearnSettings cand : UnlearnSettings.presetCandidates(preset)) {
+                  for (UnlearnSettings cand : UnlearnSettings.presetCandidates(preset, goal)) {
                     candidates.add(
                         TuningOptions.apply(cand, applied.pgd(), TuningOptions.parse(overrides))
                             .settings());

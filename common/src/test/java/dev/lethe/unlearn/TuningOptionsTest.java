@@ -30,6 +30,19 @@ class TuningOptionsTest {
   }
 
   @Test
+  void theLethePresetDropsMomentumForGoalUnseenOnly() {
+    assertThat(UnlearnSettings.defaults(Goal.MISCLASSIFY)).isEqualTo(UnlearnSettings.defaults());
+    assertThat(UnlearnSettings.defaults().momentum()).isEqualTo(0.9f);
+    UnlearnSettings unseen = UnlearnSettings.preset("lethe", Goal.UNSEEN);
+    assertThat(unseen.momentum()).isZero();
+    assertThat(unseen.toBuilder().momentum(0.9f).build()).isEqualTo(UnlearnSettings.defaults());
+    assertThat(UnlearnSettings.preset("paper", Goal.UNSEEN)).isEqualTo(UnlearnSettings.paper());
+    assertThat(UnlearnSettings.presetCandidates("calibrate", Goal.UNSEEN))
+        .hasSize(2)
+        .allMatch(s -> s.momentum() == 0f);
+  }
+
+  @Test
   void aNegativeHeldOutBatchIsRefusedByName() {
     assertThatThrownBy(
             () ->

@@ -197,7 +197,8 @@ public final class UnlearnCommand implements Command {
 
   /** The candidate settings (one with --preset) and PGD settings after the --set overrides. */
   public static UnlearnRun.Settings settings(ParsedOptions options, ImageShape shape) {
-    return UnlearnRun.settings(options.get(PRESET).orElse(null), tuning(options), shape);
+    return UnlearnRun.settings(
+        options.get(PRESET).orElse(null), goal(options), tuning(options), shape);
   }
 
   private static Map<String, String> tuning(ParsedOptions options) {
@@ -210,7 +211,7 @@ public final class UnlearnCommand implements Command {
     String preset = options.get(PRESET).orElse(null);
     try {
       for (UnlearnSettings base :
-          UnlearnSettings.presetCandidates(preset == null ? "lethe" : preset)) {
+          UnlearnSettings.presetCandidates(preset == null ? "lethe" : preset, goal(options))) {
         TuningOptions.apply(base, PgdSettings.defaults(new ImageShape(1, 28, 28)), sets);
       }
     } catch (IllegalArgumentException e) {

@@ -124,13 +124,14 @@ public final class UnlearnRun {
   }
 
   /**
-   * The settings of a run: the preset's candidates (one, or two for {@code calibrate}) with the
-   * tuning options applied.
+   * The settings of a run: the preset's candidates for the goal (one, or two for {@code calibrate})
+   * with the tuning options applied.
    */
-  public static Settings settings(String preset, Map<String, String> tuning, ImageShape shape) {
+  public static Settings settings(
+      String preset, Goal goal, Map<String, String> tuning, ImageShape shape) {
     List<UnlearnSettings> bases;
     try {
-      bases = UnlearnSettings.presetCandidates(preset == null ? "lethe" : preset);
+      bases = UnlearnSettings.presetCandidates(preset == null ? "lethe" : preset, goal);
     } catch (IllegalArgumentException e) {
       throw new UsageException("Cannot run unlearn: option --preset: " + e.getMessage());
     }
@@ -237,7 +238,7 @@ public final class UnlearnRun {
       test = split.rest();
     }
     List<Sample> retain = readOptional(config.retain(), "retain data", spec);
-    Settings settings = settings(config.preset(), config.tuning(), spec.input());
+    Settings settings = settings(config.preset(), config.goal(), config.tuning(), spec.input());
     PgdSettings pgd = settings.pgd().withSeed(config.seed());
     progress.accept(
         String.format(

@@ -238,6 +238,34 @@ class UnlearnCommandTest extends SparkTestBase {
   }
 
   @Test
+  void goalUnseenRunsWithHeldOutImagesDrawnFromTheTestSet() throws Exception {
+    Path out = tmp.resolve("unseen");
+    CliRun run =
+        unlearn(out, "--forget-ids", IDS, "--goal", "unseen", "--held-out-from-test", "150");
+    assertThat(run.exitCode()).as("stderr:\n%s", run.stderr()).isZero();
+    JsonNode report = run.summary();
+    assertThat(report.get("goal").asText()).isEqualTo("unseen");
+    assertThat(report.get("test").get("size").asInt())
+        .isEqualTo(JobFixtures.testSamples().size() - 150);
+    assertThat(report.get("mia").get("members").asInt()).isEqualTo(K);
+    JsonNode manifest =
+        JSON.readTree(
+            out.resolve("digits-cnn-bn")
+                .resolve(report.get("version").asText())
+                .resolve("manifest.json")
+                .toFile());
+    assertThat(manifest.get("goal").asText()).isEqualTo("unseen");
+    assertThat(manifest.get("held_out").get("count").asInt()).isEqualTo(150);
+    assertThat(manifest.get("settings").get("momentum").asDouble())
+        .as("the lethe preset for goal unseen runs without momentum")
+        .isZero();
+
+    CliRun none = unlearn(tmp.resolve("unseen-none"), "--forget-ids", IDS, "--goal", "unseen");
+    assertThat(none.exitCode()).isEqualTo(2);
+    assertThat(none.stderr()).contains("--held-out-from-test");
+  }
+
+  @Test
   void aRunThatMissesTheGoalPublishesNothing() throws Exception {
     Path out = tmp.resolve("failed");
     CliRun run =
