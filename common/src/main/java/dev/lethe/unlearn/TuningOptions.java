@@ -76,7 +76,7 @@ public final class TuningOptions {
 
   /**
    * Held-out images per step kept at the original model's outputs, when the run has a held-out
-   * sample (default 256; paper 0: none).
+   * sample (default 256, 512 for goal unseen; paper 0: none).
    */
   public static final String HELD_OUT_BATCH = "held-out-batch";
 

@@ -195,12 +195,15 @@ public record UnlearnSettings(
 
   /**
    * Lethe's defaults for a goal: {@link #defaults()} for misclassify; for unseen the same without
-   * momentum. Goal unseen stops after a few steps, at the first one where the forget set's losses
-   * look held-out; momentum carries each step's push into the next and overshoots that point
-   * (docs/DEFAULTS.md).
+   * momentum and with 512 held-out images per step. Goal unseen stops after a few steps, at the
+   * first one where the forget set's losses look held-out: momentum would carry each step's push
+   * into the next and overshoot that point, and the held-out images keep the held-out losses, the
+   * line it aims at, from rising with it (docs/DEFAULTS.md).
    */
   public static UnlearnSettings defaults(Goal goal) {
-    return goal == Goal.UNSEEN ? defaults().toBuilder().momentum(0f).build() : defaults();
+    return goal == Goal.UNSEEN
+        ? defaults().toBuilder().momentum(0f).heldOutBatch(512).build()
+        : defaults();
   }
 
   /**

@@ -226,9 +226,9 @@ public final class Unlearning {
   /** Runs the phases; the model is left unlearned when the result succeeded. */
   public UnlearningResult run() {
     validate();
-    List<UnlearnSettings> candidates =
-        this.candidates != null ? this.candidates : List.of(UnlearnSettings.defaults(goal));
-    UnlearnSettings settings = candidates.get(0);
+    List<UnlearnSettings> tried =
+        candidates != null ? candidates : List.of(UnlearnSettings.defaults(goal));
+    UnlearnSettings settings = tried.get(0);
     long start = System.nanoTime();
     int k = forget.size();
     int[] targets = targets();
@@ -286,8 +286,8 @@ public final class Unlearning {
     t0 = System.nanoTime();
     FineTuneInputs inputs = new FineTuneInputs(boundarySet(adv), imp, original, targets);
     UnlearnSettings chosen = settings;
-    if (candidates.size() > 1) {
-      chosen = calibrate(candidates, inputs);
+    if (tried.size() > 1) {
+      chosen = calibrate(tried, inputs);
     }
     UnlearningLoop.Outcome outcome = fineTune(model, chosen, inputs);
     chosen = lastSettings;

@@ -30,12 +30,15 @@ class TuningOptionsTest {
   }
 
   @Test
-  void theLethePresetDropsMomentumForGoalUnseenOnly() {
+  void theLethePresetForGoalUnseenHasNoMomentumAndMoreHeldOutImages() {
     assertThat(UnlearnSettings.defaults(Goal.MISCLASSIFY)).isEqualTo(UnlearnSettings.defaults());
     assertThat(UnlearnSettings.defaults().momentum()).isEqualTo(0.9f);
     UnlearnSettings unseen = UnlearnSettings.preset("lethe", Goal.UNSEEN);
     assertThat(unseen.momentum()).isZero();
-    assertThat(unseen.toBuilder().momentum(0.9f).build()).isEqualTo(UnlearnSettings.defaults());
+    assertThat(unseen.heldOutBatch()).isEqualTo(512);
+    assertThat(unseen.toBuilder().momentum(0.9f).heldOutBatch(256).build())
+        .as("nothing else differs")
+        .isEqualTo(UnlearnSettings.defaults());
     assertThat(UnlearnSettings.preset("paper", Goal.UNSEEN)).isEqualTo(UnlearnSettings.paper());
     assertThat(UnlearnSettings.presetCandidates("calibrate", Goal.UNSEEN))
         .hasSize(2)

@@ -259,6 +259,7 @@ class UnlearnCommandTest extends SparkTestBase {
     assertThat(manifest.get("settings").get("momentum").asDouble())
         .as("the lethe preset for goal unseen runs without momentum")
         .isZero();
+    assertThat(manifest.get("settings").get("held-out-batch").asInt()).isEqualTo(512);
 
     CliRun none = unlearn(tmp.resolve("unseen-none"), "--forget-ids", IDS, "--goal", "unseen");
     assertThat(none.exitCode()).isEqualTo(2);
