@@ -268,7 +268,7 @@ public final class Unlearning {
       progress.accept(
           String.format(
               "held-out images kept at the original model's outputs: %d, %d per step",
-              heldOut.size(), settings.heldOutBatch()));
+              heldOut.size(), Math.min(heldOut.size(), settings.heldOutBatch())));
     }
 
     t0 = System.nanoTime();
