@@ -261,10 +261,7 @@ public final class Unlearning {
               adv.size(), PgdAttack.successRate(adv)));
     }
     double adversarialSeconds = seconds(t0);
-    if (!heldOut.isEmpty()
-        && settings.heldOutBatch() > 0
-        && method.usesAdversarialExamples()
-        && settings.adversarialLoss() == UnlearnSettings.AdversarialLoss.DISTILL) {
+    if (holdsHeldOut(settings)) {
       progress.accept(
           String.format(
               "held-out images kept at the original model's outputs: %d, %d per step",
@@ -458,14 +455,11 @@ public final class Unlearning {
     if (method.usesAdversarialExamples()) {
       boundary.addAll(Anchors.shifted(forget, s.anchors(), model, batchSize));
     }
-    boolean distill =
-        s.adversarialLoss() == UnlearnSettings.AdversarialLoss.DISTILL
-            && method.usesAdversarialExamples();
     int keepFrom = boundary.size();
-    if (distill && s.heldOutBatch() > 0) {
+    if (holdsHeldOut(s)) {
       boundary.addAll(heldOut);
     }
-    float[][] teacher = distill ? softmax(boundary) : null;
+    float[][] teacher = distills(s) ? softmax(boundary) : null;
     AnchorPenalty penalty =
         in.importance() == null ? null : new AnchorPenalty(target, in.importance(), in.original());
     try {
@@ -585,6 +579,17 @@ public final class Unlearning {
       out.add(new Sample(a.sourceId() + "#adv" + a.index(), a.target(), a.shape(), a.pixels()));
     }
     return out;
+  }
+
+  /** Whether a fine-tune with {@code s} holds the boundary set at the original model's softmax. */
+  private boolean distills(UnlearnSettings s) {
+    return s.adversarialLoss() == UnlearnSettings.AdversarialLoss.DISTILL
+        && method.usesAdversarialExamples();
+  }
+
+  /** Whether a fine-tune with {@code s} also holds held-out images at the original outputs. */
+  private boolean holdsHeldOut(UnlearnSettings s) {
+    return distills(s) && s.heldOutBatch() > 0 && !heldOut.isEmpty();
   }
 
   private List<Sample> heldOutForStop() {
