@@ -115,10 +115,23 @@ class UnlearningTest {
       assertThat(lines.stream().filter(l -> l.startsWith("calibration: candidate")))
           .as("both candidates tried")
           .hasSize(2);
-      assertThat(r.settings()).as("the gentler candidate is chosen").isEqualTo(gentle);
-      assertThat(r.succeeded()).as("reached: " + r.message()).isTrue();
+      assertThat(lines)
+          .as("the gentler candidate is chosen")
+          .contains("calibration chose " + Unlearning.describe(gentle));
+      // The result reports what the last fine-tune ran with: the chosen candidate, or the same at
+      // a lower learning rate after a divergence restart (numerics differ between CPUs).
+      UnlearnSettings ran = r.settings();
+      assertThat(ran.toBuilder().learningRate(gentle.learningRate()).build())
+          .as("the result's settings are the chosen candidate's: " + lines)
+          .isEqualTo(gentle);
+      if (ran.learningRate() != gentle.learningRate()) {
+        assertThat(lines)
+            .as("a lower learning rate only after a divergence restart")
+            .anyMatch(l -> l.startsWith("the loss diverged"));
+      }
+      assertThat(r.succeeded()).as("reached: " + r.message() + "; " + lines).isTrue();
       assertThat(r.test().after())
-          .as("test accuracy kept within a few points")
+          .as("test accuracy kept within a few points: " + lines)
           .isGreaterThan(r.test().before() - 0.05);
     }
   }
