@@ -52,6 +52,7 @@ public final class ResultJson {
     settings.put(TuningOptions.ESCALATE, st.escalate());
     settings.put(TuningOptions.ESCALATE_MAX, st.escalateMax());
     settings.put(TuningOptions.HELD_OUT_BATCH, st.heldOutBatch());
+    settings.put(TuningOptions.STAND_INS, st.standIns());
     o.put("steps", r.steps());
     o.put("epochs", r.epochs());
     ObjectNode adv = o.putObject("adversarial");

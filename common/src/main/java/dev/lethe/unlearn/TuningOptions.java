@@ -80,6 +80,12 @@ public final class TuningOptions {
    */
   public static final String HELD_OUT_BATCH = "held-out-batch";
 
+  /**
+   * Synthetic images (mixtures of two forget images) that stand in for a held-out sample when the
+   * run has none (default 1024; paper 0: none).
+   */
+  public static final String STAND_INS = "stand-ins";
+
   /** PGD norm: {@code l2} (default) or {@code linf}. */
   public static final String PGD_NORM = "pgd.norm";
 
@@ -117,6 +123,7 @@ public final class TuningOptions {
           ESCALATE,
           ESCALATE_MAX,
           HELD_OUT_BATCH,
+          STAND_INS,
           PGD_NORM,
           PGD_EPSILON,
           PGD_STEP_SIZE,
@@ -158,6 +165,7 @@ public final class TuningOptions {
           case ESCALATE -> s.escalate(Integer.parseInt(v));
           case ESCALATE_MAX -> s.escalateMax(Float.parseFloat(v));
           case HELD_OUT_BATCH -> s.heldOutBatch(Integer.parseInt(v));
+          case STAND_INS -> s.standIns(Integer.parseInt(v));
           case PGD_NORM -> p = p.withNorm(enumOf(PgdSettings.Norm.class, v));
           case PGD_EPSILON -> p = p.withEpsilon(Float.parseFloat(v));
           case PGD_STEP_SIZE -> p = p.withStepSize(Float.parseFloat(v));

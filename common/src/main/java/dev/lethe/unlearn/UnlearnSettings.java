@@ -49,6 +49,11 @@ import java.util.Locale;
  *     behaviour away from the forgotten instances, where the adversarial examples and anchors do
  *     not reach. Only with {@link AdversarialLoss#DISTILL} and a method that uses adversarial
  *     examples
+ * @param standIns when the run has no held-out sample: how many synthetic images, each a mixture of
+ *     two different forget images, shifted by up to two pixels, stand in for one (0: none, the
+ *     paper). They are held like held-out images ({@code heldOutBatch} per step) and need no data
+ *     beyond the forget set; they are not used for anything else (not membership inference, not the
+ *     goal unseen's stop rule, not calibration). Needs at least two forget instances
  */
 public record UnlearnSettings(
     ForgetLoss forgetLoss,
@@ -69,7 +74,8 @@ public record UnlearnSettings(
     boolean separateBatches,
     int escalate,
     float escalateMax,
-    int heldOutBatch) {
+    int heldOutBatch,
+    int standIns) {
 
   /** The unlearning loss on the forget set. */
   public enum ForgetLoss {
@@ -118,6 +124,7 @@ public record UnlearnSettings(
     require(anchors >= 0, "anchors", "must be >= 0, got " + anchors);
     require(escalate >= 0, "escalate", "must be >= 0 steps (0: off), got " + escalate);
     require(heldOutBatch >= 0, "heldOutBatch", "must be >= 0 (0: none), got " + heldOutBatch);
+    require(standIns >= 0, "standIns", "must be >= 0 (0: none), got " + standIns);
     require(
         escalateMax == 0 || escalateMax >= forgetWeight,
         "escalateMax",
@@ -163,6 +170,7 @@ public record UnlearnSettings(
         false,
         0,
         0f,
+        0,
         0);
   }
 
@@ -190,7 +198,8 @@ public record UnlearnSettings(
         false,
         20,
         8f,
-        256);
+        256,
+        1024);
   }
 
   /**
@@ -269,6 +278,7 @@ public record UnlearnSettings(
     private int escalate;
     private float escalateMax;
     private int heldOutBatch;
+    private int standIns;
 
     private Builder(UnlearnSettings from) {
       forgetLoss = from.forgetLoss();
@@ -290,6 +300,7 @@ public record UnlearnSettings(
       escalate = from.escalate();
       escalateMax = from.escalateMax();
       heldOutBatch = from.heldOutBatch();
+      standIns = from.standIns();
     }
 
     /** The settings; validated, so a bad value fails here with its name. */
@@ -313,7 +324,8 @@ public record UnlearnSettings(
           separateBatches,
           escalate,
           escalateMax,
-          heldOutBatch);
+          heldOutBatch,
+          standIns);
     }
 
     public Builder forgetLoss(ForgetLoss v) {
@@ -408,6 +420,11 @@ public record UnlearnSettings(
 
     public Builder heldOutBatch(int v) {
       heldOutBatch = v;
+      return this;
+    }
+
+    public Builder standIns(int v) {
+      standIns = v;
       return this;
     }
   }

@@ -174,7 +174,9 @@ public final class Unlearning {
   /**
    * Data the model never saw: needed by goal unseen, and the MIA's non-members. With {@link
    * UnlearnSettings#heldOutBatch()} above 0 (the default) the fine-tune also holds the model's
-   * outputs on these images at the original model's (their labels are not used).
+   * outputs on these images at the original model's (their labels are not used). Without one,
+   * {@link UnlearnSettings#standIns()} synthetic mixtures of forget images take their place in the
+   * fine-tune (and only there).
    */
   public Unlearning optHeldOut(List<Sample> value) {
     this.heldOut = List.copyOf(value);
@@ -266,6 +268,12 @@ public final class Unlearning {
           String.format(
               "held-out images kept at the original model's outputs: %d, %d per step",
               heldOut.size(), Math.min(heldOut.size(), settings.heldOutBatch())));
+    } else if (holdsStandIns(settings)) {
+      progress.accept(
+          String.format(
+              "no held-out sample: %d mixtures of forget images stand in for one, kept at the"
+                  + " original model's outputs, %d per step",
+              settings.standIns(), Math.min(settings.standIns(), settings.heldOutBatch())));
     }
 
     t0 = System.nanoTime();
@@ -458,6 +466,8 @@ public final class Unlearning {
     int keepFrom = boundary.size();
     if (holdsHeldOut(s)) {
       boundary.addAll(heldOut);
+    } else if (holdsStandIns(s)) {
+      boundary.addAll(StandIns.mixtures(forget, s.standIns(), seed));
     }
     float[][] teacher = distills(s) ? softmax(boundary) : null;
     AnchorPenalty penalty =
@@ -590,6 +600,15 @@ public final class Unlearning {
   /** Whether a fine-tune with {@code s} also holds held-out images at the original outputs. */
   private boolean holdsHeldOut(UnlearnSettings s) {
     return distills(s) && s.heldOutBatch() > 0 && !heldOut.isEmpty();
+  }
+
+  /** Whether a fine-tune with {@code s} holds stand-ins in place of a held-out sample it lacks. */
+  private boolean holdsStandIns(UnlearnSettings s) {
+    return distills(s)
+        && s.heldOutBatch() > 0
+        && s.standIns() > 0
+        && heldOut.isEmpty()
+        && forget.size() >= 2;
   }
 
   private List<Sample> heldOutForStop() {

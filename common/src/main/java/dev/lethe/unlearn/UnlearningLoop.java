@@ -74,9 +74,9 @@ final class UnlearningLoop {
    * @param targets per forget instance, the class to move it to (targeted, or random-label), else
    *     null
    * @param boundary the adversarial examples labelled with their adversarial class, or the retain
-   *     sample; empty for methods without one. From index {@code keepFrom} on, held-out images kept
-   *     at the original outputs ({@link UnlearnSettings#heldOutBatch()} per step, cycled apart from
-   *     the rest)
+   *     sample; empty for methods without one. From index {@code keepFrom} on, held-out images (or
+   *     their stand-ins) kept at the original outputs ({@link UnlearnSettings#heldOutBatch()} per
+   *     step, cycled apart from the rest)
    * @param keepFrom where the held-out part of {@code boundary} begins ({@code boundary.size()}
    *     when there is none)
    * @param teacher the original model's softmax on each boundary example (for DISTILL), else null

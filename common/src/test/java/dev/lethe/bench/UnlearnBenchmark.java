@@ -39,7 +39,10 @@ import java.util.SplittableRandom;
  * for every combination of the given seeds, methods, presets and goals, and appends one JSON line
  * per run. The test split is cut in two: the first {@code --held-out} images are the held-out
  * sample (the MIA's non-members and the unseen goal's reference), the rest measure test accuracy,
- * so the method never sees the data its cost is measured on.
+ * so the method never sees the data its cost is measured on. {@code --give-held-out false} runs as
+ * a user without a held-out sample: the runs get none (the fine-tune then holds stand-ins made from
+ * the forget set, and the MIA's non-members come from the test images), the test images stay the
+ * same.
  *
  * <pre>
  * mvn -q -pl common exec:java -Dexec.classpathScope=test \
@@ -82,6 +85,8 @@ public final class UnlearnBenchmark {
     List<Sample> testAll =
         IdxReader.read(idx(data, testPrefix, "images-idx3"), idx(data, testPrefix, "labels-idx1"));
     List<Sample> heldOut = testAll.subList(0, heldOutSize);
+    // false: the runs get no held-out sample (as a user without one), the test set stays the same
+    boolean giveHeldOut = Boolean.parseBoolean(a.getOrDefault("give-held-out", "true"));
     List<Sample> test =
         testAll.subList(heldOutSize, Math.min(testAll.size(), heldOutSize + testLimit));
     Files.createDirectories(out.toAbsolutePath().getParent());
@@ -137,7 +142,7 @@ public final class UnlearnBenchmark {
                           .optGoal(goal)
                           .optPgd(applied.pgd())
                           .optTest(test)
-                          .optHeldOut(heldOut)
+                          .optHeldOut(giveHeldOut ? heldOut : List.of())
                           .optSeed(seed)
                           .optProgress(line -> log.println("  " + line))
                           .run();

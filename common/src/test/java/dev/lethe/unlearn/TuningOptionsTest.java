@@ -30,6 +30,25 @@ class TuningOptionsTest {
   }
 
   @Test
+  void standInsIsAKnownKeyWithPresetDefaults() {
+    assertThat(TuningOptions.KEYS).contains(TuningOptions.STAND_INS);
+    assertThat(UnlearnSettings.defaults().standIns()).isEqualTo(1024);
+    assertThat(UnlearnSettings.paper().standIns()).as("the paper holds no extra images").isZero();
+    assertThat(
+            TuningOptions.apply(
+                    UnlearnSettings.defaults(), PGD, TuningOptions.parse(List.of("stand-ins=0")))
+                .settings()
+                .standIns())
+        .isZero();
+    assertThatThrownBy(
+            () ->
+                TuningOptions.apply(
+                    UnlearnSettings.defaults(), PGD, TuningOptions.parse(List.of("stand-ins=-1"))))
+        .hasMessageContaining("standIns")
+        .hasMessageContaining("-1");
+  }
+
+  @Test
   void theLethePresetForGoalUnseenHasNoMomentumAndMoreHeldOutImages() {
     assertThat(UnlearnSettings.defaults(Goal.MISCLASSIFY)).isEqualTo(UnlearnSettings.defaults());
     assertThat(UnlearnSettings.defaults().momentum()).isEqualTo(0.9f);

@@ -328,6 +328,41 @@ class UnlearningTest {
   }
 
   @Test
+  void withoutAHeldOutSampleStandInsAreHeldInItsPlace() throws IOException {
+    List<Sample> unseen = Fixtures.test().subList(0, 200);
+    double[] drift = new double[2];
+    int[] standIns = {0, 512};
+    for (int run = 0; run < 2; run++) {
+      try (Classifier model = cnn()) {
+        float[][] before = model.logits(unseen, 256);
+        List<String> lines = new ArrayList<>();
+        UnlearningResult r =
+            new Unlearning(model, forgetSet(model, 8))
+                .optSettings(UnlearnSettings.defaults().toBuilder().standIns(standIns[run]).build())
+                .optPgd(quickPgd(model))
+                .optProgress(lines::add)
+                .run();
+        assertThat(r.succeeded()).as("reached: " + r.message()).isTrue();
+        assertThat(r.forget().after()).isZero();
+        assertThat(lines.stream().filter(l -> l.startsWith("no held-out sample: 512 mixtures")))
+            .as("log lines saying stand-ins are held")
+            .hasSize(run);
+        float[][] after = model.logits(unseen, 256);
+        double sum = 0;
+        for (int i = 0; i < before.length; i++) {
+          for (int c = 0; c < before[i].length; c++) {
+            sum += Math.abs(after[i][c] - before[i][c]);
+          }
+        }
+        drift[run] = sum / before.length;
+      }
+    }
+    assertThat(drift[1])
+        .as("mean logit change on test images the run never saw, with 512 stand-ins vs none")
+        .isLessThan(drift[0]);
+  }
+
+  @Test
   void refusesRetainWithoutARetainSample() throws IOException {
     try (Classifier model = cnn()) {
       Unlearning u = new Unlearning(model, forgetSet(model, 4)).optMethod(Method.RETAIN);
