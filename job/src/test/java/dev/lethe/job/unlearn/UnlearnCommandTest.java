@@ -216,6 +216,9 @@ class UnlearnCommandTest extends SparkTestBase {
         .isEqualTo(test.size() - 100);
     assertThat(secondManifest.get("settings").get("held-out-batch").asInt()).isPositive();
     assertThat(manifest.has("held_out")).as("the first run had no held-out sample").isFalse();
+    assertThat(manifest.get("settings").get("stand-ins").asInt())
+        .as("the manifest records how many stand-ins take a missing held-out sample's place")
+        .isEqualTo(1024);
     Path checkpoint = work.resolve(secondVersion).resolve("adversarial");
     assertThat(checkpoint.resolve("_SUCCESS")).isRegularFile();
     assertThat(spark.read().parquet(checkpoint.toString()).count()).isEqualTo(K * 8L);
