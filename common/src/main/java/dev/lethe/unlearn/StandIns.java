@@ -1,8 +1,10 @@
 package dev.lethe.unlearn;
 
 import dev.lethe.data.Sample;
-import java.util.ArrayList;
+import java.util.AbstractList;
 import java.util.List;
+import java.util.Objects;
+import java.util.RandomAccess;
 import java.util.SplittableRandom;
 
 /**
@@ -12,37 +14,63 @@ import java.util.SplittableRandom;
  * holding the original model's outputs there does not fight the forget term, yet they spread the
  * distillation term over image-like inputs beyond the adversarial examples and anchors. Needs no
  * data beyond the forget set; the same seed and forget set give the same images.
+ *
+ * <p>Only the recipe of each image (two indices, a weight, a shift) is kept; its pixels are made
+ * when it is read, so a thousand stand-ins of a 3x224x224 model do not hold 600 MB of heap.
  */
-final class StandIns {
+final class StandIns extends AbstractList<Sample> implements RandomAccess {
 
-  private StandIns() {}
+  private final List<Sample> forget;
+  private final int[] first;
+  private final int[] second;
+  private final float[] weight;
+  private final int[] dx;
+  private final int[] dy;
+
+  private StandIns(List<Sample> forget, int n, long seed) {
+    this.forget = forget;
+    first = new int[n];
+    second = new int[n];
+    weight = new float[n];
+    dx = new int[n];
+    dy = new int[n];
+    int k = forget.size();
+    SplittableRandom rng = new SplittableRandom(seed ^ 0x5354414e44494e53L); // "STANDINS"
+    for (int i = 0; i < n; i++) {
+      first[i] = rng.nextInt(k);
+      int b = rng.nextInt(k - 1);
+      second[i] = b >= first[i] ? b + 1 : b;
+      weight[i] = 0.3f + 0.4f * (float) rng.nextDouble();
+      dx[i] = rng.nextInt(5) - 2;
+      dy[i] = rng.nextInt(5) - 2;
+    }
+  }
 
   /**
    * {@code n} mixtures of pairs of different forget images (none when there are fewer than two),
    * labelled with the first image's label (unused by the distillation term).
    */
   static List<Sample> mixtures(List<Sample> forget, int n, long seed) {
-    int k = forget.size();
-    if (k < 2 || n == 0) {
-      return List.of();
+    return forget.size() < 2 || n == 0 ? List.of() : new StandIns(forget, n, seed);
+  }
+
+  @Override
+  public int size() {
+    return first.length;
+  }
+
+  @Override
+  public Sample get(int i) {
+    Objects.checkIndex(i, first.length);
+    Sample a = forget.get(first[i]);
+    float[] pa = a.pixels();
+    float[] pb = forget.get(second[i]).pixels();
+    float w = weight[i];
+    float[] mixed = new float[pa.length];
+    for (int j = 0; j < mixed.length; j++) {
+      mixed[j] = w * pa[j] + (1 - w) * pb[j];
     }
-    SplittableRandom rng = new SplittableRandom(seed ^ 0x5354414e44494e53L); // "STANDINS"
-    List<Sample> out = new ArrayList<>(n);
-    for (int i = 0; i < n; i++) {
-      int ia = rng.nextInt(k);
-      int ib = rng.nextInt(k - 1);
-      ib = ib >= ia ? ib + 1 : ib;
-      Sample a = forget.get(ia);
-      float[] pa = a.pixels();
-      float[] pb = forget.get(ib).pixels();
-      float w = 0.3f + 0.4f * (float) rng.nextDouble();
-      float[] mixed = new float[pa.length];
-      for (int j = 0; j < mixed.length; j++) {
-        mixed[j] = w * pa[j] + (1 - w) * pb[j];
-      }
-      float[] shifted = Anchors.shift(mixed, a.shape(), rng.nextInt(5) - 2, rng.nextInt(5) - 2);
-      out.add(new Sample("stand-in#" + i, a.label(), a.shape(), shifted));
-    }
-    return out;
+    return new Sample(
+        "stand-in#" + i, a.label(), a.shape(), Anchors.shift(mixed, a.shape(), dx[i], dy[i]));
   }
 }

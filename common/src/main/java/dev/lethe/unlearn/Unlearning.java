@@ -398,6 +398,31 @@ public final class Unlearning {
     return best;
   }
 
+  /**
+   * Two lists read as one, without copying: the boundary set followed by the images it keeps at the
+   * original outputs (a held-out sample can be large, stand-ins are made when read).
+   */
+  private static final class Joined extends java.util.AbstractList<Sample>
+      implements java.util.RandomAccess {
+    private final List<Sample> head;
+    private final List<Sample> tail;
+
+    Joined(List<Sample> head, List<Sample> tail) {
+      this.head = head;
+      this.tail = tail;
+    }
+
+    @Override
+    public Sample get(int i) {
+      return i < head.size() ? head.get(i) : tail.get(i - head.size());
+    }
+
+    @Override
+    public int size() {
+      return head.size() + tail.size();
+    }
+  }
+
   /** A one-line description of the settings that differ between candidates. */
   static String describe(UnlearnSettings s) {
     return "[batch-norm="
@@ -465,9 +490,9 @@ public final class Unlearning {
     }
     int keepFrom = boundary.size();
     if (holdsHeldOut(s)) {
-      boundary.addAll(heldOut);
+      boundary = new Joined(boundary, heldOut);
     } else if (holdsStandIns(s)) {
-      boundary.addAll(StandIns.mixtures(forget, s.standIns(), seed));
+      boundary = new Joined(boundary, StandIns.mixtures(forget, s.standIns(), seed));
     }
     float[][] teacher = distills(s) ? softmax(boundary) : null;
     AnchorPenalty penalty =
