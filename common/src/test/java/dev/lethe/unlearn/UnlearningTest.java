@@ -294,72 +294,54 @@ class UnlearningTest {
   @Test
   void heldOutImagesAreHeldAtTheOriginalOutputs() throws IOException {
     List<Sample> heldOut = Fixtures.test().subList(0, 200);
-    double[] drift = new double[2];
-    int[] perStep = {0, 64};
-    for (int run = 0; run < 2; run++) {
-      try (Classifier model = cnn()) {
-        float[][] before = model.logits(heldOut, 256);
-        List<String> lines = new ArrayList<>();
-        UnlearningResult r =
-            new Unlearning(model, forgetSet(model, 8))
-                .optSettings(
-                    UnlearnSettings.defaults().toBuilder().heldOutBatch(perStep[run]).build())
-                .optHeldOut(heldOut)
-                .optPgd(quickPgd(model))
-                .optProgress(lines::add)
-                .run();
-        assertThat(r.succeeded()).as("reached: " + r.message()).isTrue();
-        assertThat(r.forget().after()).isZero();
-        long said = lines.stream().filter(l -> l.startsWith("held-out images kept")).count();
-        assertThat(said).as("log lines saying held-out images are held").isEqualTo(run);
-        float[][] after = model.logits(heldOut, 256);
-        double sum = 0;
-        for (int i = 0; i < before.length; i++) {
-          for (int c = 0; c < before[i].length; c++) {
-            sum += Math.abs(after[i][c] - before[i][c]);
-          }
-        }
-        drift[run] = sum / before.length;
-      }
-    }
-    assertThat(drift[1])
+    UnlearnSettings none = UnlearnSettings.defaults().toBuilder().heldOutBatch(0).build();
+    UnlearnSettings held = UnlearnSettings.defaults().toBuilder().heldOutBatch(64).build();
+    assertThat(drift(held, heldOut, heldOut, "held-out images kept", 1))
         .as("mean logit change on the held-out images with 64 of them per step vs none")
-        .isLessThan(drift[0]);
+        .isLessThan(drift(none, heldOut, heldOut, "held-out images kept", 0));
   }
 
   @Test
   void withoutAHeldOutSampleStandInsAreHeldInItsPlace() throws IOException {
     List<Sample> unseen = Fixtures.test().subList(0, 200);
-    double[] drift = new double[2];
-    int[] standIns = {0, 512};
-    for (int run = 0; run < 2; run++) {
-      try (Classifier model = cnn()) {
-        float[][] before = model.logits(unseen, 256);
-        List<String> lines = new ArrayList<>();
-        UnlearningResult r =
-            new Unlearning(model, forgetSet(model, 8))
-                .optSettings(UnlearnSettings.defaults().toBuilder().standIns(standIns[run]).build())
-                .optPgd(quickPgd(model))
-                .optProgress(lines::add)
-                .run();
-        assertThat(r.succeeded()).as("reached: " + r.message()).isTrue();
-        assertThat(r.forget().after()).isZero();
-        assertThat(lines.stream().filter(l -> l.startsWith("no held-out sample: 512 mixtures")))
-            .as("log lines saying stand-ins are held")
-            .hasSize(run);
-        float[][] after = model.logits(unseen, 256);
-        double sum = 0;
-        for (int i = 0; i < before.length; i++) {
-          for (int c = 0; c < before[i].length; c++) {
-            sum += Math.abs(after[i][c] - before[i][c]);
-          }
-        }
-        drift[run] = sum / before.length;
-      }
-    }
-    assertThat(drift[1])
+    UnlearnSettings none = UnlearnSettings.defaults().toBuilder().standIns(0).build();
+    UnlearnSettings standIns = UnlearnSettings.defaults().toBuilder().standIns(512).build();
+    String said = "no held-out sample: 512 mixtures";
+    assertThat(drift(standIns, List.of(), unseen, said, 1))
         .as("mean logit change on test images the run never saw, with 512 stand-ins vs none")
-        .isLessThan(drift[0]);
+        .isLessThan(drift(none, List.of(), unseen, said, 0));
+  }
+
+  /**
+   * Unlearns 8 fixture instances with {@code s} (and {@code heldOut}, when not empty), checks that
+   * it forgot them and logged {@code lines} lines starting with {@code said}, and returns the mean
+   * absolute change of the logits on {@code probe}.
+   */
+  private static double drift(
+      UnlearnSettings s, List<Sample> heldOut, List<Sample> probe, String said, int lines)
+      throws IOException {
+    try (Classifier model = cnn()) {
+      float[][] before = model.logits(probe, 256);
+      List<String> log = new ArrayList<>();
+      UnlearningResult r =
+          new Unlearning(model, forgetSet(model, 8))
+              .optSettings(s)
+              .optHeldOut(heldOut)
+              .optPgd(quickPgd(model))
+              .optProgress(log::add)
+              .run();
+      assertThat(r.succeeded()).as("reached: " + r.message()).isTrue();
+      assertThat(r.forget().after()).isZero();
+      assertThat(log.stream().filter(l -> l.startsWith(said))).as("lines: " + log).hasSize(lines);
+      float[][] after = model.logits(probe, 256);
+      double sum = 0;
+      for (int i = 0; i < before.length; i++) {
+        for (int c = 0; c < before[i].length; c++) {
+          sum += Math.abs(after[i][c] - before[i][c]);
+        }
+      }
+      return sum / before.length;
+    }
   }
 
   @Test
