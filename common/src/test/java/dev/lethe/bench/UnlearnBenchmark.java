@@ -150,6 +150,7 @@ public final class UnlearnBenchmark {
                   json.put("preset", preset);
                   json.put("model", model.getFileName().toString());
                   json.put("overrides", String.join(" ", overrides));
+                  json.put("held_out_given", giveHeldOut);
                   if (method.usesAdversarialExamples()) {
                     ((ObjectNode) json.get("seconds"))
                         .put("adversarial", advCache.get(advKey).seconds());
