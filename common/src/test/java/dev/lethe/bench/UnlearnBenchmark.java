@@ -86,7 +86,11 @@ public final class UnlearnBenchmark {
         IdxReader.read(idx(data, testPrefix, "images-idx3"), idx(data, testPrefix, "labels-idx1"));
     List<Sample> heldOut = testAll.subList(0, heldOutSize);
     // false: the runs get no held-out sample (as a user without one), the test set stays the same
-    boolean giveHeldOut = Boolean.parseBoolean(a.getOrDefault("give-held-out", "true"));
+    String give = a.getOrDefault("give-held-out", "true");
+    if (!give.equals("true") && !give.equals("false")) {
+      throw new IllegalArgumentException("--give-held-out takes true or false, got '" + give + "'");
+    }
+    boolean giveHeldOut = give.equals("true");
     List<Sample> test =
         testAll.subList(heldOutSize, Math.min(testAll.size(), heldOutSize + testLimit));
     Files.createDirectories(out.toAbsolutePath().getParent());
