@@ -263,17 +263,16 @@ public final class Unlearning {
               adv.size(), PgdAttack.successRate(adv)));
     }
     double adversarialSeconds = seconds(t0);
-    if (holdsHeldOut(settings)) {
+    int kept = kept(settings).size();
+    if (kept > 0) {
       progress.accept(
           String.format(
-              "held-out images kept at the original model's outputs: %d, %d per step",
-              heldOut.size(), Math.min(heldOut.size(), settings.heldOutBatch())));
-    } else if (holdsStandIns(settings)) {
-      progress.accept(
-          String.format(
-              "no held-out sample: %d mixtures of forget images stand in for one, kept at the"
-                  + " original model's outputs, %d per step",
-              settings.standIns(), Math.min(settings.standIns(), settings.heldOutBatch())));
+              heldOut.isEmpty()
+                  ? "no held-out sample: %d mixtures of forget images stand in for one, kept at the"
+                      + " original model's outputs, %d per step"
+                  : "held-out images kept at the original model's outputs: %d, %d per step",
+              kept,
+              Math.min(kept, settings.heldOutBatch())));
     }
 
     t0 = System.nanoTime();
@@ -489,10 +488,9 @@ public final class Unlearning {
       boundary.addAll(Anchors.shifted(forget, s.anchors(), model, batchSize));
     }
     int keepFrom = boundary.size();
-    if (holdsHeldOut(s)) {
-      boundary = new Joined(boundary, heldOut);
-    } else if (holdsStandIns(s)) {
-      boundary = new Joined(boundary, StandIns.mixtures(forget, s.standIns(), seed));
+    List<Sample> kept = kept(s);
+    if (!kept.isEmpty()) {
+      boundary = new Joined(boundary, kept);
     }
     float[][] teacher = distills(s) ? softmax(boundary) : null;
     AnchorPenalty penalty =
@@ -622,18 +620,16 @@ public final class Unlearning {
         && method.usesAdversarialExamples();
   }
 
-  /** Whether a fine-tune with {@code s} also holds held-out images at the original outputs. */
-  private boolean holdsHeldOut(UnlearnSettings s) {
-    return distills(s) && s.heldOutBatch() > 0 && !heldOut.isEmpty();
-  }
-
-  /** Whether a fine-tune with {@code s} holds stand-ins in place of a held-out sample it lacks. */
-  private boolean holdsStandIns(UnlearnSettings s) {
-    return distills(s)
-        && s.heldOutBatch() > 0
-        && s.standIns() > 0
-        && heldOut.isEmpty()
-        && forget.size() >= 2;
+  /**
+   * The images a fine-tune with {@code s} holds at the original model's outputs besides the
+   * boundary set: the held-out sample, or without one its stand-ins (none from fewer than two
+   * forget instances); none when the fine-tune does not distil or {@code heldOutBatch} is 0.
+   */
+  private List<Sample> kept(UnlearnSettings s) {
+    if (!distills(s) || s.heldOutBatch() == 0) {
+      return List.of();
+    }
+    return heldOut.isEmpty() ? StandIns.mixtures(forget, s.standIns(), seed) : heldOut;
   }
 
   private List<Sample> heldOutForStop() {
