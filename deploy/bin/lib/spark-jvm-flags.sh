@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Sourced by deploy/bin scripts that start a Spark JVM themselves: the flags Spark needs on Java 17
 # (the parent pom's spark.jvm.flags, for Surefire and Failsafe).
 # shellcheck disable=SC2034

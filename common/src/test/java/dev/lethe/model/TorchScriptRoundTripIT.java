@@ -17,7 +17,7 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * A model Lethe saves loads in PyTorch itself with torch.jit.load, with exactly the weights Lethe
  * holds. Needs Debian's python3-torch for /usr/bin/python3 (mvn verify installs it through
- * deploy/bin/require-python-torch); a missing PyTorch fails this test rather than skipping it.
+ * deploy/bin/require-test-tools torch); a missing PyTorch fails this test rather than skipping it.
  */
 class TorchScriptRoundTripIT {
 

@@ -1,0 +1,116 @@
+# shellcheck shell=bash
+# Sourced by the launchers in deploy/bin (lethe, lethe-submit, make-spark-home): finding or
+# building the job jar, reading conf/lethe-defaults.conf, and failing with one line that says what
+# failed. The sourcing script sets `repo` (the repository root) and `launcher` (its name, for
+# messages) first.
+#
+# Every failure here prints "<launcher>: <what failed>" on stderr and exits non-zero; the ERR trap
+# catches any command that fails outside these functions, so that `set -e` never ends a launcher
+# without a word (a fresh clone's first run once did exactly that).
+
+: "${repo:?launcher.sh needs repo}" "${launcher:?launcher.sh needs launcher}"
+
+trap 'lethe_on_error "$?" "$LINENO" "$BASH_COMMAND"' ERR
+
+# The job jar (job/target/lethe-job-*.jar) and the embedded Spark's classpath the build writes.
+readonly lethe_classpath_file="$repo/job/target/spark-classpath.txt"
+readonly lethe_build=(mvn -B -q -DskipTests package)
+
+lethe_on_error() {
+  echo "$launcher: failed (exit $1) at line $2 of $(basename "$0"): $3" >&2
+}
+
+# Prints "<launcher>: MESSAGE" on stderr and exits with status 1 (or CODE, given as --code CODE).
+lethe_die() {
+  local code=1
+  if [[ $1 == --code ]]; then
+    code="$2"
+    shift 2
+  fi
+  trap - ERR
+  echo "$launcher: $*" >&2
+  exit "$code"
+}
+
+# Makes sure COMMAND is on PATH, else dies naming what to install.
+lethe_require_command() {
+  local command="$1" what="$2"
+  command -v "$command" >/dev/null 2>&1 || lethe_die "$command is not on PATH; install $what"
+}
+
+# Prints the job jar's path, or nothing when there is none yet. Always succeeds.
+lethe_job_jar() {
+  local jar
+  for jar in "$repo"/job/target/lethe-job-*.jar; do
+    if [[ -f $jar ]]; then
+      echo "$jar"
+      return 0
+    fi
+  done
+  return 0
+}
+
+# Prints why the job must be built before it runs, or nothing when the jar is current. A jar older
+# than the main sources or poms would run yesterday's code without saying so.
+lethe_build_reason() {
+  local jar="$1" changed
+  if [[ -z $jar ]]; then
+    echo "no job jar yet (job/target/lethe-job-*.jar)"
+  elif [[ ! -f $lethe_classpath_file ]]; then
+    echo "no job/target/spark-classpath.txt yet"
+  elif [[ ${LETHE_REBUILD:-0} == 1 ]]; then
+    echo "LETHE_REBUILD=1"
+  else
+    changed="$(find "$repo"/common/src/main "$repo"/job/src/main "$repo"/pom.xml \
+      "$repo"/common/pom.xml "$repo"/job/pom.xml -newer "$jar" -print -quit 2>/dev/null || true)"
+    if [[ -n $changed ]]; then
+      echo "${changed#"$repo"/} is newer than $(basename "$jar")"
+    fi
+  fi
+  return 0
+}
+
+# Sets lethe_jar to the job jar, building the job first (one line on stderr says so and why) when
+# the jar or the embedded Spark's classpath is missing or older than the sources.
+lethe_ensure_built() {
+  local reason
+  lethe_jar="$(lethe_job_jar)"
+  reason="$(lethe_build_reason "$lethe_jar")"
+  [[ -z $reason ]] && return 0
+  lethe_require_command mvn "Maven 3.8 or later (the job is built with '${lethe_build[*]}')"
+  echo "$launcher: $reason: building the job with '${lethe_build[*]}' (a minute or two;" \
+    "the first build also downloads the dependencies)" >&2
+  # Debian's Maven prints colour resets even in batch mode: drop them, keep Maven's status.
+  if ! (cd "$repo" && "${lethe_build[@]}") 2>&1 | sed $'s/\e\\[0m//g' >&2; then
+    lethe_die "the build failed ('${lethe_build[*]}' in $repo); Maven's errors are above"
+  fi
+  lethe_jar="$(lethe_job_jar)"
+  [[ -n $lethe_jar ]] || lethe_die "the build made no job/target/lethe-job-*.jar"
+  [[ -f $lethe_classpath_file ]] || lethe_die "the build made no $lethe_classpath_file"
+  return 0
+}
+
+# Reads the defaults file (conf/lethe-defaults.conf, or $LETHE_DEFAULTS) into lethe_defaults as
+# KEY=VALUE strings: one "key value", "key=value" or "key: value" per line, as in Spark's
+# properties files; lines starting with '#' or '!' are comments.
+lethe_read_defaults() {
+  local file="${LETHE_DEFAULTS:-$repo/conf/lethe-defaults.conf}" line value
+  lethe_defaults=()
+  if [[ ! -f $file ]]; then
+    [[ -n ${LETHE_DEFAULTS:-} ]] &&
+      lethe_die --code 2 "LETHE_DEFAULTS names $file, which does not exist; give an existing file"
+    return 0
+  fi
+  while IFS= read -r line || [[ -n $line ]]; do
+    line="${line#"${line%%[![:space:]]*}"}"
+    [[ -z $line || $line == '#'* || $line == '!'* ]] && continue
+    if [[ $line =~ ^([^[:space:]=:]+)[[:space:]]*[=:[:space:]][[:space:]]*(.*)$ ]]; then
+      value="${BASH_REMATCH[2]}"
+      value="${value%"${value##*[![:space:]]}"}"
+      lethe_defaults+=("${BASH_REMATCH[1]}=$value")
+    else
+      lethe_die --code 2 "cannot read line '$line' of $file: give 'key value'"
+    fi
+  done <"$file"
+  return 0
+}
