@@ -368,13 +368,19 @@ public final class Ledger {
     Path path = new Path(location);
     try {
       FileSystem fs = path.getFileSystem(spark.sparkContext().hadoopConfiguration());
-      FileStatus[] children = fs.listStatus(path);
-      if (children.length > 0) {
+      int others = 0;
+      for (FileStatus child : fs.listStatus(path)) {
+        // A _delta_log without a commit yet is another writer creating the ledger right now.
+        if (!child.getPath().getName().equals("_delta_log")) {
+          others++;
+        }
+      }
+      if (others > 0) {
         throw new IllegalArgumentException(
             "Cannot create ledger "
                 + uri
                 + ": the folder exists and holds "
-                + children.length
+                + others
                 + " entries but no Delta table (no _delta_log); give a new path or an existing"
                 + " ledger");
       }

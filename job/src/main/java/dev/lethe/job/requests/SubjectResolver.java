@@ -115,14 +115,19 @@ public final class SubjectResolver {
    * Resolves {@code requests} against the subjects table and {@code datasetIds}.
    *
    * @throws IllegalArgumentException naming the subjects table when it is missing or lacks the
-   *     columns
+   *     columns, or naming a request given twice
    */
   public Resolution resolve(List<ErasureRequest> requests, Dataset<String> datasetIds) {
     Map<String, Set<String>> wanted = new HashMap<>();
     List<Row> bySubject = new ArrayList<>();
     List<Row> candidates = new ArrayList<>();
     for (ErasureRequest request : requests) {
-      wanted.put(request.requestId(), new TreeSet<>());
+      if (wanted.put(request.requestId(), new TreeSet<>()) != null) {
+        throw new IllegalArgumentException(
+            "Cannot resolve requests: request "
+                + request.requestId()
+                + " is given twice; give each request once (ErasureRequests.read does)");
+      }
       if (request.bySubject()) {
         bySubject.add(RowFactory.create(request.requestId(), request.subject()));
       } else {

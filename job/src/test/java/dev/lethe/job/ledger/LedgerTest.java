@@ -156,6 +156,7 @@ class LedgerTest extends DeltaSparkTestBase {
     Ledger.open(spark, uri);
     ExecutorService pool = Executors.newFixedThreadPool(2);
     List<String> expected = new ArrayList<>();
+    List<String> lostBatch = new ArrayList<>();
     int conflicts = 0;
     try {
       for (int round = 0; round < 6 && conflicts == 0; round++) {
@@ -193,6 +194,7 @@ class LedgerTest extends DeltaSparkTestBase {
                 .as("the loser's message")
                 .startsWith("Cannot record 2 outcomes in ledger " + uri + ": another writer")
                 .contains("nothing was written");
+            lostBatch.addAll(batches.get(w));
           } else {
             expected.addAll(batches.get(w));
           }
@@ -212,6 +214,20 @@ class LedgerTest extends DeltaSparkTestBase {
     assertThat(ledger.version())
         .as("versions: the creation plus one per winning batch")
         .isEqualTo(expected.size() / 2);
+
+    // The loser reads what is still pending and records it again.
+    List<Outcome> retry = new ArrayList<>();
+    for (String id : ledger.pendingIds(lostBatch)) {
+      retry.add(Outcome.rejected(id, "retried"));
+    }
+    assertThat(retry).as("the lost batch, still pending").hasSize(2);
+    ledger.record(retry);
+    assertThat(ledger.outcomes())
+        .as("the ledger after the loser's retry")
+        .hasSize(expected.size() + 2)
+        .filteredOn(o -> o.reason().equals("retried"))
+        .extracting(Outcome::requestId)
+        .containsExactlyInAnyOrderElementsOf(lostBatch);
   }
 
   @Test

@@ -202,6 +202,14 @@ class SubjectResolverTest extends SparkTestBase {
                 + bad
                 + ": it has no column 'subject', no column 'id' (columns: user, sample); give CSV"
                 + " with a header row with string columns subject and id");
+    assertThatThrownBy(
+            () ->
+                new SubjectResolver(spark).resolve(List.of(REQUESTS.get(1), REQUESTS.get(1)), ids))
+        .as("one request given twice")
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage(
+            "Cannot resolve requests: request r-2 is given twice; give each request once"
+                + " (ErasureRequests.read does)");
     String missing = tmp.resolve("none.csv").toString();
     assertThatThrownBy(
             () -> new SubjectResolver(spark).subjects(missing).resolve(REQUESTS.subList(0, 1), ids))
