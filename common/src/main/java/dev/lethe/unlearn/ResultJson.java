@@ -84,7 +84,11 @@ public final class ResultJson {
     }
   }
 
-  private static double round(double v) {
+  /**
+   * A number as the report records it: rounded to 6 decimals (NaN and infinities kept), so that
+   * report.json shows fractions and seconds without float noise.
+   */
+  public static double round(double v) {
     return Double.isFinite(v) ? Math.round(v * 1e6) / 1e6 : v;
   }
 }

@@ -6,6 +6,8 @@ import dev.lethe.attack.PgdSettings;
 import dev.lethe.data.Sample;
 import dev.lethe.eval.Evaluation;
 import dev.lethe.eval.MembershipInference;
+import dev.lethe.eval.Stopwatch;
+import dev.lethe.failure.SettingException;
 import dev.lethe.importance.AnchorPenalty;
 import dev.lethe.importance.Importance;
 import dev.lethe.importance.Mas;
@@ -38,6 +40,18 @@ import org.slf4j.LoggerFactory;
 public final class Unlearning {
 
   private static final Logger LOG = LoggerFactory.getLogger(Unlearning.class);
+
+  /** The setting of {@link #optRetain}: a sample of retained training data. */
+  public static final String RETAIN = "retain";
+
+  /** The setting of {@link #optHeldOut}: a sample of data the model never saw. */
+  public static final String HELD_OUT = "held-out";
+
+  /** The setting of {@link #optTargeted}: relabel each instance to its runner-up class. */
+  public static final String TARGETED = "targeted";
+
+  /** The setting of {@link #optTargetClass}: relabel every instance to one class. */
+  public static final String TARGET_CLASS = "target-class";
 
   /** How targets are chosen for a targeted (relabel) run. */
   public enum Targeting {
@@ -246,7 +260,7 @@ public final class Unlearning {
         nonMembers.size() >= 2 && k >= 2
             ? Evaluation.membership(model, forget, nonMembers, batchSize, seed)
             : null;
-    double evaluateSeconds = seconds(t0);
+    double evaluateSeconds = Stopwatch.secondsSince(t0);
 
     t0 = System.nanoTime();
     List<AdversarialExample> adv = List.of();
@@ -262,7 +276,7 @@ public final class Unlearning {
               "adversarial examples: %d, attack success %.3f",
               adv.size(), PgdAttack.successRate(adv)));
     }
-    double adversarialSeconds = seconds(t0);
+    double adversarialSeconds = Stopwatch.secondsSince(t0);
     int kept = kept(settings).size();
     if (kept > 0) {
       progress.accept(
@@ -285,7 +299,7 @@ public final class Unlearning {
               ? importance
               : Mas.finish(Mas.partialSums(model, forget, settings.masMode(), batchSize));
     }
-    double importanceSeconds = seconds(t0);
+    double importanceSeconds = Stopwatch.secondsSince(t0);
 
     t0 = System.nanoTime();
     FineTuneInputs inputs = new FineTuneInputs(boundarySet(adv), imp, original, targets);
@@ -295,7 +309,7 @@ public final class Unlearning {
     }
     UnlearningLoop.Outcome outcome = fineTune(model, chosen, inputs);
     chosen = lastSettings;
-    double finetune = seconds(t0);
+    double finetune = Stopwatch.secondsSince(t0);
     progress.accept(
         String.format(
             "fine-tune %s after %d steps (%d epochs, %.1f s): %s",
@@ -313,7 +327,7 @@ public final class Unlearning {
         miaBefore == null
             ? null
             : Evaluation.membership(model, forget, nonMembers, batchSize, seed);
-    evaluateSeconds += seconds(t0);
+    evaluateSeconds += Stopwatch.secondsSince(t0);
 
     return new UnlearningResult(
         chosen,
@@ -338,7 +352,11 @@ public final class Unlearning {
         adv.size(),
         adv.isEmpty() ? Double.NaN : PgdAttack.successRate(adv),
         new UnlearningResult.Seconds(
-            adversarialSeconds, importanceSeconds, finetune, evaluateSeconds, seconds(start)),
+            adversarialSeconds,
+            importanceSeconds,
+            finetune,
+            evaluateSeconds,
+            Stopwatch.secondsSince(start)),
         model.device().toString());
   }
 
@@ -537,13 +555,17 @@ public final class Unlearning {
 
   private void validate() {
     if (method.usesRetainSample() && retain.isEmpty()) {
-      throw new IllegalArgumentException(
-          "Cannot run method retain: it needs a sample of retained training data; give --retain");
+      throw new SettingException(
+          RETAIN,
+          "Cannot run method retain: it needs a sample of retained training data; give one "
+              + SettingException.named(RETAIN));
     }
     if (goal == Goal.UNSEEN && heldOut.size() < 2) {
-      throw new IllegalArgumentException(
+      throw new SettingException(
+          HELD_OUT,
           "Cannot unlearn toward goal unseen: it needs a held-out sample of data the model never"
-              + " saw (at least 2 images); give --held-out");
+              + " saw (at least 2 images); give one "
+              + SettingException.named(HELD_OUT));
     }
     if (goal == Goal.UNSEEN && targeting != Targeting.NONE) {
       throw new IllegalArgumentException(
@@ -556,12 +578,16 @@ public final class Unlearning {
     if (targeting == Targeting.FIXED) {
       for (Sample s : forget) {
         if (s.label() == targetClass) {
-          throw new IllegalArgumentException(
+          throw new SettingException(
+              TARGET_CLASS,
               "Cannot relabel instance "
                   + s.id()
                   + " to class "
                   + targetClass
-                  + ": that is already its label; choose another target class or --targeted");
+                  + ": that is already its label; choose another target class "
+                  + SettingException.named(TARGET_CLASS)
+                  + " or each instance's runner-up class "
+                  + SettingException.named(TARGETED));
         }
       }
     }
@@ -641,9 +667,5 @@ public final class Unlearning {
 
   private float[][] softmax(List<Sample> samples) {
     return model.evalRows(samples, batchSize, (logits, part) -> logits.softmax(1));
-  }
-
-  private static double seconds(long from) {
-    return (System.nanoTime() - from) / 1e9;
   }
 }
