@@ -83,7 +83,6 @@ public final class Unlearning {
   private Importance importance;
   private Consumer<String> progress = LOG::info;
   private boolean evaluate = true;
-  private UnlearnSettings lastSettings;
 
   /** Restarts at a lower learning rate after a diverged fine-tune (frozen BatchNorm only). */
   static final int DIVERGENCE_RETRIES = 2;
@@ -303,12 +302,9 @@ public final class Unlearning {
 
     t0 = System.nanoTime();
     FineTuneInputs inputs = new FineTuneInputs(boundarySet(adv), imp, original, targets);
-    UnlearnSettings chosen = settings;
-    if (tried.size() > 1) {
-      chosen = calibrate(tried, inputs);
-    }
-    UnlearningLoop.Outcome outcome = fineTune(model, chosen, inputs);
-    chosen = lastSettings;
+    UnlearnSettings candidate = tried.size() > 1 ? calibrate(tried, inputs).chosen() : settings;
+    FineTune done = fineTune(model, candidate, inputs);
+    UnlearningLoop.Outcome outcome = done.outcome();
     double finetune = Stopwatch.secondsSince(t0);
     progress.accept(
         String.format(
@@ -330,7 +326,7 @@ public final class Unlearning {
     evaluateSeconds += Stopwatch.secondsSince(t0);
 
     return new UnlearningResult(
-        chosen,
+        done.settings(),
         outcome.reached(),
         outcome.reached() ? null : outcome.reason(),
         method,
@@ -361,13 +357,26 @@ public final class Unlearning {
   }
 
   /**
+   * What one fine-tune ran with and did: the settings of its last attempt (a divergence restart
+   * lowers the learning rate, see {@link #fineTune}) and the outcome, with the steps and epochs of
+   * every attempt.
+   */
+  record FineTune(UnlearnSettings settings, UnlearningLoop.Outcome outcome) {}
+
+  /**
+   * What a calibration chose: the candidate (as given, before any divergence restart of its trial)
+   * with the best score, and that score.
+   */
+  record Calibration(UnlearnSettings chosen, double score) {}
+
+  /**
    * Tries every candidate setting on a copy of the model and returns the one that reached the goal
    * with the best score: accuracy on the held-out sample when one was given, else agreement with
    * the original model on the adversarial set (which encodes the original decision boundary near
    * each forgotten instance) and on two-pixel shifts of the forget images (near-duplicates that
    * should keep their class; the anchors train on one-pixel shifts only). Needs no retained data.
    */
-  private UnlearnSettings calibrate(List<UnlearnSettings> candidates, FineTuneInputs in) {
+  private Calibration calibrate(List<UnlearnSettings> candidates, FineTuneInputs in) {
     List<Sample> probes = new ArrayList<>(in.advSamples());
     probes.addAll(Anchors.probes(forget));
     int[] originalAdv = model.predict(probes, batchSize);
@@ -376,7 +385,7 @@ public final class Unlearning {
     for (UnlearnSettings candidate : candidates) {
       double score;
       try (Classifier copy = model.copy()) {
-        UnlearningLoop.Outcome o = fineTune(copy, candidate, in);
+        UnlearningLoop.Outcome o = fineTune(copy, candidate, in).outcome();
         if (!heldOut.isEmpty()) {
           score = copy.accuracy(heldOut, batchSize);
         } else if (originalAdv.length > 0) {
@@ -412,7 +421,7 @@ public final class Unlearning {
       }
     }
     progress.accept("calibration chose " + describe(best));
-    return best;
+    return new Calibration(best, bestScore);
   }
 
   /**
@@ -470,9 +479,9 @@ public final class Unlearning {
    * Fine-tunes {@code target} with {@code s}. When the loss diverges (NaN or infinite) with
    * BatchNorm frozen, the fine-tune has changed only parameters, so it restores them and starts
    * again at a third of the learning rate, up to {@value #DIVERGENCE_RETRIES} times; the steps of
-   * every attempt count. {@link #lastSettings} is what the last attempt ran with.
+   * every attempt count. Returns the settings of the last attempt with the outcome.
    */
-  private UnlearningLoop.Outcome fineTune(Classifier target, UnlearnSettings s, FineTuneInputs in) {
+  private FineTune fineTune(Classifier target, UnlearnSettings s, FineTuneInputs in) {
     boolean restorable = s.batchNorm() == UnlearnSettings.BatchNormMode.FROZEN;
     LinkedHashMap<String, float[]> start = restorable ? target.parameterValues() : null;
     UnlearnSettings current = s;
@@ -494,9 +503,10 @@ public final class Unlearning {
     if (restorable && o.diverged()) {
       target.setParameterValues(start); // leave the model as it was, not with NaN weights
     }
-    lastSettings = current;
-    return new UnlearningLoop.Outcome(
-        o.reached(), steps, epochs, o.forgetAccuracy(), o.reason(), o.diverged());
+    return new FineTune(
+        current,
+        new UnlearningLoop.Outcome(
+            o.reached(), steps, epochs, o.forgetAccuracy(), o.reason(), o.diverged()));
   }
 
   private UnlearningLoop.Outcome fineTuneOnce(
@@ -514,17 +524,19 @@ public final class Unlearning {
     AnchorPenalty penalty =
         in.importance() == null ? null : new AnchorPenalty(target, in.importance(), in.original());
     try {
+      UnlearningObjective objective =
+          new UnlearningObjective(
+              target, s, method, goal, forget, in.targets(), boundary, teacher, penalty);
       return new UnlearningLoop(
               target,
+              objective,
               s,
               method,
               goal,
               forget,
               in.targets(),
-              boundary,
+              boundary.size(),
               keepFrom,
-              teacher,
-              penalty,
               heldOutForStop(),
               seed,
               batchSize,
