@@ -520,7 +520,10 @@ public final class Unlearning {
     if (!kept.isEmpty()) {
       boundary = new Joined(boundary, kept);
     }
-    float[][] teacher = distills(s) ? softmax(boundary) : null;
+    float[][] teacher =
+        UnlearningObjective.distills(s, method)
+            ? UnlearningObjective.teacher(model, boundary, batchSize)
+            : null;
     AnchorPenalty penalty =
         in.importance() == null ? null : new AnchorPenalty(target, in.importance(), in.original());
     try {
@@ -652,19 +655,13 @@ public final class Unlearning {
     return out;
   }
 
-  /** Whether a fine-tune with {@code s} holds the boundary set at the original model's softmax. */
-  private boolean distills(UnlearnSettings s) {
-    return s.adversarialLoss() == UnlearnSettings.AdversarialLoss.DISTILL
-        && method.usesAdversarialExamples();
-  }
-
   /**
    * The images a fine-tune with {@code s} holds at the original model's outputs besides the
    * boundary set: the held-out sample, or without one its stand-ins (none from fewer than two
    * forget instances); none when the fine-tune does not distil or {@code heldOutBatch} is 0.
    */
   private List<Sample> kept(UnlearnSettings s) {
-    if (!distills(s) || s.heldOutBatch() == 0) {
+    if (!UnlearningObjective.distills(s, method) || s.heldOutBatch() == 0) {
       return List.of();
     }
     return heldOut.isEmpty() ? StandIns.mixtures(forget, s.standIns(), seed) : heldOut;
@@ -675,9 +672,5 @@ public final class Unlearning {
       return List.of();
     }
     return heldOut.size() <= 512 ? heldOut : heldOut.subList(0, 512);
-  }
-
-  private float[][] softmax(List<Sample> samples) {
-    return model.evalRows(samples, batchSize, (logits, part) -> logits.softmax(1));
   }
 }

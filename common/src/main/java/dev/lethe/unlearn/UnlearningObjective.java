@@ -184,6 +184,24 @@ final class UnlearningObjective {
     return Losses.crossEntropySum(zb, m.create(labels));
   }
 
+  /**
+   * Whether the boundary term distils: {@link UnlearnSettings.AdversarialLoss#DISTILL} with a
+   * method that uses adversarial examples. Only then are held-out images or stand-ins added to the
+   * boundary set.
+   */
+  static boolean distills(UnlearnSettings settings, Method method) {
+    return settings.adversarialLoss() == UnlearnSettings.AdversarialLoss.DISTILL
+        && method.usesAdversarialExamples();
+  }
+
+  /**
+   * The distillation targets: the original model's softmax on every example of the boundary set
+   * (eval mode), computed once before the fine-tune changes anything.
+   */
+  static float[][] teacher(Classifier original, List<Sample> boundary, int batch) {
+    return original.evalRows(boundary, batch, (logits, part) -> logits.softmax(1));
+  }
+
   /** Per row, the logit of class {@code cls} minus the largest other logit. */
   static NDArray logitGap(NDArray logits, NDArray cls) {
     NDArray own = logits.get(new NDIndex().addAllDim().addPickDim(cls.reshape(-1, 1))).reshape(-1);
