@@ -32,7 +32,7 @@ public final class TuningOptions {
     TuningTable.Draft draft = new TuningTable.Draft(settings.toBuilder(), pgd);
     for (Map.Entry<String, String> e : new LinkedHashMap<>(options).entrySet()) {
       String key = e.getKey();
-      TuningTable.Key<?> k =
+      TuningKey<?> k =
           TuningTable.key(key)
               .orElseThrow(
                   () ->
@@ -59,7 +59,7 @@ public final class TuningOptions {
     }
   }
 
-  private static <T> void set(TuningTable.Key<T> key, TuningTable.Draft draft, String value) {
+  private static <T> void set(TuningKey<T> key, TuningTable.Draft draft, String value) {
     key.set(draft, key.parse(value));
   }
 
@@ -79,8 +79,8 @@ public final class TuningOptions {
     return out;
   }
 
-  /** The option spelling of an enum constant: lower case with dashes ({@link TuningTable}). */
+  /** The option spelling of an enum constant: lower case with dashes ({@link TuningKey}). */
   public static String spelling(Enum<?> e) {
-    return TuningTable.spelling(e);
+    return TuningKey.spelling(e);
   }
 }

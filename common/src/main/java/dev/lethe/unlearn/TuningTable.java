@@ -7,16 +7,10 @@ import dev.lethe.unlearn.UnlearnSettings.AdversarialLoss;
 import dev.lethe.unlearn.UnlearnSettings.BatchNormMode;
 import dev.lethe.unlearn.UnlearnSettings.ForgetLoss;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
-import java.util.Objects;
 import java.util.Optional;
-import java.util.function.BiConsumer;
-import java.util.function.BiFunction;
-import java.util.function.Function;
-import java.util.function.Predicate;
 import java.util.regex.Pattern;
 import java.util.regex.PatternSyntaxException;
 
@@ -25,9 +19,9 @@ import java.util.regex.PatternSyntaxException;
  * check and a one-line doc. Everything else reads it: the presets ({@link UnlearnSettings#paper()},
  * {@link UnlearnSettings#defaults(Goal)}), the validation of {@link UnlearnSettings}, {@code --set
  * key=value} ({@link TuningOptions}), the settings the report and manifest record ({@link
- * #recorded}), and a CLI's help and the comments of conf/lethe-defaults.conf ({@link Key#describe},
- * {@link #confComments}). Adding a key means adding a row here, a field to {@link UnlearnSettings}
- * (or {@link PgdSettings}) and its builder setter.
+ * #recorded}), and a CLI's help and the comments of conf/lethe-defaults.conf ({@link
+ * TuningKey#describe}, {@link #confComments}). Adding a key means adding a row here, a field to
+ * {@link UnlearnSettings} (or {@link PgdSettings}) and its builder setter.
  *
  * <p>The PGD keys (those starting with {@code pgd.}) are the same in every preset; their default
  * radius depends on the model's input shape ({@link PgdSettings#defaults(ImageShape)}).
@@ -69,218 +63,6 @@ public final class TuningTable {
     }
   }
 
-  /** What a key's values are, as a user writes them. */
-  public enum Kind {
-    /** A decimal number, e.g. {@code 3e-3}. */
-    DECIMAL("decimal"),
-    /** A whole number. */
-    INTEGER("integer"),
-    /** {@code true} or {@code false}. */
-    BOOLEAN("true or false"),
-    /** One of a few names, lower case with dashes. */
-    CHOICE("choice"),
-    /** Free text. */
-    TEXT("text");
-
-    private final String spelling;
-
-    Kind(String spelling) {
-      this.spelling = spelling;
-    }
-
-    /** How help text names the kind. */
-    public String spelling() {
-      return spelling;
-    }
-  }
-
-  /**
-   * One row of the table: a tuning key.
-   *
-   * @param <T> the Java type of its values (Float, Integer, Boolean, String or an enum)
-   */
-  public static final class Key<T> {
-    private final String name;
-    private final String field;
-    private final Kind kind;
-    private final List<String> choices;
-    private final Function<String, T> parser;
-    private final Function<T, String> writer;
-    private final String rule;
-    private final BiFunction<T, UnlearnSettings, String> check;
-    private final String doc;
-    private final T lethe;
-    private final T letheUnseen;
-    private final T paper;
-    private final Function<ImageShape, T> pgdDefault;
-    private final String pgdDefaultText;
-    private final Function<UnlearnSettings, T> fromSettings;
-    private final BiConsumer<UnlearnSettings.Builder, T> toSettings;
-    private final Function<PgdSettings, T> fromPgd;
-    private final BiFunction<PgdSettings, T, PgdSettings> toPgd;
-
-    private Key(Row<T> r) {
-      this.name = r.name;
-      this.field = r.field;
-      this.kind = r.kind;
-      this.choices = r.choices;
-      this.parser = r.parser;
-      this.writer = r.writer;
-      this.rule = r.rule;
-      this.check = r.check;
-      this.doc = r.doc;
-      this.lethe = r.lethe;
-      this.letheUnseen = r.letheUnseen != null ? r.letheUnseen : r.lethe;
-      this.paper = r.paper;
-      this.pgdDefault = r.pgdDefault;
-      this.pgdDefaultText = r.pgdDefaultText;
-      this.fromSettings = r.fromSettings;
-      this.toSettings = r.toSettings;
-      this.fromPgd = r.fromPgd;
-      this.toPgd = r.toPgd;
-    }
-
-    /** The key as users write it, e.g. {@code learning-rate} or {@code pgd.steps}. */
-    public String name() {
-      return name;
-    }
-
-    /** One line saying what the key does. */
-    public String doc() {
-      return doc;
-    }
-
-    /** What its values are. */
-    public Kind kind() {
-      return kind;
-    }
-
-    /** For {@link Kind#CHOICE}: the values, as written; else empty. */
-    public List<String> choices() {
-      return choices;
-    }
-
-    /**
-     * The range a value must lie in, as help text writes it (e.g. {@code > 0}, {@code in [0,1)});
-     * the choices for a choice key; empty when any value of the kind will do.
-     */
-    public String rule() {
-      return kind == Kind.CHOICE ? "one of " + String.join(", ", choices) : rule;
-    }
-
-    /** Whether the key sets the PGD attack ({@link PgdSettings}) rather than the fine-tune. */
-    public boolean pgd() {
-      return fromPgd != null;
-    }
-
-    /**
-     * The key's default in {@code preset} for {@code goal}; for PGD keys, for inputs of {@code
-     * shape}.
-     */
-    public T defaultValue(Preset preset, Goal goal, ImageShape shape) {
-      if (pgd()) {
-        return pgdDefault.apply(Objects.requireNonNull(shape, "shape"));
-      }
-      if (preset == Preset.PAPER) {
-        return paper;
-      }
-      return goal == Goal.UNSEEN ? letheUnseen : lethe;
-    }
-
-    /**
-     * The default as help text writes it; for PGD keys it names its dependence on the input shape
-     * where there is one.
-     */
-    public String defaultText(Preset preset, Goal goal) {
-      if (pgd()) {
-        return pgdDefaultText;
-      }
-      return text(defaultValue(preset, goal, null));
-    }
-
-    /** The value as {@code --set} takes it back: {@code parse(text(v))} equals {@code v}. */
-    public String text(T value) {
-      return writer.apply(value);
-    }
-
-    /**
-     * Parses a value as written after {@code key=}.
-     *
-     * @throws IllegalArgumentException naming the key and the value when it is not of the key's
-     *     kind
-     */
-    public T parse(String value) {
-      String v = value.trim();
-      try {
-        return parser.apply(v);
-      } catch (NumberFormatException e) {
-        throw new IllegalArgumentException(
-            "Cannot use tuning option " + name + "=" + v + ": not a number", e);
-      } catch (IllegalArgumentException e) {
-        throw new IllegalArgumentException(
-            "Cannot use tuning option " + name + "=" + v + ": " + e.getMessage(), e);
-      }
-    }
-
-    /** The key's value in these settings. */
-    public T valueIn(UnlearnSettings settings, PgdSettings pgd) {
-      return pgd() ? fromPgd.apply(pgd) : fromSettings.apply(settings);
-    }
-
-    /**
-     * Why {@code value} is out of range for this key, given the other settings; null when it is
-     * not.
-     */
-    String problem(T value, UnlearnSettings all) {
-      if (value == null) {
-        return "must be set";
-      }
-      return check.apply(value, all);
-    }
-
-    /**
-     * A line of help: the key, its kind and range, its default in {@code preset} for {@code goal}
-     * (with the other preset's when it differs) and its doc.
-     */
-    public String describe(Preset preset, Goal goal) {
-      StringBuilder b = new StringBuilder(name).append(" (").append(kind.spelling());
-      if (!rule().isEmpty()) {
-        b.append(", ").append(rule());
-      }
-      b.append("; default ").append(defaultText(preset, goal));
-      Preset other = preset == Preset.LETHE ? Preset.PAPER : Preset.LETHE;
-      String otherDefault = defaultText(other, goal);
-      if (!otherDefault.equals(defaultText(preset, goal))) {
-        b.append(", ").append(other.spelling()).append(' ').append(otherDefault);
-      }
-      return b.append("): ").append(doc).toString();
-    }
-
-    void set(Draft draft, T value) {
-      if (pgd()) {
-        String why = problem(value, null);
-        if (why != null) {
-          throw new IllegalArgumentException("Cannot use PGD setting " + field + ": " + why);
-        }
-        draft.pgd = toPgd.apply(draft.pgd, value);
-      } else {
-        toSettings.accept(draft.settings, value);
-      }
-    }
-
-    void validate(UnlearnSettings settings) {
-      String why = problem(fromSettings.apply(settings), settings);
-      if (why != null) {
-        throw new IllegalArgumentException("Cannot use unlearning setting " + field + ": " + why);
-      }
-    }
-
-    @Override
-    public String toString() {
-      return name;
-    }
-  }
-
   /** Settings being changed key by key; validated once, when built. */
   static final class Draft {
     final UnlearnSettings.Builder settings;
@@ -295,8 +77,8 @@ public final class TuningTable {
   // ---- The table. Order is documentation order. ----
 
   /** Unlearning loss on the forget set. */
-  public static final Key<ForgetLoss> FORGET_LOSS =
-      choice("forget-loss", "forgetLoss", ForgetLoss.class)
+  public static final TuningKey<ForgetLoss> FORGET_LOSS =
+      TuningKey.choice("forget-loss", "forgetLoss", ForgetLoss.class)
           .doc(
               "unlearning loss on the forget set: margin (bounded, stops pulling an instance once it"
                   + " is past the boundary) or cross-entropy (the paper's, unbounded)")
@@ -306,8 +88,8 @@ public final class TuningTable {
           .key();
 
   /** Margin of the {@code margin} forget loss, in logits. */
-  public static final Key<Float> MARGIN =
-      decimal("margin", "margin")
+  public static final TuningKey<Float> MARGIN =
+      TuningKey.decimal("margin", "margin")
           .doc("margin of the margin forget loss, in logits past the boundary")
           .range(">= 0", v -> v >= 0)
           .lethe(1.0f)
@@ -316,8 +98,8 @@ public final class TuningTable {
           .key();
 
   /** Boundary term on the adversarial examples. */
-  public static final Key<AdversarialLoss> ADVERSARIAL_LOSS =
-      choice("adversarial-loss", "adversarialLoss", AdversarialLoss.class)
+  public static final TuningKey<AdversarialLoss> ADVERSARIAL_LOSS =
+      TuningKey.choice("adversarial-loss", "adversarialLoss", AdversarialLoss.class)
           .doc(
               "boundary term on the adversarial examples: distill (the original model's outputs)"
                   + " or hard-label (CE toward each example's adversarial class, the paper's)")
@@ -327,8 +109,8 @@ public final class TuningTable {
           .key();
 
   /** BatchNorm during the fine-tune. */
-  public static final Key<BatchNormMode> BATCH_NORM =
-      choice("batch-norm", "batchNorm", BatchNormMode.class)
+  public static final TuningKey<BatchNormMode> BATCH_NORM =
+      TuningKey.choice("batch-norm", "batchNorm", BatchNormMode.class)
           .doc(
               "BatchNorm during the fine-tune: frozen (eval mode, running statistics kept) or train"
                   + " (batch statistics, running statistics updated: the paper's)")
@@ -338,8 +120,8 @@ public final class TuningTable {
           .key();
 
   /** SGD learning rate. */
-  public static final Key<Float> LEARNING_RATE =
-      decimal("learning-rate", "learningRate")
+  public static final TuningKey<Float> LEARNING_RATE =
+      TuningKey.decimal("learning-rate", "learningRate")
           .doc("SGD learning rate")
           .range("> 0", v -> v > 0)
           .lethe(3e-3f)
@@ -348,8 +130,8 @@ public final class TuningTable {
           .key();
 
   /** SGD momentum. */
-  public static final Key<Float> MOMENTUM =
-      decimal("momentum", "momentum")
+  public static final TuningKey<Float> MOMENTUM =
+      TuningKey.decimal("momentum", "momentum")
           .doc(
               "SGD momentum (none for goal unseen, which stops after a few steps that momentum"
                   + " would overshoot)")
@@ -361,8 +143,8 @@ public final class TuningTable {
           .key();
 
   /** SGD weight decay. */
-  public static final Key<Float> WEIGHT_DECAY =
-      decimal("weight-decay", "weightDecay")
+  public static final TuningKey<Float> WEIGHT_DECAY =
+      TuningKey.decimal("weight-decay", "weightDecay")
           .doc("SGD weight decay (L2 on the weights, added to the gradient)")
           .range(">= 0", v -> v >= 0)
           .lethe(0f)
@@ -371,8 +153,8 @@ public final class TuningTable {
           .key();
 
   /** Forget instances per step. */
-  public static final Key<Integer> FORGET_BATCH =
-      integer("forget-batch", "forgetBatch")
+  public static final TuningKey<Integer> FORGET_BATCH =
+      TuningKey.integer("forget-batch", "forgetBatch")
           .doc("forget instances per step (the whole forget set when it is smaller; cycled)")
           .range("> 0", v -> v > 0)
           .lethe(32)
@@ -381,8 +163,8 @@ public final class TuningTable {
           .key();
 
   /** Adversarial examples (or retain samples) per step. */
-  public static final Key<Integer> ADVERSARIAL_BATCH =
-      integer("adversarial-batch", "adversarialBatch")
+  public static final TuningKey<Integer> ADVERSARIAL_BATCH =
+      TuningKey.integer("adversarial-batch", "adversarialBatch")
           .doc("adversarial examples (or retain samples) per step")
           .range("> 0", v -> v > 0)
           .lethe(256)
@@ -391,8 +173,8 @@ public final class TuningTable {
           .key();
 
   /** Weight of the MAS anchor penalty. */
-  public static final Key<Float> LAMBDA =
-      decimal("lambda", "lambda")
+  public static final TuningKey<Float> LAMBDA =
+      TuningKey.decimal("lambda", "lambda")
           .doc("weight of the MAS anchor penalty (method l2ul)")
           .range(">= 0", v -> v >= 0)
           .lethe(0.01f)
@@ -401,8 +183,8 @@ public final class TuningTable {
           .key();
 
   /** Epoch cap; reaching it fails the run. */
-  public static final Key<Integer> MAX_EPOCHS =
-      integer("max-epochs", "maxEpochs")
+  public static final TuningKey<Integer> MAX_EPOCHS =
+      TuningKey.integer("max-epochs", "maxEpochs")
           .doc("epoch cap; reaching it with the goal unmet fails the run")
           .range("> 0", v -> v > 0)
           .lethe(400)
@@ -411,8 +193,8 @@ public final class TuningTable {
           .key();
 
   /** MAS importance. */
-  public static final Key<MasMode> MAS_MODE =
-      choice("mas-mode", "masMode", MasMode.class)
+  public static final TuningKey<MasMode> MAS_MODE =
+      TuningKey.choice("mas-mode", "masMode", MasMode.class)
           .doc(
               "MAS importance: mean-gradient (the authors' code) or per-sample (MAS as"
                   + " published)")
@@ -422,8 +204,8 @@ public final class TuningTable {
           .key();
 
   /** Which parameters the fine-tune changes. */
-  public static final Key<String> UPDATE =
-      new Row<String>("update", "update", Kind.TEXT, v -> v, v -> v)
+  public static final TuningKey<String> UPDATE =
+      new TuningKey.Row<String>("update", "update", TuningKey.Kind.TEXT, v -> v, v -> v)
           .doc(
               "which parameters the fine-tune changes: all, head (the classifier layer), weights"
                   + " (tensors of two or more dimensions) or a regular expression over parameter"
@@ -435,8 +217,8 @@ public final class TuningTable {
           .key();
 
   /** Shifted copies of each forget image kept at the original outputs. */
-  public static final Key<Integer> ANCHORS =
-      integer("anchors", "anchors")
+  public static final TuningKey<Integer> ANCHORS =
+      TuningKey.integer("anchors", "anchors")
           .doc("shifted copies of each forget image kept at the original outputs (at most 16)")
           .range(">= 0", v -> v >= 0)
           .lethe(8)
@@ -445,8 +227,8 @@ public final class TuningTable {
           .key();
 
   /** Weight of the forget term against the boundary term. */
-  public static final Key<Float> FORGET_WEIGHT =
-      decimal("forget-weight", "forgetWeight")
+  public static final TuningKey<Float> FORGET_WEIGHT =
+      TuningKey.decimal("forget-weight", "forgetWeight")
           .doc("weight of the forget term against the boundary term")
           .range("> 0", v -> v > 0)
           .lethe(1f)
@@ -455,12 +237,12 @@ public final class TuningTable {
           .key();
 
   /** Forward forget and boundary batches separately. */
-  public static final Key<Boolean> SEPARATE_BATCHES =
-      new Row<Boolean>(
+  public static final TuningKey<Boolean> SEPARATE_BATCHES =
+      new TuningKey.Row<Boolean>(
               "separate-batches",
               "separateBatches",
-              Kind.BOOLEAN,
-              TuningTable::parseBoolean,
+              TuningKey.Kind.BOOLEAN,
+              TuningKey::parseBoolean,
               String::valueOf)
           .doc("forward the forget batch and the boundary batch separately instead of as one")
           .lethe(false)
@@ -469,8 +251,8 @@ public final class TuningTable {
           .key();
 
   /** Steps without progress before the forget term's weight doubles. */
-  public static final Key<Integer> ESCALATE =
-      integer("escalate", "escalate")
+  public static final TuningKey<Integer> ESCALATE =
+      TuningKey.integer("escalate", "escalate")
           .doc("steps without progress before the forget term's weight doubles (0: never)")
           .range(">= 0 steps (0: off)", v -> v >= 0)
           .lethe(20)
@@ -479,8 +261,8 @@ public final class TuningTable {
           .key();
 
   /** The forget weight at which escalation gives up and the fine-tune fails. */
-  public static final Key<Float> ESCALATE_MAX =
-      decimal("escalate-max", "escalateMax")
+  public static final TuningKey<Float> ESCALATE_MAX =
+      TuningKey.decimal("escalate-max", "escalateMax")
           .doc(
               "the forget weight at which escalation gives up and the fine-tune fails (0: no"
                   + " limit)")
@@ -491,8 +273,8 @@ public final class TuningTable {
           .key();
 
   /** Held-out images per step kept at the original outputs. */
-  public static final Key<Integer> HELD_OUT_BATCH =
-      integer("held-out-batch", "heldOutBatch")
+  public static final TuningKey<Integer> HELD_OUT_BATCH =
+      TuningKey.integer("held-out-batch", "heldOutBatch")
           .doc(
               "held-out images (or stand-ins) per step kept at the original model's outputs"
                   + " (0: none)")
@@ -504,8 +286,8 @@ public final class TuningTable {
           .key();
 
   /** Mixtures of two forget images that stand in for a held-out sample when there is none. */
-  public static final Key<Integer> STAND_INS =
-      integer("stand-ins", "standIns")
+  public static final TuningKey<Integer> STAND_INS =
+      TuningKey.integer("stand-ins", "standIns")
           .doc(
               "mixtures of two forget images that stand in for a held-out sample when the run has"
                   + " none (0: none)")
@@ -516,15 +298,15 @@ public final class TuningTable {
           .key();
 
   /** PGD norm. */
-  public static final Key<PgdSettings.Norm> PGD_NORM =
-      choice("pgd.norm", "norm", PgdSettings.Norm.class)
+  public static final TuningKey<PgdSettings.Norm> PGD_NORM =
+      TuningKey.choice("pgd.norm", "norm", PgdSettings.Norm.class)
           .doc("PGD threat model: l2 (the authors') or linf")
           .pgd(shape -> PgdSettings.Norm.L2, "l2", PgdSettings::norm, PgdSettings::withNorm)
           .key();
 
   /** PGD radius. */
-  public static final Key<Float> PGD_EPSILON =
-      decimal("pgd.epsilon", "epsilon")
+  public static final TuningKey<Float> PGD_EPSILON =
+      TuningKey.decimal("pgd.epsilon", "epsilon")
           .doc("PGD radius, in [0,1] pixel units")
           .range("> 0, finite", v -> v > 0 && Float.isFinite(v))
           .pgd(
@@ -538,8 +320,8 @@ public final class TuningTable {
           .key();
 
   /** PGD step size. */
-  public static final Key<Float> PGD_STEP_SIZE =
-      decimal("pgd.step-size", "stepSize")
+  public static final TuningKey<Float> PGD_STEP_SIZE =
+      TuningKey.decimal("pgd.step-size", "stepSize")
           .doc("PGD step size")
           .range("> 0, finite", v -> v > 0 && Float.isFinite(v))
           .pgd(
@@ -550,8 +332,8 @@ public final class TuningTable {
           .key();
 
   /** PGD steps. */
-  public static final Key<Integer> PGD_STEPS =
-      integer("pgd.steps", "steps")
+  public static final TuningKey<Integer> PGD_STEPS =
+      TuningKey.integer("pgd.steps", "steps")
           .doc("PGD steps per adversarial example")
           .range(">= 1", v -> v >= 1)
           .pgd(
@@ -562,8 +344,8 @@ public final class TuningTable {
           .key();
 
   /** Adversarial examples per forget instance. */
-  public static final Key<Integer> PGD_PER_INSTANCE =
-      integer("pgd.per-instance", "perInstance")
+  public static final TuningKey<Integer> PGD_PER_INSTANCE =
+      TuningKey.integer("pgd.per-instance", "perInstance")
           .doc("adversarial examples per forget instance")
           .range(">= 1", v -> v >= 1)
           .pgd(
@@ -573,7 +355,7 @@ public final class TuningTable {
               PgdSettings::withPerInstance)
           .key();
 
-  private static final List<Key<?>> KEYS =
+  private static final List<TuningKey<?>> KEYS =
       List.of(
           FORGET_LOSS,
           MARGIN,
@@ -604,22 +386,22 @@ public final class TuningTable {
   private TuningTable() {}
 
   /** Every key, in documentation order: the fine-tune's, then the PGD attack's. */
-  public static List<Key<?>> keys() {
+  public static List<TuningKey<?>> keys() {
     return KEYS;
   }
 
   /** Every key's name, in documentation order. */
   public static List<String> names() {
     List<String> out = new ArrayList<>(KEYS.size());
-    for (Key<?> k : KEYS) {
+    for (TuningKey<?> k : KEYS) {
       out.add(k.name());
     }
     return List.copyOf(out);
   }
 
   /** The key named {@code name}, if there is one. */
-  public static Optional<Key<?>> key(String name) {
-    for (Key<?> k : KEYS) {
+  public static Optional<TuningKey<?>> key(String name) {
+    for (TuningKey<?> k : KEYS) {
       if (k.name().equals(name)) {
         return Optional.of(k);
       }
@@ -630,7 +412,7 @@ public final class TuningTable {
   /** The settings of {@code preset} for {@code goal}, every key at its default. */
   public static UnlearnSettings preset(Preset preset, Goal goal) {
     UnlearnSettings.Builder b = UnlearnSettings.builder();
-    for (Key<?> k : KEYS) {
+    for (TuningKey<?> k : KEYS) {
       if (!k.pgd()) {
         setDefault(k, b, preset, goal);
       }
@@ -639,8 +421,8 @@ public final class TuningTable {
   }
 
   private static <T> void setDefault(
-      Key<T> k, UnlearnSettings.Builder b, Preset preset, Goal goal) {
-    k.toSettings.accept(b, k.defaultValue(preset, goal, null));
+      TuningKey<T> k, UnlearnSettings.Builder b, Preset preset, Goal goal) {
+    k.setIn(b, k.defaultValue(preset, goal, null));
   }
 
   /**
@@ -650,7 +432,7 @@ public final class TuningTable {
    *     out of range
    */
   static void validate(UnlearnSettings settings) {
-    for (Key<?> k : KEYS) {
+    for (TuningKey<?> k : KEYS) {
       if (!k.pgd()) {
         k.validate(settings);
       }
@@ -663,7 +445,7 @@ public final class TuningTable {
    */
   public static LinkedHashMap<String, Object> recorded(UnlearnSettings settings) {
     LinkedHashMap<String, Object> out = new LinkedHashMap<>();
-    for (Key<?> k : KEYS) {
+    for (TuningKey<?> k : KEYS) {
       if (!k.pgd()) {
         out.put(k.name(), recordedValue(k, settings));
       }
@@ -671,140 +453,22 @@ public final class TuningTable {
     return out;
   }
 
-  private static <T> Object recordedValue(Key<T> k, UnlearnSettings settings) {
-    T v = k.fromSettings.apply(settings);
-    return v instanceof Enum<?> e ? spelling(e) : v;
+  private static <T> Object recordedValue(TuningKey<T> k, UnlearnSettings settings) {
+    T v = k.valueIn(settings, null);
+    return v instanceof Enum<?> e ? TuningKey.spelling(e) : v;
   }
 
   /**
    * The comment lines that document every key in a configuration file such as
-   * conf/lethe-defaults.conf: one {@code # } line per key, {@link Key#describe} for the {@code
-   * lethe} preset and {@code goal}.
+   * conf/lethe-defaults.conf: one {@code # } line per key, {@link TuningKey#describe} for the
+   * {@code lethe} preset and {@code goal}.
    */
   public static List<String> confComments(Goal goal) {
     List<String> out = new ArrayList<>(KEYS.size());
-    for (Key<?> k : KEYS) {
+    for (TuningKey<?> k : KEYS) {
       out.add("# " + k.describe(Preset.LETHE, goal));
     }
     return out;
-  }
-
-  // ---- Building rows ----
-
-  private static Row<Float> decimal(String name, String field) {
-    return new Row<>(name, field, Kind.DECIMAL, Float::parseFloat, String::valueOf);
-  }
-
-  private static Row<Integer> integer(String name, String field) {
-    return new Row<>(name, field, Kind.INTEGER, Integer::parseInt, String::valueOf);
-  }
-
-  private static <E extends Enum<E>> Row<E> choice(String name, String field, Class<E> type) {
-    Row<E> r = new Row<>(name, field, Kind.CHOICE, v -> enumOf(type, v), TuningTable::spelling);
-    r.choices = Arrays.stream(type.getEnumConstants()).map(TuningTable::spelling).toList();
-    return r;
-  }
-
-  /** A row under construction, with named setters for each column. */
-  private static final class Row<T> {
-    private final String name;
-    private final String field;
-    private final Kind kind;
-    private final Function<String, T> parser;
-    private final Function<T, String> writer;
-    private List<String> choices = List.of();
-    private String rule = "";
-    private BiFunction<T, UnlearnSettings, String> check = (v, all) -> null;
-    private String doc;
-    private T lethe;
-    private T letheUnseen;
-    private T paper;
-    private Function<ImageShape, T> pgdDefault;
-    private String pgdDefaultText;
-    private Function<UnlearnSettings, T> fromSettings;
-    private BiConsumer<UnlearnSettings.Builder, T> toSettings;
-    private Function<PgdSettings, T> fromPgd;
-    private BiFunction<PgdSettings, T, PgdSettings> toPgd;
-
-    Row(
-        String name,
-        String field,
-        Kind kind,
-        Function<String, T> parser,
-        Function<T, String> writer) {
-      this.name = name;
-      this.field = field;
-      this.kind = kind;
-      this.parser = parser;
-      this.writer = writer;
-    }
-
-    Row<T> doc(String value) {
-      doc = value;
-      return this;
-    }
-
-    /** A range: values for which {@code ok} fails are refused as "must be RULE, got VALUE". */
-    Row<T> range(String text, Predicate<T> ok) {
-      rule = text;
-      check = (v, all) -> ok.test(v) ? null : "must be " + text + ", got " + v;
-      return this;
-    }
-
-    /** A check that may read the other settings; returns why a value is refused, or null. */
-    Row<T> check(String text, BiFunction<T, UnlearnSettings, String> why) {
-      rule = text;
-      check = why;
-      return this;
-    }
-
-    Row<T> lethe(T value) {
-      lethe = value;
-      return this;
-    }
-
-    Row<T> letheUnseen(T value) {
-      letheUnseen = value;
-      return this;
-    }
-
-    Row<T> paper(T value) {
-      paper = value;
-      return this;
-    }
-
-    Row<T> settings(Function<UnlearnSettings, T> get, BiConsumer<UnlearnSettings.Builder, T> set) {
-      fromSettings = get;
-      toSettings = set;
-      return this;
-    }
-
-    Row<T> pgd(
-        Function<ImageShape, T> defaultFor,
-        String defaultText,
-        Function<PgdSettings, T> get,
-        BiFunction<PgdSettings, T, PgdSettings> with) {
-      pgdDefault = defaultFor;
-      pgdDefaultText = defaultText;
-      fromPgd = get;
-      toPgd = with;
-      return this;
-    }
-
-    Key<T> key() {
-      Objects.requireNonNull(doc, name + ": doc");
-      if (fromPgd == null) {
-        Objects.requireNonNull(lethe, name + ": lethe default");
-        Objects.requireNonNull(paper, name + ": paper default");
-        Objects.requireNonNull(toSettings, name + ": setter");
-      }
-      return new Key<>(this);
-    }
-  }
-
-  /** How a choice is written: the enum constant in lower case with dashes. */
-  public static String spelling(Enum<?> e) {
-    return e.name().toLowerCase(Locale.ROOT).replace('_', '-');
   }
 
   private static String updateProblem(String update, UnlearnSettings all) {
@@ -831,26 +495,5 @@ public final class TuningTable {
         + "), got "
         + escalateMax
         + ": raise escalate-max with forget-weight";
-  }
-
-  private static boolean parseBoolean(String v) {
-    if (v.equalsIgnoreCase("true") || v.equalsIgnoreCase("false")) {
-      return Boolean.parseBoolean(v);
-    }
-    throw new IllegalArgumentException("choose true or false");
-  }
-
-  private static <E extends Enum<E>> E enumOf(Class<E> type, String value) {
-    String wanted = value.trim().toUpperCase(Locale.ROOT).replace('-', '_');
-    for (E e : type.getEnumConstants()) {
-      if (e.name().equals(wanted)) {
-        return e;
-      }
-    }
-    List<String> names = new ArrayList<>();
-    for (E e : type.getEnumConstants()) {
-      names.add(spelling(e));
-    }
-    throw new IllegalArgumentException("choose one of " + String.join(", ", names));
   }
 }

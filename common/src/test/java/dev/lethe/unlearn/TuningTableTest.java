@@ -20,7 +20,7 @@ class TuningTableTest {
   @Test
   void everyKeyHasADocAndADistinctNameAndTuningOptionsKnowsExactlyThem() {
     Set<String> names = new HashSet<>();
-    for (TuningTable.Key<?> k : TuningTable.keys()) {
+    for (TuningKey<?> k : TuningTable.keys()) {
       assertThat(k.doc()).as("doc of %s", k.name()).isNotBlank().doesNotContain("\n");
       assertThat(names.add(k.name())).as("%s appears once", k.name()).isTrue();
       assertThat(TuningTable.key(k.name())).as("lookup of %s", k.name()).containsSame(k);
@@ -35,7 +35,7 @@ class TuningTableTest {
     for (TuningTable.Preset preset : TuningTable.Preset.values()) {
       for (Goal goal : Goal.values()) {
         UnlearnSettings s = UnlearnSettings.preset(preset.spelling(), goal);
-        for (TuningTable.Key<?> k : TuningTable.keys()) {
+        for (TuningKey<?> k : TuningTable.keys()) {
           assertThat((Object) k.valueIn(s, PGD))
               .as("%s in preset %s for goal %s", k.name(), preset.spelling(), goal.cliName())
               .isEqualTo(k.defaultValue(preset, goal, SMALL));
@@ -68,7 +68,7 @@ class TuningTableTest {
     UnlearnSettings lethe = UnlearnSettings.defaults();
     UnlearnSettings paper = UnlearnSettings.paper();
     int changed = 0;
-    for (TuningTable.Key<?> k : TuningTable.keys()) {
+    for (TuningKey<?> k : TuningTable.keys()) {
       changed += roundTrip(k, lethe, paper) ? 1 : 0;
       roundTrip(k, paper, lethe);
     }
@@ -95,7 +95,7 @@ class TuningTableTest {
    * reads back and nothing else changed; returns whether the value differed from base's.
    */
   private static <T> boolean roundTrip(
-      TuningTable.Key<T> k, UnlearnSettings base, UnlearnSettings other) {
+      TuningKey<T> k, UnlearnSettings base, UnlearnSettings other) {
     T wanted = k.valueIn(other, PGD);
     String assignment = k.name() + "=" + k.text(wanted);
     TuningOptions.Applied a;
@@ -111,7 +111,7 @@ class TuningTableTest {
       a = TuningOptions.apply(base, PGD, TuningOptions.parse(List.of(assignment)));
     }
     assertThat(k.valueIn(a.settings(), a.pgd())).as("--set %s", assignment).isEqualTo(wanted);
-    for (TuningTable.Key<?> o : TuningTable.keys()) {
+    for (TuningKey<?> o : TuningTable.keys()) {
       if (o != k && o != TuningTable.ESCALATE_MAX && o != TuningTable.FORGET_WEIGHT) {
         assertThat((Object) o.valueIn(a.settings(), a.pgd()))
             .as("%s after --set %s", o.name(), assignment)
@@ -123,7 +123,7 @@ class TuningTableTest {
 
   @Test
   void anOutOfRangeOrMalformedValueIsRefusedNamingTheKey() {
-    for (TuningTable.Key<?> k : TuningTable.keys()) {
+    for (TuningKey<?> k : TuningTable.keys()) {
       String bad =
           switch (k.kind()) {
             case DECIMAL, INTEGER -> "-1";
