@@ -1,5 +1,6 @@
 package dev.lethe.data;
 
+import dev.lethe.failure.SettingException;
 import java.io.Serializable;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -30,11 +31,18 @@ public final class ClassIndex implements Serializable {
   private static final long serialVersionUID = 1L;
   private static final Pattern INDEX = Pattern.compile("(0|[1-9][0-9]{0,8})");
 
+  /**
+   * The setting that gives a model's class names, in the order of its outputs, as a comma-separated
+   * list; {@link SettingException}s about class names name it.
+   */
+  public static final String CLASS_NAMES = "class-names";
+
   /** How to give class names, quoted in error messages. */
   public static final String HOW_TO_NAME_CLASSES =
       "give the model's class names, in the order of its outputs, either in a JSON sidecar next to"
-          + " the model ({\"classes\": [\"name0\", \"name1\", ...]}) or with the option"
-          + " --class-names name0,name1,...";
+          + " the model ({\"classes\": [\"name0\", \"name1\", ...]}) or as a list"
+          + " name0,name1,... "
+          + SettingException.named(CLASS_NAMES);
 
   private final List<String> classNames;
   private final String source;
@@ -52,7 +60,8 @@ public final class ClassIndex implements Serializable {
    */
   public static ClassIndex ofNames(List<String> classNames) {
     if (classNames.isEmpty()) {
-      throw new IllegalArgumentException(
+      throw new SettingException(
+          CLASS_NAMES,
           "Cannot make a class index: the list of class names is empty; " + HOW_TO_NAME_CLASSES);
     }
     Map<String, Integer> seen = new HashMap<>();
@@ -105,7 +114,8 @@ public final class ClassIndex implements Serializable {
         }
       }
       if (!named.isEmpty()) {
-        throw new IllegalArgumentException(
+        throw new SettingException(
+            CLASS_NAMES,
             "Cannot label the images in "
                 + root
                 + ": class folder"
@@ -126,7 +136,7 @@ public final class ClassIndex implements Serializable {
   }
 
   /**
-   * Parses the value of {@code --class-names}: names separated by commas, spaces around each name
+   * Parses the value of the class-names setting: names separated by commas, spaces around each name
    * trimmed.
    */
   public static List<String> parseClassNames(String commaSeparated) {
@@ -163,7 +173,8 @@ public final class ClassIndex implements Serializable {
       return index;
     }
     if (!INDEX.matcher(folderName).matches()) {
-      throw new IllegalArgumentException(
+      throw new SettingException(
+          CLASS_NAMES,
           "Cannot label class folder \""
               + folderName
               + "\""

@@ -17,6 +17,8 @@ import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.util.Pair;
 import dev.lethe.data.ImageShape;
 import dev.lethe.data.Sample;
+import dev.lethe.failure.FailureMessage;
+import dev.lethe.failure.SettingException;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -45,6 +47,12 @@ import java.util.function.Function;
  * classifiers in eval mode may be shared across threads for {@link #forward} in {@link Mode#EVAL}.
  */
 public final class Classifier implements AutoCloseable {
+
+  /**
+   * The setting that gives a model's input shape as C,H,W when neither its sidecar nor the data
+   * does; {@link SettingException}s about the shape name it.
+   */
+  public static final String INPUT_SHAPE = "input-shape";
 
   /** How a forward pass runs. */
   public enum Mode {
@@ -129,13 +137,16 @@ public final class Classifier implements AutoCloseable {
     }
     SpecResolver.Partial partial = SpecResolver.merge(SpecResolver.readSidecarOf(file), options);
     if (partial.input() == null) {
-      throw new IllegalArgumentException(
+      throw new SettingException(
+          INPUT_SHAPE,
           "Cannot load model "
               + file
               + ": its input shape is unknown; write a sidecar "
               + SpecResolver.sidecarPath(file).getFileName()
-              + " with \"input\": {\"channels\", \"height\", \"width\"}, or pass the input shape"
-              + " (--input-shape C,H,W), or give data to infer it from");
+              + " with \"input\": {\"channels\", \"height\", \"width\"}, or give the input shape"
+              + " as C,H,W "
+              + SettingException.named(INPUT_SHAPE)
+              + ", or give data to infer it from");
     }
     String name = file.getFileName().toString();
     Model model = Model.newInstance(name, device, "PyTorch");
@@ -147,7 +158,7 @@ public final class Classifier implements AutoCloseable {
           "Cannot load model "
               + file
               + ": not a TorchScript module that libtorch can read ("
-              + firstLine(e)
+              + FailureMessage.firstLine(e)
               + "); save it with torch.jit.save(torch.jit.script(model), path)",
           e);
     }
@@ -202,22 +213,18 @@ public final class Classifier implements AutoCloseable {
       }
       return Math.toIntExact(s.get(1));
     } catch (EngineException e) {
-      throw new IllegalArgumentException(
+      throw new SettingException(
+          INPUT_SHAPE,
           "Cannot run model "
               + file
               + " on images of shape "
               + in
               + " (CxHxW): "
-              + firstLine(e)
-              + "; give the model's real input shape in its sidecar or with --input-shape",
+              + FailureMessage.firstLine(e)
+              + "; give the model's real input shape in its sidecar or as C,H,W "
+              + SettingException.named(INPUT_SHAPE),
           e);
     }
-  }
-
-  private static String firstLine(Throwable e) {
-    String msg = String.valueOf(e.getMessage()).strip();
-    int nl = msg.indexOf('\n');
-    return nl < 0 ? msg : msg.substring(0, nl);
   }
 
   /** The model's name (its file name). */

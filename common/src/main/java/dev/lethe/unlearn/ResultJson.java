@@ -2,6 +2,7 @@ package dev.lethe.unlearn;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.util.Map;
 
 /** The JSON form of an {@link UnlearningResult}, as report.json and the benchmarks write it. */
 public final class ResultJson {
@@ -32,27 +33,18 @@ public final class ResultJson {
       mia.put("folds", r.miaAfter().folds());
     }
     ObjectNode settings = o.putObject("settings");
-    UnlearnSettings st = r.settings();
-    settings.put(TuningOptions.FORGET_LOSS, TuningOptions.spelling(st.forgetLoss()));
-    settings.put(TuningOptions.MARGIN, st.margin());
-    settings.put(TuningOptions.ADVERSARIAL_LOSS, TuningOptions.spelling(st.adversarialLoss()));
-    settings.put(TuningOptions.BATCH_NORM, TuningOptions.spelling(st.batchNorm()));
-    settings.put(TuningOptions.LEARNING_RATE, st.learningRate());
-    settings.put(TuningOptions.MOMENTUM, st.momentum());
-    settings.put(TuningOptions.WEIGHT_DECAY, st.weightDecay());
-    settings.put(TuningOptions.FORGET_BATCH, st.forgetBatch());
-    settings.put(TuningOptions.ADVERSARIAL_BATCH, st.adversarialBatch());
-    settings.put(TuningOptions.LAMBDA, st.lambda());
-    settings.put(TuningOptions.MAX_EPOCHS, st.maxEpochs());
-    settings.put(TuningOptions.MAS_MODE, TuningOptions.spelling(st.masMode()));
-    settings.put(TuningOptions.UPDATE, st.update());
-    settings.put(TuningOptions.ANCHORS, st.anchors());
-    settings.put(TuningOptions.FORGET_WEIGHT, st.forgetWeight());
-    settings.put(TuningOptions.SEPARATE_BATCHES, st.separateBatches());
-    settings.put(TuningOptions.ESCALATE, st.escalate());
-    settings.put(TuningOptions.ESCALATE_MAX, st.escalateMax());
-    settings.put(TuningOptions.HELD_OUT_BATCH, st.heldOutBatch());
-    settings.put(TuningOptions.STAND_INS, st.standIns());
+    for (Map.Entry<String, Object> e : TuningTable.recorded(r.settings()).entrySet()) {
+      Object v = e.getValue();
+      if (v instanceof Float f) {
+        settings.put(e.getKey(), f.floatValue());
+      } else if (v instanceof Integer i) {
+        settings.put(e.getKey(), i.intValue());
+      } else if (v instanceof Boolean b) {
+        settings.put(e.getKey(), b.booleanValue());
+      } else {
+        settings.put(e.getKey(), v.toString());
+      }
+    }
     o.put("steps", r.steps());
     o.put("epochs", r.epochs());
     ObjectNode adv = o.putObject("adversarial");
@@ -84,7 +76,11 @@ public final class ResultJson {
     }
   }
 
-  private static double round(double v) {
+  /**
+   * A number as the report records it: rounded to 6 decimals (NaN and infinities kept), so that
+   * report.json shows fractions and seconds without float noise.
+   */
+  public static double round(double v) {
     return Double.isFinite(v) ? Math.round(v * 1e6) / 1e6 : v;
   }
 }

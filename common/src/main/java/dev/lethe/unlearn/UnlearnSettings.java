@@ -7,7 +7,9 @@ import java.util.Locale;
 /**
  * The tuning values of the unlearning loop (ALGORITHM.md section 4). Two presets: {@link #paper()}
  * is the authors' code, kept for comparison; {@link #defaults()} is what Lethe measured to forget
- * at a far smaller cost in test accuracy (docs/DEFAULTS.md has the evidence).
+ * at a far smaller cost in test accuracy (docs/DEFAULTS.md has the evidence). Each field's key,
+ * default per preset and goal, range and doc are a row of the {@link TuningTable}, which builds the
+ * presets and validates every instance.
  *
  * @param forgetLoss how the forget set is pushed away from its labels
  * @param margin for {@link ForgetLoss#MARGIN}: the logit gap past the boundary at which an instance
@@ -107,71 +109,60 @@ public record UnlearnSettings(
     FROZEN
   }
 
-  public UnlearnSettings {
-    require(forgetLoss != null, "forgetLoss", "must be set");
-    require(adversarialLoss != null, "adversarialLoss", "must be set");
-    require(batchNorm != null, "batchNorm", "must be set");
-    require(masMode != null, "masMode", "must be set");
-    require(margin >= 0, "margin", "must be >= 0, got " + margin);
-    require(learningRate > 0, "learningRate", "must be > 0, got " + learningRate);
-    require(momentum >= 0 && momentum < 1, "momentum", "must be in [0,1), got " + momentum);
-    require(weightDecay >= 0, "weightDecay", "must be >= 0, got " + weightDecay);
-    require(forgetBatch > 0, "forgetBatch", "must be > 0, got " + forgetBatch);
-    require(adversarialBatch > 0, "adversarialBatch", "must be > 0, got " + adversarialBatch);
-    require(lambda >= 0, "lambda", "must be >= 0, got " + lambda);
-    require(maxEpochs > 0, "maxEpochs", "must be > 0, got " + maxEpochs);
-    require(forgetWeight > 0, "forgetWeight", "must be > 0, got " + forgetWeight);
-    require(anchors >= 0, "anchors", "must be >= 0, got " + anchors);
-    require(escalate >= 0, "escalate", "must be >= 0 steps (0: off), got " + escalate);
-    require(heldOutBatch >= 0, "heldOutBatch", "must be >= 0 (0: none), got " + heldOutBatch);
-    require(standIns >= 0, "standIns", "must be >= 0 (0: none), got " + standIns);
-    require(
-        escalateMax == 0 || escalateMax >= forgetWeight,
-        "escalateMax",
-        "must be 0 (no limit) or at least forgetWeight ("
-            + forgetWeight
-            + "), got "
-            + escalateMax
-            + ": raise escalate-max with forget-weight");
-    require(update != null && !update.isBlank(), "update", "must be all, head or a regex");
-    if (!update.equals("all") && !update.equals("head") && !update.equals("weights")) {
-      try {
-        java.util.regex.Pattern.compile(update);
-      } catch (java.util.regex.PatternSyntaxException e) {
-        require(false, "update", "'" + update + "' is neither all, head nor a valid regex");
-      }
-    }
-  }
-
-  private static void require(boolean ok, String key, String why) {
-    if (!ok) {
-      throw new IllegalArgumentException("Cannot use unlearning setting " + key + ": " + why);
-    }
+  /**
+   * Settings with every value checked against its key's range in the {@link TuningTable} (the
+   * fields are assigned first, so that the table reads them as it reads any settings).
+   *
+   * @throws IllegalArgumentException "Cannot use unlearning setting NAME: why" for the first value
+   *     out of range
+   */
+  public UnlearnSettings(
+      ForgetLoss forgetLoss,
+      float margin,
+      AdversarialLoss adversarialLoss,
+      BatchNormMode batchNorm,
+      float learningRate,
+      float momentum,
+      float weightDecay,
+      int forgetBatch,
+      int adversarialBatch,
+      float lambda,
+      int maxEpochs,
+      MasMode masMode,
+      String update,
+      int anchors,
+      float forgetWeight,
+      boolean separateBatches,
+      int escalate,
+      float escalateMax,
+      int heldOutBatch,
+      int standIns) {
+    this.forgetLoss = forgetLoss;
+    this.margin = margin;
+    this.adversarialLoss = adversarialLoss;
+    this.batchNorm = batchNorm;
+    this.learningRate = learningRate;
+    this.momentum = momentum;
+    this.weightDecay = weightDecay;
+    this.forgetBatch = forgetBatch;
+    this.adversarialBatch = adversarialBatch;
+    this.lambda = lambda;
+    this.maxEpochs = maxEpochs;
+    this.masMode = masMode;
+    this.update = update;
+    this.anchors = anchors;
+    this.forgetWeight = forgetWeight;
+    this.separateBatches = separateBatches;
+    this.escalate = escalate;
+    this.escalateMax = escalateMax;
+    this.heldOutBatch = heldOutBatch;
+    this.standIns = standIns;
+    TuningTable.validate(this);
   }
 
   /** The authors' settings (ALGORITHM.md section 4), preset name {@code paper}. */
   public static UnlearnSettings paper() {
-    return new UnlearnSettings(
-        ForgetLoss.CROSS_ENTROPY,
-        0f,
-        AdversarialLoss.HARD_LABEL,
-        BatchNormMode.TRAIN,
-        1e-3f,
-        0.9f,
-        1e-4f,
-        32,
-        256,
-        1.0f,
-        1000,
-        MasMode.MEAN_GRADIENT,
-        "all",
-        0,
-        1f,
-        false,
-        0,
-        0f,
-        0,
-        0);
+    return TuningTable.preset(TuningTable.Preset.PAPER, Goal.MISCLASSIFY);
   }
 
   /**
@@ -179,40 +170,18 @@ public record UnlearnSettings(
    * measurements. {@link #defaults(Goal)} gives them for either goal.
    */
   public static UnlearnSettings defaults() {
-    return new UnlearnSettings(
-        ForgetLoss.MARGIN,
-        1.0f,
-        AdversarialLoss.DISTILL,
-        BatchNormMode.FROZEN,
-        3e-3f,
-        0.9f,
-        0f,
-        32,
-        256,
-        0.01f,
-        400,
-        MasMode.MEAN_GRADIENT,
-        "all",
-        8,
-        1f,
-        false,
-        20,
-        8f,
-        256,
-        1024);
+    return defaults(Goal.MISCLASSIFY);
   }
 
   /**
-   * Lethe's defaults for a goal: {@link #defaults()} for misclassify; for unseen the same without
-   * momentum and with 512 held-out images per step. Goal unseen stops after a few steps, at the
-   * first one where the forget set's losses look held-out: momentum would carry each step's push
-   * into the next and overshoot that point, and the held-out images keep the held-out losses, the
-   * line it aims at, from rising with it (docs/DEFAULTS.md).
+   * Lethe's defaults for a goal, from the {@link TuningTable}: for unseen the same as for
+   * misclassify without momentum and with 512 held-out images per step. Goal unseen stops after a
+   * few steps, at the first one where the forget set's losses look held-out: momentum would carry
+   * each step's push into the next and overshoot that point, and the held-out images keep the
+   * held-out losses, the line it aims at, from rising with it (docs/DEFAULTS.md).
    */
   public static UnlearnSettings defaults(Goal goal) {
-    return goal == Goal.UNSEEN
-        ? defaults().toBuilder().momentum(0f).heldOutBatch(512).build()
-        : defaults();
+    return TuningTable.preset(TuningTable.Preset.LETHE, goal);
   }
 
   /**
@@ -238,18 +207,15 @@ public record UnlearnSettings(
 
   /** A preset by name for a goal: {@code lethe} ({@link #defaults(Goal)}) or {@code paper}. */
   public static UnlearnSettings preset(String name, Goal goal) {
-    switch (name.toLowerCase(Locale.ROOT)) {
-      case "lethe":
-      case "default":
-        return defaults(goal);
-      case "paper":
-        return paper();
-      default:
-        throw new IllegalArgumentException(
-            "Cannot use preset '"
-                + name
-                + "': choose lethe (the default), paper or calibrate (lethe's candidates)");
-    }
+    return TuningTable.preset(TuningTable.Preset.parse(name), goal);
+  }
+
+  /**
+   * A builder with nothing set, for the {@link TuningTable} to fill in; start from a preset's
+   * {@link #toBuilder()} instead to change a few settings.
+   */
+  static Builder builder() {
+    return new Builder();
   }
 
   /** A builder starting from these settings. */
@@ -257,7 +223,10 @@ public record UnlearnSettings(
     return new Builder(this);
   }
 
-  /** Changes some settings of a preset: {@code paper().toBuilder().learningRate(1e-4f).build()}. */
+  /**
+   * Changes some settings of a preset: {@code paper().toBuilder().learningRate(1e-4f).build()}. One
+   * named setter per field; {@link TuningTable} sets every field of a preset through them.
+   */
   public static final class Builder {
     private ForgetLoss forgetLoss;
     private float margin;
@@ -279,6 +248,8 @@ public record UnlearnSettings(
     private float escalateMax;
     private int heldOutBatch;
     private int standIns;
+
+    private Builder() {}
 
     private Builder(UnlearnSettings from) {
       forgetLoss = from.forgetLoss();

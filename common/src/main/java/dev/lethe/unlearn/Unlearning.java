@@ -6,6 +6,8 @@ import dev.lethe.attack.PgdSettings;
 import dev.lethe.data.Sample;
 import dev.lethe.eval.Evaluation;
 import dev.lethe.eval.MembershipInference;
+import dev.lethe.eval.Stopwatch;
+import dev.lethe.failure.SettingException;
 import dev.lethe.importance.AnchorPenalty;
 import dev.lethe.importance.Importance;
 import dev.lethe.importance.Mas;
@@ -39,6 +41,18 @@ public final class Unlearning {
 
   private static final Logger LOG = LoggerFactory.getLogger(Unlearning.class);
 
+  /** The setting of {@link #optRetain}: a sample of retained training data. */
+  public static final String RETAIN = "retain";
+
+  /** The setting of {@link #optHeldOut}: a sample of data the model never saw. */
+  public static final String HELD_OUT = "held-out";
+
+  /** The setting of {@link #optTargeted}: relabel each instance to its runner-up class. */
+  public static final String TARGETED = "targeted";
+
+  /** The setting of {@link #optTargetClass}: relabel every instance to one class. */
+  public static final String TARGET_CLASS = "target-class";
+
   /** How targets are chosen for a targeted (relabel) run. */
   public enum Targeting {
     /** Untargeted: any wrong class will do. */
@@ -69,7 +83,6 @@ public final class Unlearning {
   private Importance importance;
   private Consumer<String> progress = LOG::info;
   private boolean evaluate = true;
-  private UnlearnSettings lastSettings;
 
   /** Restarts at a lower learning rate after a diverged fine-tune (frozen BatchNorm only). */
   static final int DIVERGENCE_RETRIES = 2;
@@ -246,7 +259,7 @@ public final class Unlearning {
         nonMembers.size() >= 2 && k >= 2
             ? Evaluation.membership(model, forget, nonMembers, batchSize, seed)
             : null;
-    double evaluateSeconds = seconds(t0);
+    double evaluateSeconds = Stopwatch.secondsSince(t0);
 
     t0 = System.nanoTime();
     List<AdversarialExample> adv = List.of();
@@ -262,7 +275,7 @@ public final class Unlearning {
               "adversarial examples: %d, attack success %.3f",
               adv.size(), PgdAttack.successRate(adv)));
     }
-    double adversarialSeconds = seconds(t0);
+    double adversarialSeconds = Stopwatch.secondsSince(t0);
     int kept = kept(settings).size();
     if (kept > 0) {
       progress.accept(
@@ -285,17 +298,14 @@ public final class Unlearning {
               ? importance
               : Mas.finish(Mas.partialSums(model, forget, settings.masMode(), batchSize));
     }
-    double importanceSeconds = seconds(t0);
+    double importanceSeconds = Stopwatch.secondsSince(t0);
 
     t0 = System.nanoTime();
     FineTuneInputs inputs = new FineTuneInputs(boundarySet(adv), imp, original, targets);
-    UnlearnSettings chosen = settings;
-    if (tried.size() > 1) {
-      chosen = calibrate(tried, inputs);
-    }
-    UnlearningLoop.Outcome outcome = fineTune(model, chosen, inputs);
-    chosen = lastSettings;
-    double finetune = seconds(t0);
+    UnlearnSettings candidate = tried.size() > 1 ? calibrate(tried, inputs).chosen() : settings;
+    FineTune done = fineTune(model, candidate, inputs);
+    UnlearningLoop.Outcome outcome = done.outcome();
+    double finetune = Stopwatch.secondsSince(t0);
     progress.accept(
         String.format(
             "fine-tune %s after %d steps (%d epochs, %.1f s): %s",
@@ -313,10 +323,10 @@ public final class Unlearning {
         miaBefore == null
             ? null
             : Evaluation.membership(model, forget, nonMembers, batchSize, seed);
-    evaluateSeconds += seconds(t0);
+    evaluateSeconds += Stopwatch.secondsSince(t0);
 
     return new UnlearningResult(
-        chosen,
+        done.settings(),
         outcome.reached(),
         outcome.reached() ? null : outcome.reason(),
         method,
@@ -338,9 +348,26 @@ public final class Unlearning {
         adv.size(),
         adv.isEmpty() ? Double.NaN : PgdAttack.successRate(adv),
         new UnlearningResult.Seconds(
-            adversarialSeconds, importanceSeconds, finetune, evaluateSeconds, seconds(start)),
+            adversarialSeconds,
+            importanceSeconds,
+            finetune,
+            evaluateSeconds,
+            Stopwatch.secondsSince(start)),
         model.device().toString());
   }
+
+  /**
+   * What one fine-tune ran with and did: the settings of its last attempt (a divergence restart
+   * lowers the learning rate, see {@link #fineTune}) and the outcome, with the steps and epochs of
+   * every attempt.
+   */
+  record FineTune(UnlearnSettings settings, UnlearningLoop.Outcome outcome) {}
+
+  /**
+   * What a calibration chose: the candidate (as given, before any divergence restart of its trial)
+   * with the best score, and that score.
+   */
+  record Calibration(UnlearnSettings chosen, double score) {}
 
   /**
    * Tries every candidate setting on a copy of the model and returns the one that reached the goal
@@ -349,7 +376,7 @@ public final class Unlearning {
    * each forgotten instance) and on two-pixel shifts of the forget images (near-duplicates that
    * should keep their class; the anchors train on one-pixel shifts only). Needs no retained data.
    */
-  private UnlearnSettings calibrate(List<UnlearnSettings> candidates, FineTuneInputs in) {
+  private Calibration calibrate(List<UnlearnSettings> candidates, FineTuneInputs in) {
     List<Sample> probes = new ArrayList<>(in.advSamples());
     probes.addAll(Anchors.probes(forget));
     int[] originalAdv = model.predict(probes, batchSize);
@@ -358,7 +385,7 @@ public final class Unlearning {
     for (UnlearnSettings candidate : candidates) {
       double score;
       try (Classifier copy = model.copy()) {
-        UnlearningLoop.Outcome o = fineTune(copy, candidate, in);
+        UnlearningLoop.Outcome o = fineTune(copy, candidate, in).outcome();
         if (!heldOut.isEmpty()) {
           score = copy.accuracy(heldOut, batchSize);
         } else if (originalAdv.length > 0) {
@@ -394,7 +421,7 @@ public final class Unlearning {
       }
     }
     progress.accept("calibration chose " + describe(best));
-    return best;
+    return new Calibration(best, bestScore);
   }
 
   /**
@@ -452,9 +479,9 @@ public final class Unlearning {
    * Fine-tunes {@code target} with {@code s}. When the loss diverges (NaN or infinite) with
    * BatchNorm frozen, the fine-tune has changed only parameters, so it restores them and starts
    * again at a third of the learning rate, up to {@value #DIVERGENCE_RETRIES} times; the steps of
-   * every attempt count. {@link #lastSettings} is what the last attempt ran with.
+   * every attempt count. Returns the settings of the last attempt with the outcome.
    */
-  private UnlearningLoop.Outcome fineTune(Classifier target, UnlearnSettings s, FineTuneInputs in) {
+  private FineTune fineTune(Classifier target, UnlearnSettings s, FineTuneInputs in) {
     boolean restorable = s.batchNorm() == UnlearnSettings.BatchNormMode.FROZEN;
     LinkedHashMap<String, float[]> start = restorable ? target.parameterValues() : null;
     UnlearnSettings current = s;
@@ -476,9 +503,10 @@ public final class Unlearning {
     if (restorable && o.diverged()) {
       target.setParameterValues(start); // leave the model as it was, not with NaN weights
     }
-    lastSettings = current;
-    return new UnlearningLoop.Outcome(
-        o.reached(), steps, epochs, o.forgetAccuracy(), o.reason(), o.diverged());
+    return new FineTune(
+        current,
+        new UnlearningLoop.Outcome(
+            o.reached(), steps, epochs, o.forgetAccuracy(), o.reason(), o.diverged()));
   }
 
   private UnlearningLoop.Outcome fineTuneOnce(
@@ -492,21 +520,26 @@ public final class Unlearning {
     if (!kept.isEmpty()) {
       boundary = new Joined(boundary, kept);
     }
-    float[][] teacher = distills(s) ? softmax(boundary) : null;
+    float[][] teacher =
+        UnlearningObjective.distills(s, method)
+            ? UnlearningObjective.teacher(model, boundary, batchSize)
+            : null;
     AnchorPenalty penalty =
         in.importance() == null ? null : new AnchorPenalty(target, in.importance(), in.original());
     try {
+      UnlearningObjective objective =
+          new UnlearningObjective(
+              target, s, method, goal, forget, in.targets(), boundary, teacher, penalty);
       return new UnlearningLoop(
               target,
+              objective,
               s,
               method,
               goal,
               forget,
               in.targets(),
-              boundary,
+              boundary.size(),
               keepFrom,
-              teacher,
-              penalty,
               heldOutForStop(),
               seed,
               batchSize,
@@ -537,13 +570,17 @@ public final class Unlearning {
 
   private void validate() {
     if (method.usesRetainSample() && retain.isEmpty()) {
-      throw new IllegalArgumentException(
-          "Cannot run method retain: it needs a sample of retained training data; give --retain");
+      throw new SettingException(
+          RETAIN,
+          "Cannot run method retain: it needs a sample of retained training data; give one "
+              + SettingException.named(RETAIN));
     }
     if (goal == Goal.UNSEEN && heldOut.size() < 2) {
-      throw new IllegalArgumentException(
+      throw new SettingException(
+          HELD_OUT,
           "Cannot unlearn toward goal unseen: it needs a held-out sample of data the model never"
-              + " saw (at least 2 images); give --held-out");
+              + " saw (at least 2 images); give one "
+              + SettingException.named(HELD_OUT));
     }
     if (goal == Goal.UNSEEN && targeting != Targeting.NONE) {
       throw new IllegalArgumentException(
@@ -556,12 +593,16 @@ public final class Unlearning {
     if (targeting == Targeting.FIXED) {
       for (Sample s : forget) {
         if (s.label() == targetClass) {
-          throw new IllegalArgumentException(
+          throw new SettingException(
+              TARGET_CLASS,
               "Cannot relabel instance "
                   + s.id()
                   + " to class "
                   + targetClass
-                  + ": that is already its label; choose another target class or --targeted");
+                  + ": that is already its label; choose another target class "
+                  + SettingException.named(TARGET_CLASS)
+                  + " or each instance's runner-up class "
+                  + SettingException.named(TARGETED));
         }
       }
     }
@@ -614,19 +655,13 @@ public final class Unlearning {
     return out;
   }
 
-  /** Whether a fine-tune with {@code s} holds the boundary set at the original model's softmax. */
-  private boolean distills(UnlearnSettings s) {
-    return s.adversarialLoss() == UnlearnSettings.AdversarialLoss.DISTILL
-        && method.usesAdversarialExamples();
-  }
-
   /**
    * The images a fine-tune with {@code s} holds at the original model's outputs besides the
    * boundary set: the held-out sample, or without one its stand-ins (none from fewer than two
    * forget instances); none when the fine-tune does not distil or {@code heldOutBatch} is 0.
    */
   private List<Sample> kept(UnlearnSettings s) {
-    if (!distills(s) || s.heldOutBatch() == 0) {
+    if (!UnlearningObjective.distills(s, method) || s.heldOutBatch() == 0) {
       return List.of();
     }
     return heldOut.isEmpty() ? StandIns.mixtures(forget, s.standIns(), seed) : heldOut;
@@ -637,13 +672,5 @@ public final class Unlearning {
       return List.of();
     }
     return heldOut.size() <= 512 ? heldOut : heldOut.subList(0, 512);
-  }
-
-  private float[][] softmax(List<Sample> samples) {
-    return model.evalRows(samples, batchSize, (logits, part) -> logits.softmax(1));
-  }
-
-  private static double seconds(long from) {
-    return (System.nanoTime() - from) / 1e9;
   }
 }

@@ -1,16 +1,10 @@
 package dev.lethe.unlearn;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDArrays;
-import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
-import ai.djl.ndarray.index.NDIndex;
-import ai.djl.ndarray.types.Shape;
 import dev.lethe.data.Sample;
-import dev.lethe.importance.AnchorPenalty;
 import dev.lethe.model.Classifier;
-import dev.lethe.model.Losses;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
@@ -19,13 +13,13 @@ import java.util.Random;
 import java.util.function.Consumer;
 
 /**
- * The fine-tune of ALGORITHM.md section 4: forget batches cycled against batches of adversarial
- * examples (or retain samples), one SGD step each, the forget set evaluated in eval mode after
- * every step, stopping at the goal or failing at the epoch cap.
+ * The fine-tune of ALGORITHM.md section 4, the loop only: forget batches cycled against batches of
+ * adversarial examples (or retain samples) and of held-out images, one SGD step each on the {@link
+ * UnlearningObjective}, the forget set evaluated in eval mode after every step, the forget weight
+ * escalated while progress stalls, stopping at the goal or failing at the epoch cap.
  */
 final class UnlearningLoop {
 
-  /** One progress line's worth of numbers. */
   /**
    * One step's numbers; {@code escalatedTo} is the forget term's new weight when this step doubled
    * it (see {@link UnlearnSettings#escalate()}), else 0.
@@ -46,15 +40,14 @@ final class UnlearningLoop {
   }
 
   private final Classifier model;
+  private final UnlearningObjective objective;
   private final UnlearnSettings settings;
   private final Method method;
   private final Goal goal;
   private final List<Sample> forget;
   private final int[] targets;
-  private final List<Sample> boundary;
+  private final int boundarySize;
   private final int keepFrom;
-  private final float[][] teacher;
-  private final AnchorPenalty penalty;
   private final List<Sample> heldOut;
   private final long seed;
   private final int evalBatch;
@@ -62,52 +55,49 @@ final class UnlearningLoop {
   private float forgetWeight;
 
   /**
-   * Goal unseen with the margin loss: the held-out sample's median logit gap (own class against the
-   * best other) at the last evaluation. The forget term pushes an instance's gap only to this level
-   * less the margin, not past the boundary: it should look like unseen data, which the model mostly
-   * still classifies correctly.
+   * Goal unseen: the held-out sample's median logit gap (own class against the best other) at the
+   * last evaluation, which the objective's margin forget term aims at. The forget term pushes an
+   * instance's gap only to this level less the margin, not past the boundary: it should look like
+   * unseen data, which the model mostly still classifies correctly.
    */
   private float unseenGap = Float.NaN;
 
   /**
+   * @param objective the loss of a step, on the same model, forget set and boundary set
    * @param forget the forget set with its true labels
    * @param targets per forget instance, the class to move it to (targeted, or random-label), else
    *     null
-   * @param boundary the adversarial examples labelled with their adversarial class, or the retain
-   *     sample; empty for methods without one. From index {@code keepFrom} on, held-out images (or
-   *     their stand-ins) kept at the original outputs ({@link UnlearnSettings#heldOutBatch()} per
-   *     step, cycled apart from the rest)
-   * @param keepFrom where the held-out part of {@code boundary} begins ({@code boundary.size()}
-   *     when there is none)
-   * @param teacher the original model's softmax on each boundary example (for DISTILL), else null
-   * @param penalty the MAS anchor (l2ul), else null
+   * @param boundarySize the size of the objective's boundary set: the adversarial examples (or the
+   *     retain sample; none for methods without one), then from index {@code keepFrom} on the
+   *     held-out images (or their stand-ins) kept at the original outputs ({@link
+   *     UnlearnSettings#heldOutBatch()} per step, cycled apart from the rest)
+   * @param keepFrom where the held-out part of the boundary set begins ({@code boundarySize} when
+   *     there is none)
    * @param heldOut data the model never saw, for the UNSEEN goal, else empty
    */
   UnlearningLoop(
       Classifier model,
+      UnlearningObjective objective,
       UnlearnSettings settings,
       Method method,
       Goal goal,
       List<Sample> forget,
       int[] targets,
-      List<Sample> boundary,
+      int boundarySize,
       int keepFrom,
-      float[][] teacher,
-      AnchorPenalty penalty,
       List<Sample> heldOut,
       long seed,
       int evalBatch,
       Consumer<Progress> listener) {
     this.model = model;
+    this.objective = objective;
     this.settings = settings;
     this.method = method;
     this.goal = goal;
     this.forget = forget;
     this.targets = targets;
-    this.boundary = boundary;
+    this.boundarySize = boundarySize;
     this.keepFrom = keepFrom;
-    this.teacher = teacher;
-    this.penalty = penalty;
     this.heldOut = heldOut;
     this.seed = seed;
     this.evalBatch = evalBatch;
@@ -120,7 +110,7 @@ final class UnlearningLoop {
     int boundaryBatch = Math.min(settings.adversarialBatch(), Math.max(1, keepFrom));
     int stepsPerEpoch =
         keepFrom == 0 ? ceilDiv(k, forgetBatch) : ceilDiv(keepFrom, settings.adversarialBatch());
-    int keepBatch = Math.min(settings.heldOutBatch(), boundary.size() - keepFrom);
+    int keepBatch = Math.min(settings.heldOutBatch(), boundarySize - keepFrom);
     double accuracy = forgetScore();
     if (reached(accuracy)) {
       return new Outcome(true, 0, 0, accuracy, "goal already met before any step");
@@ -131,7 +121,7 @@ final class UnlearningLoop {
       order.add(i);
     }
     List<Integer> keepOrder = new ArrayList<>();
-    for (int i = keepFrom; i < boundary.size(); i++) {
+    for (int i = keepFrom; i < boundarySize; i++) {
       keepOrder.add(i);
     }
     int keepCursor = keepOrder.size();
@@ -235,92 +225,15 @@ final class UnlearningLoop {
             + " epochs was reached with the goal unmet; raise maxEpochs or the learning rate");
   }
 
-  /** One forward/backward on a forget batch and a boundary batch; returns the loss. */
+  /** One forward/backward of the objective on a forget batch and a boundary batch. */
   private double step(int[] fIdx, int[] bIdx, Classifier.Mode mode) {
     try (NDManager m = model.newBatchManager();
         NDScope scope = new NDScope()) {
       scope.suppressNotUsedWarning();
-      List<Sample> batch = new ArrayList<>(fIdx.length + bIdx.length);
-      long[] forgetLabels = new long[fIdx.length];
-      long[] forgetTargets = new long[fIdx.length];
-      for (int i = 0; i < fIdx.length; i++) {
-        Sample s = forget.get(fIdx[i]);
-        batch.add(s);
-        forgetLabels[i] = s.label();
-        forgetTargets[i] = targets == null ? -1 : targets[fIdx[i]];
-      }
-      for (int i : bIdx) {
-        batch.add(boundary.get(i));
-      }
-      int nf = fIdx.length;
-      NDArray zf;
-      NDArray zb = null;
-      if (settings.separateBatches() && bIdx.length > 0) {
-        zf = model.forward(model.batch(m, batch.subList(0, nf)), mode);
-        zb = model.forward(model.batch(m, batch.subList(nf, batch.size())), mode);
-      } else {
-        NDArray logits = model.forward(model.batch(m, batch), mode);
-        zf = logits.get(new NDIndex("0:" + nf));
-        if (bIdx.length > 0) {
-          zb = logits.get(new NDIndex(nf + ":"));
-        }
-      }
-      NDArray forgetTerm = forgetTerm(m, zf, forgetLabels, forgetTargets);
-      NDArray total = forgetWeight == 1f ? forgetTerm : forgetTerm.mul(forgetWeight);
-      if (zb != null) {
-        total = total.add(boundaryTerm(m, zb, bIdx));
-      }
-      total = total.div(nf + bIdx.length);
-      if (penalty != null && settings.lambda() > 0) {
-        total = total.add(penalty.value(m, model.parameters()).mul(settings.lambda()));
-      }
+      NDArray total = objective.loss(m, mode, fIdx, bIdx, forgetWeight, unseenGap);
       Classifier.backward(total);
       return total.getFloat();
     }
-  }
-
-  private NDArray forgetTerm(NDManager m, NDArray zf, long[] labels, long[] targets) {
-    NDArray y = m.create(labels);
-    boolean targeted = targets[0] >= 0;
-    if (method == Method.RANDOM_LABEL) {
-      return Losses.crossEntropySum(zf, m.create(targets));
-    }
-    if (settings.forgetLoss() == UnlearnSettings.ForgetLoss.CROSS_ENTROPY) {
-      return targeted
-          ? Losses.crossEntropySum(zf, m.create(targets))
-          : Losses.crossEntropySum(zf, y).neg();
-    }
-    // Margin: the logit of the class to leave (or to reach) against the best other class.
-    NDArray gap = targeted ? logitGap(zf, m.create(targets)).neg() : logitGap(zf, y);
-    if (goal == Goal.UNSEEN && !targeted) {
-      // Push only down to the held-out sample's typical gap, not past the boundary.
-      gap = gap.sub(unseenGap);
-    }
-    return gap.add(settings.margin()).maximum(0f).sum();
-  }
-
-  /** Per row, the logit of class {@code cls} minus the largest other logit. */
-  static NDArray logitGap(NDArray logits, NDArray cls) {
-    NDArray own = logits.get(new NDIndex().addAllDim().addPickDim(cls.reshape(-1, 1))).reshape(-1);
-    NDArray mask = cls.oneHot(Math.toIntExact(logits.getShape().get(1))).mul(1e9f);
-    return own.sub(logits.sub(mask).max(new int[] {1}));
-  }
-
-  private NDArray boundaryTerm(NDManager m, NDArray zb, int[] bIdx) {
-    if (teacher != null && method.usesAdversarialExamples()) {
-      int c = teacher[0].length;
-      float[] flat = new float[bIdx.length * c];
-      for (int i = 0; i < bIdx.length; i++) {
-        System.arraycopy(teacher[bIdx[i]], 0, flat, i * c, c);
-      }
-      NDArray p = m.create(flat, new Shape(bIdx.length, c));
-      return zb.logSoftmax(1).mul(p).sum().neg();
-    }
-    long[] labels = new long[bIdx.length];
-    for (int i = 0; i < bIdx.length; i++) {
-      labels[i] = boundary.get(bIdx[i]).label();
-    }
-    return Losses.crossEntropySum(zb, m.create(labels));
   }
 
   /**
@@ -331,8 +244,8 @@ final class UnlearningLoop {
    */
   private double forgetScore() {
     if (goal == Goal.UNSEEN) {
-      float[][] f = lossAndGap(forget);
-      float[][] h = lossAndGap(heldOut);
+      float[][] f = UnlearningObjective.lossAndGap(model, forget, evalBatch);
+      float[][] h = UnlearningObjective.lossAndGap(model, heldOut, evalBatch);
       unseenGap = (float) median(column(h, 1));
       return median(column(h, 0)) - median(column(f, 0));
     }
@@ -396,18 +309,6 @@ final class UnlearningLoop {
               + "; use all, head or a regex that matches some");
     }
     return out;
-  }
-
-  /** Per sample, its cross-entropy and its logit gap (eval mode). */
-  private float[][] lossAndGap(List<Sample> samples) {
-    return model.evalRows(
-        samples,
-        evalBatch,
-        (logits, part) -> {
-          NDArray labels = model.labels(logits.getManager(), part);
-          return NDArrays.stack(
-              new NDList(Losses.crossEntropy(logits, labels), logitGap(logits, labels)), 1);
-        });
   }
 
   private static double[] column(float[][] rows, int c) {

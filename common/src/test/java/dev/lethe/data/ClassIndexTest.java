@@ -3,6 +3,7 @@ package dev.lethe.data;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.lethe.failure.SettingException;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -54,10 +55,11 @@ class ClassIndexTest {
   void nonIntegerFoldersWithoutNamesAreRefusedWithGuidance() {
     assertThatThrownBy(() -> ClassIndex.resolve("/data/forget", List.of("cat", "7"), List.of()))
         .as("named folders, no class names")
-        .isInstanceOf(IllegalArgumentException.class)
+        .isInstanceOf(SettingException.class)
         .hasMessageContaining("/data/forget")
         .hasMessageContaining("\"cat\"")
-        .hasMessageContaining("--class-names")
+        .hasMessageContaining("(setting: class-names)")
+        .hasMessageNotContaining("--class-names")
         .hasMessageContaining("\"classes\"");
     assertThatThrownBy(() -> ClassIndex.resolve("r", List.of("-1"), List.of()))
         .as("negative numbers are not indices")

@@ -3,6 +3,7 @@ package dev.lethe.data;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.lethe.failure.SettingException;
 import dev.lethe.testing.Fixtures;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -64,9 +65,11 @@ class ImageFolderReaderTest {
 
     assertThatThrownBy(() -> ImageFolderReader.read(root, List.of()))
         .as("names unknown")
-        .isInstanceOf(IllegalArgumentException.class)
+        .isInstanceOf(SettingException.class)
         .hasMessageContaining(root.toString())
-        .hasMessageContaining("--class-names");
+        .hasMessageContaining("(setting: class-names)")
+        .extracting(e -> ((SettingException) e).setting())
+        .isEqualTo(ClassIndex.CLASS_NAMES);
   }
 
   @Test

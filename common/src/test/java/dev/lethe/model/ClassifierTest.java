@@ -9,6 +9,7 @@ import ai.djl.ndarray.NDManager;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.lethe.data.ImageShape;
 import dev.lethe.data.Sample;
+import dev.lethe.failure.SettingException;
 import dev.lethe.testing.Fixtures;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -133,9 +134,13 @@ class ClassifierTest {
   void rejectsAWrongInputShapeNamingIt() {
     assertThatThrownBy(
             () -> Classifier.load(Fixtures.mlp(), NONE.withInput(new ImageShape(1, 5, 5))))
-        .isInstanceOf(IllegalArgumentException.class)
+        .isInstanceOf(SettingException.class)
         .hasMessageContaining("1x5x5")
-        .hasMessageContaining("--input-shape");
+        .hasMessageContaining("(setting: input-shape)")
+        .hasMessageNotContaining("--")
+        .extracting(e -> ((SettingException) e).setting())
+        .as("the setting that mends it")
+        .isEqualTo(Classifier.INPUT_SHAPE);
   }
 
   @Test

@@ -15,7 +15,7 @@ class TuningOptionsTest {
 
   @Test
   void heldOutBatchIsAKnownKeyWithPresetDefaults() {
-    assertThat(TuningOptions.KEYS).contains(TuningOptions.HELD_OUT_BATCH);
+    assertThat(TuningOptions.KEYS).contains(TuningTable.HELD_OUT_BATCH.name());
     assertThat(UnlearnSettings.defaults().heldOutBatch()).isEqualTo(256);
     assertThat(UnlearnSettings.paper().heldOutBatch())
         .as("the paper uses no held-out data")
@@ -31,7 +31,7 @@ class TuningOptionsTest {
 
   @Test
   void standInsIsAKnownKeyWithPresetDefaults() {
-    assertThat(TuningOptions.KEYS).contains(TuningOptions.STAND_INS);
+    assertThat(TuningOptions.KEYS).contains(TuningTable.STAND_INS.name());
     assertThat(UnlearnSettings.defaults().standIns()).isEqualTo(1024);
     assertThat(UnlearnSettings.paper().standIns()).as("the paper holds no extra images").isZero();
     assertThat(
@@ -81,6 +81,6 @@ class TuningOptionsTest {
             () -> TuningOptions.apply(UnlearnSettings.defaults(), PGD, Map.of("held-out", "64")))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("'held-out'")
-        .hasMessageContaining(TuningOptions.HELD_OUT_BATCH);
+        .hasMessageContaining(TuningTable.HELD_OUT_BATCH.name());
   }
 }

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.within;
 
 import dev.lethe.attack.PgdSettings;
 import dev.lethe.data.Sample;
+import dev.lethe.failure.SettingException;
 import dev.lethe.model.Classifier;
 import dev.lethe.model.SpecResolver;
 import dev.lethe.testing.Fixtures;
@@ -350,9 +351,39 @@ class UnlearningTest {
       Unlearning u = new Unlearning(model, forgetSet(model, 4)).optMethod(Method.RETAIN);
       assertThatThrownBy(u::run)
           .as("retain needs data")
+          .isInstanceOf(SettingException.class)
           .hasMessage(
-              "Cannot run method retain: it needs a sample of retained training data; give"
-                  + " --retain");
+              "Cannot run method retain: it needs a sample of retained training data; give one"
+                  + " (setting: retain)")
+          .extracting(e -> ((SettingException) e).setting())
+          .isEqualTo(Unlearning.RETAIN);
+    }
+  }
+
+  @Test
+  void refusesGoalUnseenWithoutAHeldOutSampleAndARelabelToTheOwnClassNamingTheSettings()
+      throws IOException {
+    try (Classifier model = cnn()) {
+      List<Sample> forget = forgetSet(model, 4);
+      assertThatThrownBy(() -> new Unlearning(model, forget).optGoal(Goal.UNSEEN).run())
+          .as("goal unseen needs a held-out sample")
+          .isInstanceOf(SettingException.class)
+          .hasMessageEndingWith("; give one (setting: held-out)")
+          .extracting(e -> ((SettingException) e).setting())
+          .isEqualTo(Unlearning.HELD_OUT);
+      int own = forget.get(0).label();
+      assertThatThrownBy(() -> new Unlearning(model, forget).optTargetClass(own).run())
+          .as("relabelling to an instance's own label")
+          .isInstanceOf(SettingException.class)
+          .hasMessage(
+              "Cannot relabel instance "
+                  + forget.get(0).id()
+                  + " to class "
+                  + own
+                  + ": that is already its label; choose another target class (setting:"
+                  + " target-class) or each instance's runner-up class (setting: targeted)")
+          .extracting(e -> ((SettingException) e).setting())
+          .isEqualTo(Unlearning.TARGET_CLASS);
     }
   }
 

@@ -1,0 +1,174 @@
+package dev.lethe.unlearn;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
+
+import ai.djl.ndarray.NDManager;
+import dev.lethe.data.Sample;
+import dev.lethe.model.Classifier;
+import dev.lethe.model.SpecResolver;
+import dev.lethe.testing.Fixtures;
+import java.io.IOException;
+import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** Each term of the objective against the same formula computed by hand from the logits. */
+class UnlearningObjectiveTest {
+
+  private static final int[] ALL = {0, 1, 2, 3};
+  private static Classifier model;
+  private static List<Sample> forget;
+  private static float[][] z;
+
+  @BeforeAll
+  static void load() throws IOException {
+    model = Classifier.load(Fixtures.cnn(), SpecResolver.Partial.empty("test"));
+    forget = UnlearningTest.forgetSet(model, 4);
+    z = model.logits(forget, 64);
+  }
+
+  @AfterAll
+  static void close() {
+    model.close();
+  }
+
+  private static double loss(
+      UnlearningObjective objective, int[] bIdx, float forgetWeight, float unseenGap) {
+    try (NDManager m = model.newBatchManager()) {
+      return objective.loss(m, Classifier.Mode.EVAL, ALL, bIdx, forgetWeight, unseenGap).getFloat();
+    }
+  }
+
+  private static double crossEntropy(float[] logits, int label) {
+    double max = Double.NEGATIVE_INFINITY;
+    for (float v : logits) {
+      max = Math.max(max, v);
+    }
+    double sum = 0;
+    for (float v : logits) {
+      sum += Math.exp(v - max);
+    }
+    return max + Math.log(sum) - logits[label];
+  }
+
+  private static double gap(float[] logits, int cls) {
+    double other = Double.NEGATIVE_INFINITY;
+    for (int c = 0; c < logits.length; c++) {
+      if (c != cls) {
+        other = Math.max(other, logits[c]);
+      }
+    }
+    return logits[cls] - other;
+  }
+
+  private static UnlearningObjective objective(
+      UnlearnSettings s, Method method, Goal goal, List<Sample> boundary, float[][] teacher) {
+    return new UnlearningObjective(model, s, method, goal, forget, null, boundary, teacher, null);
+  }
+
+  @Test
+  void crossEntropyForgetTermIsGradientAscentAveragedOverTheBatch() {
+    UnlearnSettings ce =
+        UnlearnSettings.paper().toBuilder()
+            .forgetLoss(UnlearnSettings.ForgetLoss.CROSS_ENTROPY)
+            .build();
+    double expected = 0;
+    for (int i = 0; i < forget.size(); i++) {
+      expected -= crossEntropy(z[i], forget.get(i).label());
+    }
+    expected /= forget.size();
+    assertThat(
+            loss(
+                objective(ce, Method.NEGGRAD, Goal.MISCLASSIFY, List.of(), null),
+                new int[0],
+                1f,
+                Float.NaN))
+        .as("-mean CE")
+        .isCloseTo(expected, within(1e-4));
+  }
+
+  @Test
+  void marginForgetTermStopsAtTheMarginAndAimsAtTheHeldOutGapForGoalUnseen() {
+    UnlearnSettings margin = UnlearnSettings.defaults();
+    double misclassify = 0;
+    double unseen = 0;
+    float heldOutGap = 3f;
+    for (int i = 0; i < forget.size(); i++) {
+      double g = gap(z[i], forget.get(i).label());
+      misclassify += Math.max(0, g + margin.margin());
+      unseen += Math.max(0, g - heldOutGap + margin.margin());
+    }
+    UnlearningObjective mis = objective(margin, Method.NEGGRAD, Goal.MISCLASSIFY, List.of(), null);
+    assertThat(loss(mis, new int[0], 1f, Float.NaN))
+        .as("mean of max(0, gap + margin)")
+        .isCloseTo(misclassify / 4, within(1e-4));
+    assertThat(loss(mis, new int[0], 2f, Float.NaN))
+        .as("an escalated forget weight scales the forget term")
+        .isCloseTo(2 * misclassify / 4, within(1e-4));
+    assertThat(
+            loss(
+                objective(margin, Method.NEGGRAD, Goal.UNSEEN, List.of(), null),
+                new int[0],
+                1f,
+                heldOutGap))
+        .as("goal unseen: the gap measured from the held-out median gap")
+        .isCloseTo(unseen / 4, within(1e-4));
+  }
+
+  @Test
+  void distillationBoundaryTermIsTheCrossEntropyToTheTeachersSoftmax() {
+    UnlearnSettings s = UnlearnSettings.defaults();
+    List<Sample> boundary = Fixtures.test().subList(0, 3);
+    float[][] teacher = UnlearningObjective.teacher(model, boundary, 64);
+    float[][] zb = model.logits(boundary, 64);
+    double forgetTerm = 0;
+    for (int i = 0; i < forget.size(); i++) {
+      forgetTerm += Math.max(0, gap(z[i], forget.get(i).label()) + s.margin());
+    }
+    double boundaryTerm = 0;
+    for (int i = 0; i < boundary.size(); i++) {
+      for (int c = 0; c < teacher[i].length; c++) {
+        boundaryTerm += teacher[i][c] * crossEntropy(zb[i], c);
+      }
+    }
+    assertThat(UnlearningObjective.distills(s, Method.ADV)).isTrue();
+    assertThat(UnlearningObjective.distills(s, Method.NEGGRAD))
+        .as("no adversarial examples, nothing to distil")
+        .isFalse();
+    assertThat(
+            loss(
+                objective(s, Method.ADV, Goal.MISCLASSIFY, boundary, teacher),
+                new int[] {0, 1, 2},
+                1f,
+                Float.NaN))
+        .as("(forget + distillation) / (4 + 3)")
+        .isCloseTo((forgetTerm + boundaryTerm) / 7, within(1e-4));
+  }
+
+  @Test
+  void hardLabelBoundaryTermIsCrossEntropyTowardEachLabel() {
+    UnlearnSettings s =
+        UnlearnSettings.paper().toBuilder()
+            .forgetLoss(UnlearnSettings.ForgetLoss.CROSS_ENTROPY)
+            .build();
+    List<Sample> boundary = Fixtures.test().subList(0, 2);
+    float[][] zb = model.logits(boundary, 64);
+    double expected = 0;
+    for (int i = 0; i < forget.size(); i++) {
+      expected -= crossEntropy(z[i], forget.get(i).label());
+    }
+    for (int i = 0; i < boundary.size(); i++) {
+      expected += crossEntropy(zb[i], boundary.get(i).label());
+    }
+    assertThat(
+            loss(
+                objective(s, Method.ADV, Goal.MISCLASSIFY, boundary, null),
+                new int[] {0, 1},
+                1f,
+                Float.NaN))
+        .as("(-CE forget + CE boundary) / (4 + 2)")
+        .isCloseTo(expected / 6, within(1e-4));
+  }
+}
