@@ -4,18 +4,21 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.lethe.job.cli.Command;
 import dev.lethe.job.cli.EvaluateCommand;
+import dev.lethe.job.cli.ExitCodes;
 import dev.lethe.job.cli.OptionSpec;
 import dev.lethe.job.cli.ParsedOptions;
+import dev.lethe.job.cli.RunFailedException;
 import dev.lethe.job.cli.UnlearnCommand;
-import java.io.IOException;
+import dev.lethe.job.conf.LetheConf;
+import dev.lethe.job.failure.FailureMessages;
+import dev.lethe.job.failure.UsageException;
+import dev.lethe.job.spark.SparkSessions;
 import java.io.PrintStream;
-import java.io.UncheckedIOException;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.apache.spark.SparkConf;
-import org.apache.spark.SparkException;
 
 /**
  * The job's entry point: {@code lethe <command> [options]}, run by spark-submit, by
@@ -30,16 +33,16 @@ import org.apache.spark.SparkException;
 public final class LetheMain {
 
   /** Exit code of a run that succeeded (or printed help). */
-  public static final int EXIT_OK = 0;
+  public static final int EXIT_OK = ExitCodes.OK;
 
   /** Exit code of a run that failed: a missing or unusable input, or a failed Spark job. */
-  public static final int EXIT_FAILED = 1;
+  public static final int EXIT_FAILED = ExitCodes.FAILED;
 
   /** Exit code of a bad command line or setting. */
-  public static final int EXIT_USAGE = 2;
+  public static final int EXIT_USAGE = ExitCodes.USAGE;
 
   /** Exit code of an unlearning run that did not reach its goal: nothing was published. */
-  public static final int EXIT_NOT_REACHED = 3;
+  public static final int EXIT_NOT_REACHED = ExitCodes.NOT_REACHED;
 
   private static final List<Command> COMMANDS =
       List.of(new EvaluateCommand(), new UnlearnCommand());
@@ -122,7 +125,7 @@ public final class LetheMain {
       return EXIT_USAGE;
     } catch (Exception | Error e) {
       // Exception, not RuntimeException: Spark throws its checked SparkException undeclared.
-      String message = describe(e);
+      String message = FailureMessages.describe(e);
       err.println(message);
       if (message.startsWith("Unexpected")) {
         e.printStackTrace(err);
@@ -130,37 +133,6 @@ public final class LetheMain {
       out.println(failure(EXIT_FAILED, message));
       return EXIT_FAILED;
     }
-  }
-
-  /**
-   * The message to show for a failure: the first message in the cause chain that says what could
-   * not be done ("Cannot ..."), which is how Lethe and its inputs' readers report bad inputs, also
-   * from inside a failed Spark task; otherwise the exception itself.
-   */
-  static String describe(Throwable failure) {
-    for (Throwable t = failure; t != null; t = t.getCause()) {
-      if ((t instanceof IllegalArgumentException
-              || t instanceof UncheckedIOException
-              || t instanceof IOException
-              || t instanceof IllegalStateException)
-          && t.getMessage() != null
-          && t.getMessage().startsWith("Cannot ")) {
-        return firstLine(t.getMessage());
-      }
-      if (t.getCause() == t) {
-        break;
-      }
-    }
-    if (failure instanceof SparkException) {
-      return "Cannot finish the Spark job: " + firstLine(failure.getMessage());
-    }
-    return "Unexpected failure: " + failure;
-  }
-
-  private static String firstLine(String message) {
-    String msg = String.valueOf(message).strip();
-    int nl = msg.indexOf('\n');
-    return nl < 0 ? msg : msg.substring(0, nl);
   }
 
   private static boolean isHelp(String arg) {

@@ -9,7 +9,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 
@@ -75,9 +74,7 @@ public final class JsonShape {
       if (!path.isEmpty()) {
         lines.add(path + " object");
       }
-      Iterator<Map.Entry<String, JsonNode>> fields = node.fields();
-      while (fields.hasNext()) {
-        Map.Entry<String, JsonNode> field = fields.next();
+      for (Map.Entry<String, JsonNode> field : node.properties()) {
         walk(
             path.isEmpty() ? field.getKey() : path + "." + field.getKey(), field.getValue(), lines);
       }

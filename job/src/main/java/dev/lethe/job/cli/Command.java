@@ -1,6 +1,6 @@
 package dev.lethe.job.cli;
 
-import dev.lethe.job.LetheConf;
+import dev.lethe.job.conf.LetheConf;
 import java.util.List;
 import java.util.Map;
 import org.apache.spark.sql.SparkSession;
@@ -20,7 +20,7 @@ public interface Command {
   /**
    * Checks the options without starting Spark.
    *
-   * @throws dev.lethe.job.UsageException naming the option when one is malformed
+   * @throws dev.lethe.job.failure.UsageException naming the option when one is malformed
    */
   void validate(ParsedOptions options);
 

@@ -1,10 +1,11 @@
 package dev.lethe.job.cli;
 
 import dev.lethe.data.ClassIndex;
-import dev.lethe.job.LetheConf;
-import dev.lethe.job.UsageException;
+import dev.lethe.job.conf.LetheConf;
 import dev.lethe.job.data.DataFormat;
 import dev.lethe.job.eval.Evaluation;
+import dev.lethe.job.failure.UsageException;
+import dev.lethe.job.report.Seconds;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -110,7 +111,7 @@ public final class EvaluateCommand implements Command {
     fields.put("accuracy", result.accuracy());
     fields.put("batch_size", result.batchSize());
     fields.put("partitions", result.partitions());
-    fields.put("seconds", Math.round(result.seconds() * 1000) / 1000.0);
+    fields.put("seconds", Seconds.round(result.seconds()));
     fields.put("device", String.join(",", result.devices()));
     return fields;
   }

@@ -1,7 +1,7 @@
 package dev.lethe.job.cli;
 
 import dev.lethe.data.ImageShape;
-import dev.lethe.job.UsageException;
+import dev.lethe.job.failure.UsageException;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;

@@ -1,15 +1,20 @@
 package dev.lethe.job.cli;
 
+import com.fasterxml.jackson.core.type.TypeReference;
 import dev.lethe.attack.PgdSettings;
 import dev.lethe.data.ImageShape;
-import dev.lethe.job.LetheConf;
-import dev.lethe.job.UsageException;
-import dev.lethe.job.unlearn.UnlearnRun;
+import dev.lethe.job.actions.LetheActions;
+import dev.lethe.job.actions.UnlearnAction;
+import dev.lethe.job.conf.LetheConf;
+import dev.lethe.job.failure.UsageException;
+import dev.lethe.job.report.JobJson;
+import dev.lethe.job.unlearn.RunSettings;
 import dev.lethe.unlearn.Goal;
 import dev.lethe.unlearn.Method;
 import dev.lethe.unlearn.TuningOptions;
 import dev.lethe.unlearn.UnlearnSettings;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.apache.spark.sql.SparkSession;
@@ -45,6 +50,9 @@ public final class UnlearnCommand implements Command {
   static final String WORK = "--work";
   static final String KEEP_WORK = "--keep-work";
   static final String RECORD_IDS = "--record-ids";
+
+  private static final TypeReference<LinkedHashMap<String, Object>> FIELDS =
+      new TypeReference<>() {};
 
   @Override
   public String name() {
@@ -166,38 +174,49 @@ public final class UnlearnCommand implements Command {
   @Override
   public Map<String, Object> run(SparkSession spark, ParsedOptions options, LetheConf conf) {
     validate(options);
-    UnlearnRun.Config config =
-        new UnlearnRun.Config(
-            options.required(MODEL),
-            options.required(FORGET),
-            options.required(OUT),
-            options.get(TEST).orElse(null),
-            options.get(HELD_OUT).orElse(null),
-            options.get(RETAIN).orElse(null),
-            options.get(LABELS).orElse(null),
-            method(options),
-            goal(options),
-            options.flag(TARGETED),
-            targetClass(options),
-            options.get(PRESET).orElse(null),
-            seed(options),
-            runId(options),
-            tuning(options),
-            options.positiveInt(PARTITIONS).orElse(0),
-            options.positiveInt(LIMIT).orElse(0),
-            forgetIds(options),
-            options.positiveInt(BATCH_SIZE).orElse(conf.batchSize()),
-            options.positiveInt(SAMPLE).orElse(0),
-            options.get(WORK).orElse(null),
-            options.flag(KEEP_WORK),
-            options.flag(RECORD_IDS),
-            options.positiveInt(HELD_OUT_FROM_TEST).orElse(0));
-    return new UnlearnRun(spark, config).execute();
+    UnlearnAction action =
+        LetheActions.get(spark)
+            .unlearn()
+            .model(options.required(MODEL))
+            .forget(options.required(FORGET))
+            .output(options.required(OUT))
+            .test(options.get(TEST).orElse(null))
+            .heldOut(options.get(HELD_OUT).orElse(null))
+            .retain(options.get(RETAIN).orElse(null))
+            .labels(options.get(LABELS).orElse(null))
+            .method(method(options))
+            .goal(goal(options))
+            .preset(options.get(PRESET).orElse(null))
+            .seed(seed(options))
+            .runId(runId(options))
+            .tuning(tuning(options))
+            .forgetIds(forgetIds(options))
+            .batchSize(options.positiveInt(BATCH_SIZE).orElse(conf.batchSize()))
+            .work(options.get(WORK).orElse(null))
+            .keepWork(options.flag(KEEP_WORK))
+            .recordIds(options.flag(RECORD_IDS));
+    if (options.flag(TARGETED)) {
+      action.targeted();
+    }
+    Integer targetClass = targetClass(options);
+    if (targetClass != null) {
+      action.targetClass(targetClass);
+    }
+    options.positiveInt(PARTITIONS).ifPresent(action::partitions);
+    options.positiveInt(LIMIT).ifPresent(action::limit);
+    options.positiveInt(SAMPLE).ifPresent(action::sample);
+    options.positiveInt(HELD_OUT_FROM_TEST).ifPresent(action::heldOutFromTest);
+    UnlearnAction.Result result = action.execute();
+    Map<String, Object> fields = JobJson.mapper().convertValue(result.report(), FIELDS);
+    if (result.status() != UnlearnAction.Status.PUBLISHED) {
+      throw new RunFailedException(result.error(), ExitCodes.of(result.failureReason()), fields);
+    }
+    return fields;
   }
 
   /** The candidate settings (one with --preset) and PGD settings after the --set overrides. */
-  public static UnlearnRun.Settings settings(ParsedOptions options, ImageShape shape) {
-    return UnlearnRun.settings(
+  public static RunSettings settings(ParsedOptions options, ImageShape shape) {
+    return RunSettings.resolve(
         options.get(PRESET).orElse(null), goal(options), tuning(options), shape);
   }
 

@@ -7,6 +7,7 @@ import dev.lethe.data.ImageFolderReader;
 import dev.lethe.data.ParquetSampleReader;
 import dev.lethe.data.ParquetSampleWriter;
 import dev.lethe.data.Sample;
+import dev.lethe.job.failure.FailureMessages;
 import dev.lethe.job.storage.SerializableHadoopConf;
 import java.io.ByteArrayInputStream;
 import java.io.FileNotFoundException;
@@ -283,7 +284,7 @@ public final class SampleReader {
           "Cannot read Parquet input "
               + uri
               + ": "
-              + firstLine(e)
+              + FailureMessages.firstLine(e.getMessage())
               + "; give a Parquet file or a directory of part files",
           e);
     }
@@ -490,7 +491,7 @@ public final class SampleReader {
           "Cannot read data "
               + uri
               + ": no file system for it ("
-              + firstLine(e)
+              + FailureMessages.firstLine(e.getMessage())
               + "); give an s3a://, file:// or hdfs:// URI or a path",
           e);
     }
@@ -527,11 +528,5 @@ public final class SampleReader {
       throw new UncheckedIOException(
           "Cannot read " + what + " " + uri + ": " + e + "; check the path and its permissions", e);
     }
-  }
-
-  private static String firstLine(Throwable e) {
-    String msg = String.valueOf(e.getMessage()).strip();
-    int nl = msg.indexOf('\n');
-    return nl < 0 ? msg : msg.substring(0, nl);
   }
 }

@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.lethe.data.ImageShape;
-import dev.lethe.job.UsageException;
+import dev.lethe.job.failure.UsageException;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 

@@ -1,10 +1,10 @@
-package dev.lethe.job;
+package dev.lethe.job.cli;
 
 import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * A run that finished but did not reach its goal: nothing was published. {@link LetheMain} prints
+ * A run that finished but did not reach its goal: nothing was published. {@code LetheMain} prints
  * the run's report as the last line (with {@code "status":"failed"}) and exits with {@link
  * #exitCode()}.
  */
