@@ -6,261 +6,337 @@ import dev.lethe.data.ImageShape;
 import dev.lethe.job.actions.LetheActions;
 import dev.lethe.job.actions.UnlearnAction;
 import dev.lethe.job.conf.LetheConf;
-import dev.lethe.job.failure.UsageException;
 import dev.lethe.job.report.JobJson;
 import dev.lethe.job.unlearn.RunSettings;
 import dev.lethe.unlearn.Goal;
 import dev.lethe.unlearn.Method;
 import dev.lethe.unlearn.TuningOptions;
 import dev.lethe.unlearn.UnlearnSettings;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.apache.spark.sql.SparkSession;
+import picocli.CommandLine.ArgGroup;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 
 /**
  * {@code lethe unlearn}: makes a model forget a set of training instances (L2UL by default) and
- * publishes the unlearned model as a new immutable version with an audit manifest. Adversarial
- * examples and weight importance are computed on the executors, the fine-tune on the driver.
+ * publishes the unlearned model as a new immutable version with an audit manifest, through {@link
+ * UnlearnAction}. A long {@code --forget-ids} list can come from a file: {@code @ids.txt} on the
+ * command line is replaced by the file's words (picocli's @-files).
  */
-public final class UnlearnCommand implements Command {
+@Command(
+    name = "unlearn",
+    description = UnlearnCommand.SUMMARY,
+    customSynopsis = "usage: lethe unlearn [options]",
+    optionListHeading = "unlearn options:%n",
+    sortOptions = false)
+public final class UnlearnCommand implements JobCommand {
 
-  static final String MODEL = "--model";
-  static final String FORGET = "--forget";
-  static final String OUT = "--out";
-  static final String TEST = "--test";
-  static final String HELD_OUT = "--held-out";
-  static final String HELD_OUT_FROM_TEST = "--held-out-from-test";
-  static final String RETAIN = "--retain";
-  static final String LABELS = "--labels";
-  static final String METHOD = "--method";
-  static final String GOAL = "--goal";
-  static final String TARGET_CLASS = "--target-class";
-  static final String TARGETED = "--targeted";
-  static final String PRESET = "--preset";
-  static final String SEED = "--seed";
-  static final String RUN_ID = "--run-id";
-  static final String SET = "--set";
-  static final String PARTITIONS = "--partitions";
-  static final String LIMIT = "--limit";
-  static final String FORGET_IDS = "--forget-ids";
-  static final String BATCH_SIZE = "--batch-size";
-  static final String SAMPLE = "--sample";
-  static final String WORK = "--work";
-  static final String KEEP_WORK = "--keep-work";
-  static final String RECORD_IDS = "--record-ids";
+  static final String SUMMARY =
+      "make a model forget training instances and publish the unlearned model";
 
+  private static final String NAME = "unlearn";
   private static final TypeReference<LinkedHashMap<String, Object>> FIELDS =
       new TypeReference<>() {};
 
-  @Override
-  public String name() {
-    return "unlearn";
-  }
+  @Option(
+      names = "--model",
+      paramLabel = "URI",
+      required = true,
+      description = "TorchScript .pt model (sidecar .json next to it) (required)")
+  String model;
 
-  @Override
-  public String summary() {
-    return "make a model forget training instances and publish the unlearned model";
-  }
+  @Option(
+      names = "--forget",
+      paramLabel = "URI",
+      required = true,
+      description = "the instances to forget: IDX, image folder or Parquet (required)")
+  String forget;
 
-  @Override
-  public List<OptionSpec> options(LetheConf defaults) {
-    return List.of(
-        new OptionSpec(MODEL, "URI", null, "TorchScript .pt model (sidecar .json next to it)"),
-        new OptionSpec(
-            FORGET, "URI", null, "the instances to forget: IDX, image folder or Parquet"),
-        new OptionSpec(OUT, "URI", null, "publish to <out>/<model-name>/<version>/"),
-        new OptionSpec(TEST, "URI", "none", "test data: accuracy before/after, MIA non-members"),
-        new OptionSpec(
-            HELD_OUT,
-            "URI",
-            "none",
+  @Option(
+      names = "--out",
+      paramLabel = "URI",
+      required = true,
+      description = "publish to <out>/<model-name>/<version>/ (required)")
+  String out;
+
+  @Option(
+      names = "--test",
+      paramLabel = "URI",
+      description = "test data: accuracy before/after, MIA non-members (default: none)")
+  String test;
+
+  @ArgGroup(exclusive = true)
+  HeldOut heldOut = new HeldOut();
+
+  /** Where the held-out sample comes from: its own data, or drawn from the test data. */
+  static final class HeldOut {
+    @Option(
+        names = "--held-out",
+        paramLabel = "URI",
+        description =
             "data the model never saw: goal unseen's reference; its outputs are held during the"
-                + " fine-tune (labels unused)"),
-        new OptionSpec(
-            HELD_OUT_FROM_TEST,
-            "N",
-            "none",
+                + " fine-tune (labels unused) (default: none)")
+    String uri;
+
+    @Option(
+        names = "--held-out-from-test",
+        paramLabel = "N",
+        description =
             "use N random --test images (seeded by --seed) as --held-out; test accuracy is"
-                + " measured on the rest"),
-        new OptionSpec(RETAIN, "URI", "none", "a sample of retained training data"),
-        new OptionSpec(
-            LABELS, "URI", "images-idx3 -> labels-idx1", "IDX label file of the forget set"),
-        new OptionSpec(METHOD, "NAME", "l2ul", "l2ul|neggrad|adv|retain|random-label"),
-        new OptionSpec(GOAL, "GOAL", "misclassify", "misclassify|unseen"),
-        new OptionSpec(TARGET_CLASS, "N", "untargeted", "relabel every instance to class N"),
-        new OptionSpec(TARGETED, "", "off", "relabel each instance to its runner-up class"),
-        new OptionSpec(
-            PRESET,
-            "NAME",
-            "lethe",
-            "lethe|paper|calibrate (try Lethe's candidate settings, keep the best)"),
-        new OptionSpec(SEED, "N", "0", "run seed (PGD targets and starts, MIA folds)"),
-        new OptionSpec(RUN_ID, "ID", "random", "run id; the version is <UTC time>-<run id>"),
-        new OptionSpec(
-            SET,
-            "KEY=VALUE...",
-            "none",
-            "tuning option, repeatable; keys: " + String.join(", ", TuningOptions.KEYS)),
-        new OptionSpec(PARTITIONS, "N", "Spark's default parallelism", "partitions of stages A, B"),
-        new OptionSpec(LIMIT, "N", "all", "forget only the first N samples of --forget"),
-        new OptionSpec(FORGET_IDS, "A,B,..", "all", "forget only the rows with these sample ids"),
-        new OptionSpec(
-            SAMPLE, "N", "all", "forget N rows of --forget drawn at random (seeded by --seed)"),
-        new OptionSpec(
-            WORK,
-            "URI",
-            "<out>/<model-name>/.work-<version>",
-            "work folder (stage A's Parquet checkpoint); a run's own subfolder is made in it"),
-        new OptionSpec(KEEP_WORK, "", "off", "keep the work folder after the run"),
-        new OptionSpec(
-            RECORD_IDS, "", "off", "list the forget ids in the manifest (not just a hash)"),
-        new OptionSpec(
-            BATCH_SIZE,
-            "N",
-            defaults.batchSize() + " (" + LetheConf.BATCH_SIZE + ")",
-            "images per forward pass on the executors"));
+                + " measured on the rest (default: none)")
+    String fromTest;
+  }
+
+  @Option(
+      names = "--retain",
+      paramLabel = "URI",
+      description = "a sample of retained training data (default: none)")
+  String retain;
+
+  @Option(
+      names = "--labels",
+      paramLabel = "URI",
+      description = "IDX label file of the forget set (default: images-idx3 -> labels-idx1)")
+  String labels;
+
+  @Option(
+      names = "--method",
+      paramLabel = "NAME",
+      description = "l2ul|neggrad|adv|retain|random-label (default: l2ul)")
+  String method;
+
+  @Option(
+      names = "--goal",
+      paramLabel = "GOAL",
+      description = "misclassify|unseen (default: misclassify)")
+  String goal;
+
+  @ArgGroup(exclusive = true)
+  Target target = new Target();
+
+  /** Which class the instances are relabelled to: the runner-up class, or one class. */
+  static final class Target {
+    @Option(
+        names = "--targeted",
+        description = "relabel each instance to its runner-up class (default: off)")
+    boolean runnerUp;
+
+    @Option(
+        names = "--target-class",
+        paramLabel = "N",
+        description = "relabel every instance to class N (default: untargeted)")
+    String targetClass;
+  }
+
+  @Option(
+      names = "--preset",
+      paramLabel = "NAME",
+      description =
+          "lethe|paper|calibrate (try Lethe's candidate settings, keep the best) (default: lethe)")
+  String preset;
+
+  @Option(
+      names = "--seed",
+      paramLabel = "N",
+      description = "run seed (PGD targets and starts, MIA folds) (default: 0)")
+  String seed;
+
+  @Option(
+      names = "--run-id",
+      paramLabel = "ID",
+      description = "run id; the version is <UTC time>-<run id> (default: random)")
+  String runId;
+
+  @Option(
+      names = "--set",
+      paramLabel = "KEY=VALUE...",
+      completionCandidates = TuningKeys.class,
+      description = "tuning option, repeatable; keys: ${COMPLETION-CANDIDATES} (default: none)")
+  List<String> sets = List.of();
+
+  @Option(
+      names = "--partitions",
+      paramLabel = "N",
+      description = "partitions of stages A, B (default: Spark's default parallelism)")
+  String partitions;
+
+  @Option(
+      names = "--limit",
+      paramLabel = "N",
+      description = "forget only the first N samples of --forget (default: all)")
+  String limit;
+
+  @ArgGroup(exclusive = true)
+  Rows rows = new Rows();
+
+  /** Which rows of the forget data are forgotten: a random sample, or the rows with given ids. */
+  static final class Rows {
+    @Option(
+        names = "--sample",
+        paramLabel = "N",
+        description = "forget N rows of --forget drawn at random (seeded by --seed) (default: all)")
+    String sample;
+
+    @Option(
+        names = "--forget-ids",
+        paramLabel = "A,B,..",
+        arity = "1..*",
+        hideParamSyntax = true,
+        description =
+            "forget only the rows with these sample ids; @FILE reads them from a file, separated"
+                + " by commas or white space (default: all)")
+    List<String> forgetIds;
+  }
+
+  @Option(
+      names = "--work",
+      paramLabel = "URI",
+      description =
+          "work folder (stage A's Parquet checkpoint); a run's own subfolder is made in it"
+              + " (default: <out>/<model-name>/.work-<version>)")
+  String work;
+
+  @Option(names = "--keep-work", description = "keep the work folder after the run (default: off)")
+  boolean keepWork;
+
+  @Option(
+      names = "--record-ids",
+      description = "list the forget ids in the manifest (not just a hash) (default: off)")
+  boolean recordIds;
+
+  @Option(
+      names = "--batch-size",
+      paramLabel = "N",
+      description =
+          "images per forward pass on the executors (default: "
+              + LetheHelp.BATCH_SIZE_DEFAULT
+              + ")")
+  String batchSize;
+
+  @Option(
+      names = {"--help", "-h"},
+      usageHelp = true,
+      description = "this help")
+  boolean help;
+
+  private final OptionValues values = new OptionValues(NAME);
+
+  @Override
+  public void validate() {
+    Method method = method();
+    Goal goal = goal();
+    targetClass();
+    if (heldOut.fromTest != null) {
+      if (test == null) {
+        throw values.usage("option --held-out-from-test needs --test; give --test URI");
+      }
+      values.positiveInt("--held-out-from-test", heldOut.fromTest);
+    }
+    if (goal == Goal.UNSEEN && heldOut.uri == null && heldOut.fromTest == null) {
+      throw values.usage(
+          "option --goal unseen needs --held-out; give --held-out URI or --held-out-from-test N");
+    }
+    if (method.usesRetainSample() && retain == null) {
+      throw values.usage("option --method retain needs --retain; give --retain URI");
+    }
+    seed();
+    runId();
+    forgetIds();
+    values.positiveInt("--sample", rows.sample);
+    values.positiveInt("--partitions", partitions);
+    values.positiveInt("--limit", limit);
+    values.positiveInt("--batch-size", batchSize);
+    RunSettings.resolve(preset, goal, tuning(), new ImageShape(1, 28, 28));
   }
 
   @Override
-  public void validate(ParsedOptions options) {
-    Method method = method(options);
-    Goal goal = goal(options);
-    if (options.flag(TARGETED) && options.get(TARGET_CLASS).isPresent()) {
-      throw usage("options " + TARGETED + " and " + TARGET_CLASS + " exclude each other; give one");
-    }
-    targetClass(options);
-    if (options.get(HELD_OUT_FROM_TEST).isPresent()) {
-      if (options.get(HELD_OUT).isPresent()) {
-        throw usage(
-            "options " + HELD_OUT + " and " + HELD_OUT_FROM_TEST + " exclude each other; give one");
-      }
-      if (options.get(TEST).isEmpty()) {
-        throw usage("option " + HELD_OUT_FROM_TEST + " needs " + TEST + "; give " + TEST + " URI");
-      }
-      options.positiveInt(HELD_OUT_FROM_TEST);
-    }
-    if (goal == Goal.UNSEEN
-        && options.get(HELD_OUT).isEmpty()
-        && options.get(HELD_OUT_FROM_TEST).isEmpty()) {
-      throw usage(
-          "option "
-              + GOAL
-              + " unseen needs "
-              + HELD_OUT
-              + "; give "
-              + HELD_OUT
-              + " URI or "
-              + HELD_OUT_FROM_TEST
-              + " N");
-    }
-    if (method.usesRetainSample() && options.get(RETAIN).isEmpty()) {
-      throw usage("option " + METHOD + " retain needs " + RETAIN + "; give " + RETAIN + " URI");
-    }
-    seed(options);
-    runId(options);
-    forgetIds(options);
-    if (options.get(SAMPLE).isPresent() && options.get(FORGET_IDS).isPresent()) {
-      throw usage("options " + SAMPLE + " and " + FORGET_IDS + " exclude each other; give one");
-    }
-    options.positiveInt(SAMPLE);
-    options.positiveInt(PARTITIONS);
-    options.positiveInt(LIMIT);
-    options.positiveInt(BATCH_SIZE);
-    settings(options, new ImageShape(1, 28, 28));
-  }
-
-  @Override
-  public Map<String, Object> run(SparkSession spark, ParsedOptions options, LetheConf conf) {
-    validate(options);
+  public Outcome run(SparkSession spark, LetheConf conf) {
+    validate();
     UnlearnAction action =
         LetheActions.get(spark)
             .unlearn()
-            .model(options.required(MODEL))
-            .forget(options.required(FORGET))
-            .output(options.required(OUT))
-            .test(options.get(TEST).orElse(null))
-            .heldOut(options.get(HELD_OUT).orElse(null))
-            .retain(options.get(RETAIN).orElse(null))
-            .labels(options.get(LABELS).orElse(null))
-            .method(method(options))
-            .goal(goal(options))
-            .preset(options.get(PRESET).orElse(null))
-            .seed(seed(options))
-            .runId(runId(options))
-            .tuning(tuning(options))
-            .forgetIds(forgetIds(options))
-            .batchSize(options.positiveInt(BATCH_SIZE).orElse(conf.batchSize()))
-            .work(options.get(WORK).orElse(null))
-            .keepWork(options.flag(KEEP_WORK))
-            .recordIds(options.flag(RECORD_IDS));
-    if (options.flag(TARGETED)) {
+            .model(model)
+            .forget(forget)
+            .output(out)
+            .test(test)
+            .heldOut(heldOut.uri)
+            .retain(retain)
+            .labels(labels)
+            .method(method())
+            .goal(goal())
+            .preset(preset)
+            .seed(seed())
+            .runId(runId())
+            .tuning(tuning())
+            .forgetIds(forgetIds())
+            .batchSize(values.positiveInt("--batch-size", batchSize).orElse(conf.batchSize()))
+            .work(work)
+            .keepWork(keepWork)
+            .recordIds(recordIds);
+    if (target.runnerUp) {
       action.targeted();
     }
-    Integer targetClass = targetClass(options);
+    Integer targetClass = targetClass();
     if (targetClass != null) {
       action.targetClass(targetClass);
     }
-    options.positiveInt(PARTITIONS).ifPresent(action::partitions);
-    options.positiveInt(LIMIT).ifPresent(action::limit);
-    options.positiveInt(SAMPLE).ifPresent(action::sample);
-    options.positiveInt(HELD_OUT_FROM_TEST).ifPresent(action::heldOutFromTest);
+    values.positiveInt("--partitions", partitions).ifPresent(action::partitions);
+    values.positiveInt("--limit", limit).ifPresent(action::limit);
+    values.positiveInt("--sample", rows.sample).ifPresent(action::sample);
+    values.positiveInt("--held-out-from-test", heldOut.fromTest).ifPresent(action::heldOutFromTest);
     UnlearnAction.Result result = action.execute();
     Map<String, Object> fields = JobJson.mapper().convertValue(result.report(), FIELDS);
     if (result.status() != UnlearnAction.Status.PUBLISHED) {
-      throw new RunFailedException(result.error(), ExitCodes.of(result.failureReason()), fields);
+      return Outcome.failed(fields, result.failureReason(), result.error());
     }
-    return fields;
+    return Outcome.ok(fields);
   }
 
-  /** The candidate settings (one with --preset) and PGD settings after the --set overrides. */
-  public static RunSettings settings(ParsedOptions options, ImageShape shape) {
-    return RunSettings.resolve(
-        options.get(PRESET).orElse(null), goal(options), tuning(options), shape);
-  }
-
-  private static Map<String, String> tuning(ParsedOptions options) {
-    Map<String, String> sets;
+  private Map<String, String> tuning() {
+    Map<String, String> parsed;
     try {
-      sets = TuningOptions.parse(options.all(SET));
+      parsed = TuningOptions.parse(sets);
     } catch (IllegalArgumentException e) {
-      throw usage("option " + SET + ": " + e.getMessage());
+      throw values.usage("option --set: " + e.getMessage());
     }
-    String preset = options.get(PRESET).orElse(null);
     try {
       for (UnlearnSettings base :
-          UnlearnSettings.presetCandidates(preset == null ? "lethe" : preset, goal(options))) {
-        TuningOptions.apply(base, PgdSettings.defaults(new ImageShape(1, 28, 28)), sets);
+          UnlearnSettings.presetCandidates(preset == null ? "lethe" : preset, goal())) {
+        TuningOptions.apply(base, PgdSettings.defaults(new ImageShape(1, 28, 28)), parsed);
       }
     } catch (IllegalArgumentException e) {
-      throw usage(
+      throw values.usage(
           "option "
-              + (preset != null && e.getMessage().contains("preset") ? PRESET : SET)
+              + (preset != null && e.getMessage().contains("preset") ? "--preset" : "--set")
               + ": "
               + e.getMessage());
     }
-    return sets;
+    return parsed;
   }
 
-  private static Method method(ParsedOptions options) {
+  private Method method() {
     try {
-      return Method.parse(options.get(METHOD).orElse("l2ul"));
+      return Method.parse(method == null ? "l2ul" : method);
     } catch (IllegalArgumentException e) {
-      throw usage("option " + METHOD + ": " + e.getMessage());
+      throw values.usage("option --method: " + e.getMessage());
     }
   }
 
-  private static Goal goal(ParsedOptions options) {
+  private Goal goal() {
     try {
-      return Goal.parse(options.get(GOAL).orElse("misclassify"));
+      return Goal.parse(goal == null ? "misclassify" : goal);
     } catch (IllegalArgumentException e) {
-      throw usage("option " + GOAL + ": " + e.getMessage());
+      throw values.usage("option --goal: " + e.getMessage());
     }
   }
 
-  private static Integer targetClass(ParsedOptions options) {
-    String value = options.get(TARGET_CLASS).orElse(null);
+  private Integer targetClass() {
+    String value = target.targetClass;
     if (value == null) {
       return null;
     }
@@ -272,44 +348,43 @@ public final class UnlearnCommand implements Command {
     } catch (NumberFormatException e) {
       // reported below
     }
-    throw usage("option " + TARGET_CLASS + " is '" + value + "'; give a class index of 0 or more");
+    throw values.invalid("--target-class", value, "give a class index of 0 or more");
   }
 
-  private static long seed(ParsedOptions options) {
-    String value = options.get(SEED).orElse("0");
+  private long seed() {
+    String value = seed == null ? "0" : seed;
     try {
       return Long.parseLong(value.trim());
     } catch (NumberFormatException e) {
-      throw usage("option " + SEED + " is '" + value + "'; give a whole number");
+      throw values.invalid("--seed", value, "give a whole number");
     }
   }
 
-  private static String runId(ParsedOptions options) {
-    String value = options.get(RUN_ID).orElse(null);
-    if (value != null && !value.matches("[A-Za-z0-9._-]{1,64}")) {
-      throw usage(
-          "option "
-              + RUN_ID
-              + " is '"
-              + value
-              + "'; give 1 to 64 letters, digits, '.', '_' or '-'");
+  private String runId() {
+    if (runId != null && !runId.matches("[A-Za-z0-9._-]{1,64}")) {
+      throw values.invalid("--run-id", runId, "give 1 to 64 letters, digits, '.', '_' or '-'");
     }
-    return value;
+    return runId;
   }
 
-  private static List<String> forgetIds(ParsedOptions options) {
-    String value = options.get(FORGET_IDS).orElse(null);
-    if (value == null) {
+  /** The ids of {@code --forget-ids}: one or more values (from @-files too), each split at ','. */
+  List<String> forgetIds() {
+    if (rows.forgetIds == null) {
       return List.of();
     }
+    // Several values (from an @-file, one per line, or "a, b") are one list: a value's trailing
+    // comma before the next value is a separator, not an empty id.
+    List<String> parts = new ArrayList<>(rows.forgetIds);
+    for (int i = 0; i < parts.size() - 1; i++) {
+      if (parts.get(i).endsWith(",")) {
+        parts.set(i, parts.get(i).substring(0, parts.get(i).length() - 1));
+      }
+    }
+    String value = String.join(",", parts);
     List<String> ids = Arrays.stream(value.split(",")).map(String::trim).toList();
     if (ids.isEmpty() || ids.stream().anyMatch(String::isEmpty)) {
-      throw usage("option " + FORGET_IDS + " is '" + value + "'; give sample ids separated by ','");
+      throw values.invalid("--forget-ids", value, "give sample ids separated by ','");
     }
     return ids;
-  }
-
-  private static UsageException usage(String message) {
-    return new UsageException("Cannot run unlearn: " + message);
   }
 }
