@@ -12,14 +12,13 @@ import dev.lethe.unlearn.Goal;
 import dev.lethe.unlearn.Method;
 import dev.lethe.unlearn.TuningOptions;
 import dev.lethe.unlearn.UnlearnSettings;
-import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.apache.spark.sql.SparkSession;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -43,66 +42,7 @@ public final class UnlearnCommand implements JobCommand {
   private static final TypeReference<LinkedHashMap<String, Object>> FIELDS =
       new TypeReference<>() {};
 
-  @Option(
-      names = "--model",
-      paramLabel = "URI",
-      required = true,
-      description = "TorchScript .pt model (sidecar .json next to it) (required)")
-  String model;
-
-  @Option(
-      names = "--forget",
-      paramLabel = "URI",
-      required = true,
-      description = "the instances to forget: IDX, image folder or Parquet (required)")
-  String forget;
-
-  @Option(
-      names = "--out",
-      paramLabel = "URI",
-      required = true,
-      description = "publish to <out>/<model-name>/<version>/ (required)")
-  String out;
-
-  @Option(
-      names = "--test",
-      paramLabel = "URI",
-      description = "test data: accuracy before/after, MIA non-members (default: none)")
-  String test;
-
-  @ArgGroup(exclusive = true)
-  HeldOut heldOut = new HeldOut();
-
-  /** Where the held-out sample comes from: its own data, or drawn from the test data. */
-  static final class HeldOut {
-    @Option(
-        names = "--held-out",
-        paramLabel = "URI",
-        description =
-            "data the model never saw: goal unseen's reference; its outputs are held during the"
-                + " fine-tune (labels unused) (default: none)")
-    String uri;
-
-    @Option(
-        names = "--held-out-from-test",
-        paramLabel = "N",
-        description =
-            "use N random --test images (seeded by --seed) as --held-out; test accuracy is"
-                + " measured on the rest (default: none)")
-    String fromTest;
-  }
-
-  @Option(
-      names = "--retain",
-      paramLabel = "URI",
-      description = "a sample of retained training data (default: none)")
-  String retain;
-
-  @Option(
-      names = "--labels",
-      paramLabel = "URI",
-      description = "IDX label file of the forget set (default: images-idx3 -> labels-idx1)")
-  String labels;
+  @Mixin UnlearnInputOptions inputs = new UnlearnInputOptions();
 
   @Option(
       names = "--method",
@@ -166,34 +106,6 @@ public final class UnlearnCommand implements JobCommand {
   String partitions;
 
   @Option(
-      names = "--limit",
-      paramLabel = "N",
-      description = "forget only the first N samples of --forget (default: all)")
-  String limit;
-
-  @ArgGroup(exclusive = true)
-  Rows rows = new Rows();
-
-  /** Which rows of the forget data are forgotten: a random sample, or the rows with given ids. */
-  static final class Rows {
-    @Option(
-        names = "--sample",
-        paramLabel = "N",
-        description = "forget N rows of --forget drawn at random (seeded by --seed) (default: all)")
-    String sample;
-
-    @Option(
-        names = "--forget-ids",
-        paramLabel = "A,B,..",
-        arity = "1..*",
-        hideParamSyntax = true,
-        description =
-            "forget only the rows with these sample ids; @FILE reads them from a file, separated"
-                + " by commas or white space (default: all)")
-    List<String> forgetIds;
-  }
-
-  @Option(
       names = "--work",
       paramLabel = "URI",
       description =
@@ -231,25 +143,25 @@ public final class UnlearnCommand implements JobCommand {
     Method method = method();
     Goal goal = goal();
     targetClass();
-    if (heldOut.fromTest != null) {
-      if (test == null) {
+    if (inputs.heldOut.fromTest != null) {
+      if (inputs.test == null) {
         throw values.usage("option --held-out-from-test needs --test; give --test URI");
       }
-      values.positiveInt("--held-out-from-test", heldOut.fromTest);
+      values.positiveInt("--held-out-from-test", inputs.heldOut.fromTest);
     }
-    if (goal == Goal.UNSEEN && heldOut.uri == null && heldOut.fromTest == null) {
+    if (goal == Goal.UNSEEN && inputs.heldOut.uri == null && inputs.heldOut.fromTest == null) {
       throw values.usage(
           "option --goal unseen needs --held-out; give --held-out URI or --held-out-from-test N");
     }
-    if (method.usesRetainSample() && retain == null) {
+    if (method.usesRetainSample() && inputs.retain == null) {
       throw values.usage("option --method retain needs --retain; give --retain URI");
     }
     seed();
     runId();
-    forgetIds();
-    values.positiveInt("--sample", rows.sample);
+    inputs.forgetIds();
+    values.positiveInt("--sample", inputs.rows.sample);
     values.positiveInt("--partitions", partitions);
-    values.positiveInt("--limit", limit);
+    values.positiveInt("--limit", inputs.limit);
     values.positiveInt("--batch-size", batchSize);
     RunSettings.resolve(preset, goal, tuning(), new ImageShape(1, 28, 28));
   }
@@ -260,20 +172,20 @@ public final class UnlearnCommand implements JobCommand {
     UnlearnAction action =
         LetheActions.get(spark)
             .unlearn()
-            .model(model)
-            .forget(forget)
-            .output(out)
-            .test(test)
-            .heldOut(heldOut.uri)
-            .retain(retain)
-            .labels(labels)
+            .model(inputs.model)
+            .forget(inputs.forget)
+            .output(inputs.out)
+            .test(inputs.test)
+            .heldOut(inputs.heldOut.uri)
+            .retain(inputs.retain)
+            .labels(inputs.labels)
             .method(method())
             .goal(goal())
             .preset(preset)
             .seed(seed())
             .runId(runId())
             .tuning(tuning())
-            .forgetIds(forgetIds())
+            .forgetIds(inputs.forgetIds())
             .batchSize(values.positiveInt("--batch-size", batchSize).orElse(conf.batchSize()))
             .work(work)
             .keepWork(keepWork)
@@ -286,9 +198,11 @@ public final class UnlearnCommand implements JobCommand {
       action.targetClass(targetClass);
     }
     values.positiveInt("--partitions", partitions).ifPresent(action::partitions);
-    values.positiveInt("--limit", limit).ifPresent(action::limit);
-    values.positiveInt("--sample", rows.sample).ifPresent(action::sample);
-    values.positiveInt("--held-out-from-test", heldOut.fromTest).ifPresent(action::heldOutFromTest);
+    values.positiveInt("--limit", inputs.limit).ifPresent(action::limit);
+    values.positiveInt("--sample", inputs.rows.sample).ifPresent(action::sample);
+    values
+        .positiveInt("--held-out-from-test", inputs.heldOut.fromTest)
+        .ifPresent(action::heldOutFromTest);
     UnlearnAction.Result result = action.execute();
     Map<String, Object> fields = JobJson.mapper().convertValue(result.report(), FIELDS);
     if (result.status() != UnlearnAction.Status.PUBLISHED) {
@@ -365,26 +279,5 @@ public final class UnlearnCommand implements JobCommand {
       throw values.invalid("--run-id", runId, "give 1 to 64 letters, digits, '.', '_' or '-'");
     }
     return runId;
-  }
-
-  /** The ids of {@code --forget-ids}: one or more values (from @-files too), each split at ','. */
-  List<String> forgetIds() {
-    if (rows.forgetIds == null) {
-      return List.of();
-    }
-    // Several values (from an @-file, one per line, or "a, b") are one list: a value's trailing
-    // comma before the next value is a separator, not an empty id.
-    List<String> parts = new ArrayList<>(rows.forgetIds);
-    for (int i = 0; i < parts.size() - 1; i++) {
-      if (parts.get(i).endsWith(",")) {
-        parts.set(i, parts.get(i).substring(0, parts.get(i).length() - 1));
-      }
-    }
-    String value = String.join(",", parts);
-    List<String> ids = Arrays.stream(value.split(",")).map(String::trim).toList();
-    if (ids.isEmpty() || ids.stream().anyMatch(String::isEmpty)) {
-      throw values.invalid("--forget-ids", value, "give sample ids separated by ','");
-    }
-    return ids;
   }
 }

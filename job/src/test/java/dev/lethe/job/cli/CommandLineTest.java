@@ -76,10 +76,10 @@ class CommandLineTest {
             "o",
             "@" + options);
 
-    assertThat(fromIds.forgetIds())
+    assertThat(fromIds.inputs.forgetIds())
         .as("ids one per line or comma-separated, comments skipped")
         .containsExactly("digits/0", "digits/37", "digits/74");
-    assertThat(fromOptions.forgetIds())
+    assertThat(fromOptions.inputs.forgetIds())
         .as("options in a file")
         .containsExactly("digits/1", "digits/2");
     assertThat(fromOptions.runId).as("--run-id from the file").isEqualTo("from-a-file");
