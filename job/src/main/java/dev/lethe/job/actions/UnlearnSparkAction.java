@@ -208,6 +208,14 @@ final class UnlearnSparkAction implements UnlearnAction {
     required("model", model);
     required("forget", forget);
     required("output", output);
+    exclusive("sample", sample > 0, "forget ids", !forgetIds.isEmpty());
+    exclusive("held-out data", heldOut != null, "held-out-from-test", heldOutFromTest > 0);
+    exclusive("targeted", targeted, "target class", targetClass != null);
+    if (heldOutFromTest > 0 && test == null) {
+      throw new IllegalStateException(
+          "Cannot unlearn: held-out-from-test draws from the test data but none was given;"
+              + " set the test data");
+    }
     UnlearnRequest request =
         new UnlearnRequest(
             model,
@@ -244,6 +252,13 @@ final class UnlearnSparkAction implements UnlearnAction {
             + report.error()
             + "; nothing was published (raise max-epochs or learning-rate with --set)",
         report);
+  }
+
+  private static void exclusive(String one, boolean oneSet, String other, boolean otherSet) {
+    if (oneSet && otherSet) {
+      throw new IllegalStateException(
+          "Cannot unlearn: " + one + " and " + other + " exclude each other; set one");
+    }
   }
 
   private static void required(String setting, String value) {

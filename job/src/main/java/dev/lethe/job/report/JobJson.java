@@ -4,7 +4,6 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 import com.fasterxml.jackson.databind.SerializationFeature;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 
 /**
  * The job's one JSON mapper (Jackson, as Spark ships it): records are written with their components
@@ -21,11 +20,6 @@ public final class JobJson {
   /** The mapper, for reading and for building trees. */
   public static ObjectMapper mapper() {
     return MAPPER;
-  }
-
-  /** {@code value} as a JSON tree. */
-  public static ObjectNode tree(Object value) {
-    return MAPPER.valueToTree(value);
   }
 
   /** {@code value} as one line of JSON. */

@@ -125,5 +125,18 @@ class UnlearnActionTest extends SparkTestBase {
         .as("no output")
         .isInstanceOf(IllegalStateException.class)
         .hasMessage("Cannot unlearn: no output was given; set it");
+    assertThatThrownBy(
+            () ->
+                LetheActions.get(spark)
+                    .unlearn()
+                    .model("m.pt")
+                    .forget("f")
+                    .output("o")
+                    .sample(3)
+                    .forgetIds(List.of("a"))
+                    .execute())
+        .as("a sample and forget ids")
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessage("Cannot unlearn: sample and forget ids exclude each other; set one");
   }
 }
