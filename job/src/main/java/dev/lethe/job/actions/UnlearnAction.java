@@ -145,22 +145,22 @@ public interface UnlearnAction {
 
     /** Forget-set accuracy before and after. */
     public UnlearnReport.Accuracy forget() {
-      return report.forget();
+      return report.measured().forget();
     }
 
     /** Test accuracy before and after, or null without test data. */
     public UnlearnReport.Accuracy test() {
-      return report.test();
+      return report.measured().test();
     }
 
     /** Fine-tune steps taken. */
     public int steps() {
-      return report.steps();
+      return report.measured().steps();
     }
 
     /** Wall time of each stage. */
     public UnlearnReport.StageSeconds seconds() {
-      return report.seconds();
+      return report.measured().seconds();
     }
 
     /** The driver's peak resident memory in MiB, or -1 where it cannot be read. */

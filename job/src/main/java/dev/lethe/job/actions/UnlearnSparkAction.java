@@ -249,7 +249,7 @@ final class UnlearnSparkAction implements UnlearnAction {
     return new Result(
         Status.GOAL_NOT_REACHED,
         "Cannot publish an unlearned model: "
-            + report.error()
+            + report.measured().error()
             + "; nothing was published (raise max-epochs or learning-rate with --set)",
         report);
   }

@@ -67,7 +67,7 @@ public record Manifest(
       int epochs) {
 
     /** The metrics of a report. */
-    public static Metrics of(UnlearnReport r) {
+    public static Metrics of(UnlearnReport.Measured r) {
       return new Metrics(
           r.forget(),
           r.test(),

@@ -178,13 +178,15 @@ public final class UnlearnRun {
               .mapToObj(UnlearnReport.Memory::new)
               .findFirst()
               .orElse(null);
-      UnlearnReport report =
-          UnlearnReport.of(result)
-              .withRun(runId, request.model(), artifact.sha256(), memory)
+      UnlearnReport.Measured measured =
+          UnlearnReport.Measured.of(result)
               .withSeconds(
                   Seconds.round(adversarialSeconds),
                   Seconds.round(importanceSeconds),
                   Seconds.round(Seconds.since(start)));
+      UnlearnReport report =
+          new UnlearnReport(
+              measured, runId, request.model(), artifact.sha256(), memory, null, null, null);
       return new Unlearned(report, c.model());
     } finally {
       original.release();
@@ -203,16 +205,21 @@ public final class UnlearnRun {
       long start) {
     Path versionDir = new Path(new Path(new Path(request.out()), modelName), version);
     UnlearnReport r = done.report();
+    UnlearnReport.StageSeconds seconds = r.measured().seconds();
     UnlearnReport report =
-        r.withVersion(
-                version,
-                new Path(versionDir, "model.pt").toString(),
-                request.model(),
-                new Path(versionDir, Publisher.MANIFEST).toString())
-            .withSeconds(
-                r.seconds().adversarial(),
-                r.seconds().importance(),
-                Seconds.round(Seconds.since(start)));
+        new UnlearnReport(
+            r.measured()
+                .withSeconds(
+                    seconds.adversarial(),
+                    seconds.importance(),
+                    Seconds.round(Seconds.since(start))),
+            r.runId(),
+            new Path(versionDir, "model.pt").toString(),
+            r.modelSha256(),
+            r.memory(),
+            version,
+            request.model(),
+            new Path(versionDir, Publisher.MANIFEST).toString());
     Map<String, byte[]> files = new LinkedHashMap<>();
     files.put("model.pt", done.model());
     artifact.sidecarBytes().ifPresent(sidecar -> files.put("model.json", sidecar));
@@ -271,10 +278,10 @@ public final class UnlearnRun {
         heldOut,
         request.method().cliName(),
         request.goal().cliName(),
-        report.targeted(),
+        report.measured().targeted(),
         request.seed(),
         request.presetName(),
-        report.settings().deepCopy(),
+        report.measured().settings().deepCopy(),
         request.tuning(),
         new Manifest.Pgd(
             TuningOptions.spelling(pgd.norm()),
@@ -283,14 +290,14 @@ public final class UnlearnRun {
             pgd.steps(),
             pgd.perInstance(),
             pgd.seed()),
-        Manifest.Metrics.of(report),
+        Manifest.Metrics.of(report.measured()),
         new Manifest.Versions(
             LetheVersion.get(),
             Engine.getDjlVersion(),
             "PyTorch " + Engine.getEngine("PyTorch").getVersion(),
             spark.version(),
             System.getProperty("java.version")),
-        report.device(),
+        report.measured().device(),
         null);
   }
 

@@ -70,15 +70,17 @@ class UnlearnActionTest extends SparkTestBase {
         .as("test accuracy on the test images not drawn as held-out")
         .isEqualTo(JobFixtures.testSamples().size() - 100);
     assertThat(result.test().accuracyAfter()).as("test accuracy after").isGreaterThan(0.8);
-    assertThat(result.report().mia()).as("membership inference").isNotNull();
-    assertThat(result.report().adversarial().count()).as("adversarial examples").isEqualTo(40);
+    assertThat(result.report().measured().mia()).as("membership inference").isNotNull();
+    assertThat(result.report().measured().adversarial().count())
+        .as("adversarial examples")
+        .isEqualTo(40);
     assertThat(result.steps()).as("fine-tune steps").isPositive();
-    assertThat(result.report().epochs()).as("epochs").isPositive();
+    assertThat(result.report().measured().epochs()).as("epochs").isPositive();
     assertThat(result.seconds().adversarial()).as("stage A seconds").isPositive();
     assertThat(result.seconds().total())
         .as("total seconds")
         .isGreaterThanOrEqualTo(result.seconds().adversarial());
-    assertThat(result.report().settings().get("learning-rate"))
+    assertThat(result.report().measured().settings().get("learning-rate"))
         .as("settings in the report")
         .isNotNull();
     if (Files.exists(Path.of("/proc/self/status"))) {
