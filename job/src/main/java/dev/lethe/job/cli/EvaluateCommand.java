@@ -19,14 +19,8 @@ import picocli.CommandLine.Option;
  */
 @Command(
     name = "evaluate",
-    description = EvaluateCommand.SUMMARY,
-    customSynopsis = "usage: lethe evaluate [options]",
-    optionListHeading = "evaluate options:%n",
-    sortOptions = false)
+    description = "accuracy of a model on a labelled data set, computed on the executors")
 public final class EvaluateCommand implements JobCommand {
-
-  static final String SUMMARY =
-      "accuracy of a model on a labelled data set, computed on the executors";
 
   private static final String NAME = "evaluate";
 

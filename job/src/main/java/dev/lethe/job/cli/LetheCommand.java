@@ -36,6 +36,17 @@ public final class LetheCommand {
     cli.setOverwrittenOptionsAllowed(false);
     cli.setUsageHelpWidth(HELP_WIDTH);
     cli.setUsageHelpLongOptionsMaxWidth(32);
+    // Every command's help reads the same: "usage: lethe <name> [options]", its summary, then
+    // "<name> options:" in declaration order.
+    cli.getSubcommands()
+        .forEach(
+            (name, sub) ->
+                sub.getCommandSpec()
+                    .usageMessage()
+                    .synopsisHeading("usage: ")
+                    .customSynopsis("lethe " + name + " [options]")
+                    .optionListHeading("%n" + name + " options:%n")
+                    .sortOptions(false));
     return cli;
   }
 

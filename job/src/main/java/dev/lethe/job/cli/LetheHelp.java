@@ -38,7 +38,7 @@ public final class LetheHelp {
                         "  %-12s%s%n",
                         name,
                         String.join(" ", sub.getCommandSpec().usageMessage().description()))));
-    top.getSubcommands().values().forEach(sub -> text.append('\n').append(options(sub)));
+    top.getSubcommands().values().forEach(sub -> text.append(options(sub)));
     text.append('\n').append(footer());
     return text.toString();
   }

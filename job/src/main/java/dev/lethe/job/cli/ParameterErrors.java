@@ -2,6 +2,7 @@ package dev.lethe.job.cli;
 
 import dev.lethe.job.failure.UsageException;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
@@ -89,10 +90,12 @@ public final class ParameterErrors {
     return e.getMessage();
   }
 
-  /** The command's options in declaration order, help aside. */
+  /** The command's options in help order, help aside. */
   static List<String> optionNames(CommandLine command) {
+    List<OptionSpec> options = new ArrayList<>(command.getCommandSpec().options());
+    options.sort(Comparator.comparingInt(OptionSpec::order));
     List<String> names = new ArrayList<>();
-    for (OptionSpec option : command.getCommandSpec().options()) {
+    for (OptionSpec option : options) {
       if (!option.usageHelp()) {
         names.add(option.longestName());
       }

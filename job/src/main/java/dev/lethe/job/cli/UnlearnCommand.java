@@ -29,14 +29,8 @@ import picocli.CommandLine.Option;
  */
 @Command(
     name = "unlearn",
-    description = UnlearnCommand.SUMMARY,
-    customSynopsis = "usage: lethe unlearn [options]",
-    optionListHeading = "unlearn options:%n",
-    sortOptions = false)
+    description = "make a model forget training instances and publish the unlearned model")
 public final class UnlearnCommand implements JobCommand {
-
-  static final String SUMMARY =
-      "make a model forget training instances and publish the unlearned model";
 
   private static final String NAME = "unlearn";
   private static final TypeReference<LinkedHashMap<String, Object>> FIELDS =
@@ -46,12 +40,14 @@ public final class UnlearnCommand implements JobCommand {
 
   @Option(
       names = "--method",
+      order = 9,
       paramLabel = "NAME",
       description = "l2ul|neggrad|adv|retain|random-label (default: l2ul)")
   String method;
 
   @Option(
       names = "--goal",
+      order = 10,
       paramLabel = "GOAL",
       description = "misclassify|unseen (default: misclassify)")
   String goal;
@@ -63,11 +59,13 @@ public final class UnlearnCommand implements JobCommand {
   static final class Target {
     @Option(
         names = "--targeted",
+        order = 11,
         description = "relabel each instance to its runner-up class (default: off)")
     boolean runnerUp;
 
     @Option(
         names = "--target-class",
+        order = 12,
         paramLabel = "N",
         description = "relabel every instance to class N (default: untargeted)")
     String targetClass;
@@ -75,6 +73,7 @@ public final class UnlearnCommand implements JobCommand {
 
   @Option(
       names = "--preset",
+      order = 13,
       paramLabel = "NAME",
       description =
           "lethe|paper|calibrate (try Lethe's candidate settings, keep the best) (default: lethe)")
@@ -82,18 +81,21 @@ public final class UnlearnCommand implements JobCommand {
 
   @Option(
       names = "--seed",
+      order = 14,
       paramLabel = "N",
       description = "run seed (PGD targets and starts, MIA folds) (default: 0)")
   String seed;
 
   @Option(
       names = "--run-id",
+      order = 15,
       paramLabel = "ID",
       description = "run id; the version is <UTC time>-<run id> (default: random)")
   String runId;
 
   @Option(
       names = "--set",
+      order = 16,
       paramLabel = "KEY=VALUE...",
       completionCandidates = TuningKeys.class,
       description = "tuning option, repeatable; keys: ${COMPLETION-CANDIDATES} (default: none)")
@@ -101,28 +103,35 @@ public final class UnlearnCommand implements JobCommand {
 
   @Option(
       names = "--partitions",
+      order = 17,
       paramLabel = "N",
       description = "partitions of stages A, B (default: Spark's default parallelism)")
   String partitions;
 
   @Option(
       names = "--work",
+      order = 21,
       paramLabel = "URI",
       description =
           "work folder (stage A's Parquet checkpoint); a run's own subfolder is made in it"
               + " (default: <out>/<model-name>/.work-<version>)")
   String work;
 
-  @Option(names = "--keep-work", description = "keep the work folder after the run (default: off)")
+  @Option(
+      names = "--keep-work",
+      order = 22,
+      description = "keep the work folder after the run (default: off)")
   boolean keepWork;
 
   @Option(
       names = "--record-ids",
+      order = 23,
       description = "list the forget ids in the manifest (not just a hash) (default: off)")
   boolean recordIds;
 
   @Option(
       names = "--batch-size",
+      order = 24,
       paramLabel = "N",
       description =
           "images per forward pass on the executors (default: "
@@ -132,6 +141,7 @@ public final class UnlearnCommand implements JobCommand {
 
   @Option(
       names = {"--help", "-h"},
+      order = 99,
       usageHelp = true,
       description = "this help")
   boolean help;

@@ -14,6 +14,7 @@ public final class UnlearnInputOptions {
 
   @Option(
       names = "--model",
+      order = 1,
       paramLabel = "URI",
       required = true,
       description = "TorchScript .pt model (sidecar .json next to it) (required)")
@@ -21,6 +22,7 @@ public final class UnlearnInputOptions {
 
   @Option(
       names = "--forget",
+      order = 2,
       paramLabel = "URI",
       required = true,
       description = "the instances to forget: IDX, image folder or Parquet (required)")
@@ -28,6 +30,7 @@ public final class UnlearnInputOptions {
 
   @Option(
       names = "--out",
+      order = 3,
       paramLabel = "URI",
       required = true,
       description = "publish to <out>/<model-name>/<version>/ (required)")
@@ -35,6 +38,7 @@ public final class UnlearnInputOptions {
 
   @Option(
       names = "--test",
+      order = 4,
       paramLabel = "URI",
       description = "test data: accuracy before/after, MIA non-members (default: none)")
   String test;
@@ -46,6 +50,7 @@ public final class UnlearnInputOptions {
   static final class HeldOut {
     @Option(
         names = "--held-out",
+        order = 5,
         paramLabel = "URI",
         description =
             "data the model never saw: goal unseen's reference; its outputs are held during the"
@@ -54,6 +59,7 @@ public final class UnlearnInputOptions {
 
     @Option(
         names = "--held-out-from-test",
+        order = 6,
         paramLabel = "N",
         description =
             "use N random --test images (seeded by --seed) as --held-out; test accuracy is"
@@ -63,18 +69,21 @@ public final class UnlearnInputOptions {
 
   @Option(
       names = "--retain",
+      order = 7,
       paramLabel = "URI",
       description = "a sample of retained training data (default: none)")
   String retain;
 
   @Option(
       names = "--labels",
+      order = 8,
       paramLabel = "URI",
       description = "IDX label file of the forget set (default: images-idx3 -> labels-idx1)")
   String labels;
 
   @Option(
       names = "--limit",
+      order = 18,
       paramLabel = "N",
       description = "forget only the first N samples of --forget (default: all)")
   String limit;
@@ -86,12 +95,14 @@ public final class UnlearnInputOptions {
   static final class Rows {
     @Option(
         names = "--sample",
+        order = 19,
         paramLabel = "N",
         description = "forget N rows of --forget drawn at random (seeded by --seed) (default: all)")
     String sample;
 
     @Option(
         names = "--forget-ids",
+        order = 20,
         paramLabel = "A,B,..",
         arity = "1..*",
         hideParamSyntax = true,

@@ -2,12 +2,12 @@ package dev.lethe.job.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.lethe.data.ImageShape;
 import dev.lethe.job.JobFixtures;
 import dev.lethe.job.JobFixtures.CliRun;
 import dev.lethe.unlearn.TuningOptions;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -19,9 +19,14 @@ class CommandLineTest {
 
   @TempDir Path tmp;
 
-  private static <T> T parse(Class<T> type, String... args) {
+  /** The command that a command line (words separated by single spaces) parses to. */
+  private static <T> T parse(Class<T> type, String line) {
     return type.cast(
-        LetheCommand.commandLine().parseArgs(args).subcommand().commandSpec().userObject());
+        LetheCommand.commandLine()
+            .parseArgs(line.split(" "))
+            .subcommand()
+            .commandSpec()
+            .userObject());
   }
 
   @Test
@@ -29,20 +34,17 @@ class CommandLineTest {
     EvaluateCommand evaluate =
         parse(
             EvaluateCommand.class,
-            "evaluate",
-            "--model",
-            "m.pt",
-            "--data=d",
-            "--limit=5",
-            "--input-shape",
-            "3, 32,32");
+            "evaluate --model m.pt --data=d --limit=5 --input-shape 3,32,32");
 
     assertThat(evaluate.model).as("--model").isEqualTo("m.pt");
     assertThat(evaluate.data).as("--data").isEqualTo("d");
     assertThat(new OptionValues("evaluate").positiveInt("--limit", evaluate.limit))
         .as("--limit")
         .contains(5);
-    assertThat(evaluate.inputShape).as("--input-shape").isEqualTo("3, 32,32");
+    assertThat(evaluate.inputShape).as("--input-shape").isEqualTo("3,32,32");
+    assertThat(new OptionValues("evaluate").imageShape("--input-shape", "3, 32,32"))
+        .as("an image shape with spaces")
+        .contains(new ImageShape(3, 32, 32));
   }
 
   @Test
@@ -52,29 +54,9 @@ class CommandLineTest {
     Path options = tmp.resolve("options.txt");
     Files.writeString(options, "--forget-ids digits/1,digits/2\n--run-id from-a-file\n");
 
-    UnlearnCommand fromIds =
-        parse(
-            UnlearnCommand.class,
-            "unlearn",
-            "--model",
-            "m",
-            "--forget",
-            "f",
-            "--out",
-            "o",
-            "--forget-ids",
-            "@" + ids);
-    UnlearnCommand fromOptions =
-        parse(
-            UnlearnCommand.class,
-            "unlearn",
-            "--model",
-            "m",
-            "--forget",
-            "f",
-            "--out",
-            "o",
-            "@" + options);
+    String base = "unlearn --model m --forget f --out o ";
+    UnlearnCommand fromIds = parse(UnlearnCommand.class, base + "--forget-ids @" + ids);
+    UnlearnCommand fromOptions = parse(UnlearnCommand.class, base + "@" + options);
 
     assertThat(fromIds.inputs.forgetIds())
         .as("ids one per line or comma-separated, comments skipped")
@@ -87,52 +69,34 @@ class CommandLineTest {
 
   @Test
   void rejectsAnOptionGivenTwice() {
-    CliRun run = JobFixtures.cli("evaluate", "--model", "a", "--model=b", "--data", "d");
-
-    assertThat(run.exitCode()).as("exit code").isEqualTo(2);
-    assertThat(run.stderr())
-        .as("message")
-        .startsWith("Cannot run evaluate: option --model is given twice; give it once");
+    assertUsage(
+        "Cannot run evaluate: option --model is given twice; give it once",
+        "evaluate --model a --model=b --data d");
   }
 
   @Test
   void rejectsStrayArguments() {
-    CliRun run = JobFixtures.cli("evaluate", "--model", "a", "--data", "d", "extra");
-
-    assertThat(run.exitCode()).as("exit code").isEqualTo(2);
-    assertThat(run.stderr())
-        .as("message")
-        .startsWith("Cannot run evaluate: unexpected argument extra; the options are --model");
+    assertUsage(
+        "Cannot run evaluate: unexpected argument extra; the options are --model",
+        "evaluate --model a --data d extra");
   }
 
   @Test
   void rejectsZeroAndNonNumbers() {
-    CliRun run = JobFixtures.cli("evaluate", "--model", "a", "--data", "d", "--limit", "0");
-
-    assertThat(run.exitCode()).as("exit code").isEqualTo(2);
-    assertThat(run.stderr())
-        .as("message")
-        .startsWith("Cannot run evaluate: option --limit is '0'; give a whole number of 1 or more");
-    assertThat(run.summary().get("exit_code").asInt()).as("exit code in JSON").isEqualTo(2);
+    assertUsage(
+        "Cannot run evaluate: option --limit is '0'; give a whole number of 1 or more",
+        "evaluate --model a --data d --limit 0");
   }
 
   @Test
   void exclusiveOptionsNameBoth() {
-    List<String> base = List.of("unlearn", "--model", "m", "--forget", "f", "--out", "o");
-    CliRun rows = JobFixtures.cli(with(base, "--forget-ids", "a", "--sample", "3"));
-    CliRun target = JobFixtures.cli(with(base, "--target-class", "1", "--targeted"));
-
-    assertThat(rows.exitCode()).as("exit code for --sample with --forget-ids").isEqualTo(2);
-    assertThat(rows.stderr())
-        .as("message for --sample with --forget-ids")
-        .startsWith(
-            "Cannot run unlearn: options --sample and --forget-ids exclude each other; give one");
-    assertThat(target.exitCode()).as("exit code for --targeted with --target-class").isEqualTo(2);
-    assertThat(target.stderr())
-        .as("message for --targeted with --target-class")
-        .startsWith(
-            "Cannot run unlearn: options --targeted and --target-class exclude each other;"
-                + " give one");
+    String base = "unlearn --model m --forget f --out o ";
+    assertUsage(
+        "Cannot run unlearn: options --sample and --forget-ids exclude each other; give one",
+        base + "--forget-ids a --sample 3");
+    assertUsage(
+        "Cannot run unlearn: options --targeted and --target-class exclude each other; give one",
+        base + "--target-class 1 --targeted");
   }
 
   @Test
@@ -149,8 +113,12 @@ class CommandLineTest {
     }
   }
 
-  private static String[] with(List<String> base, String... more) {
-    return java.util.stream.Stream.concat(base.stream(), java.util.Arrays.stream(more))
-        .toArray(String[]::new);
+  /** Runs the command line, which must exit 2 printing {@code message} and the JSON line. */
+  private static void assertUsage(String message, String line) {
+    CliRun run = JobFixtures.cli(line.split(" "));
+
+    assertThat(run.exitCode()).as("exit code of %s", line).isEqualTo(2);
+    assertThat(run.stderr()).as("message of %s", line).startsWith(message);
+    assertThat(run.summary().get("exit_code").asInt()).as("exit code in JSON").isEqualTo(2);
   }
 }
