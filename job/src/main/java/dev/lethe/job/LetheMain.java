@@ -1,49 +1,50 @@
 package dev.lethe.job;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.lethe.job.cli.Command;
-import dev.lethe.job.cli.EvaluateCommand;
-import dev.lethe.job.cli.OptionSpec;
-import dev.lethe.job.cli.ParsedOptions;
-import dev.lethe.job.cli.UnlearnCommand;
-import java.io.IOException;
+import dev.lethe.job.cli.ExitCodes;
+import dev.lethe.job.cli.JobCommand;
+import dev.lethe.job.cli.LetheCommand;
+import dev.lethe.job.cli.LetheHelp;
+import dev.lethe.job.cli.Outcome;
+import dev.lethe.job.cli.ParameterErrors;
+import dev.lethe.job.conf.LetheConf;
+import dev.lethe.job.failure.FailureMessages;
+import dev.lethe.job.failure.FailureReason;
+import dev.lethe.job.failure.UsageException;
+import dev.lethe.job.report.JobJson;
+import dev.lethe.job.spark.SparkSessions;
 import java.io.PrintStream;
-import java.io.UncheckedIOException;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.apache.spark.SparkConf;
-import org.apache.spark.SparkException;
+import picocli.CommandLine;
 
 /**
  * The job's entry point: {@code lethe <command> [options]}, run by spark-submit, by
- * deploy/bin/lethe (embedded local Spark) or by a test through {@link #run}.
+ * deploy/bin/lethe (embedded local Spark) or by a test through {@link #run}. The command line is
+ * parsed by picocli ({@link LetheCommand}); this class is the one place that turns what a command
+ * did, or why it failed ({@link FailureReason}), into the printed JSON line and the exit code.
  *
  * <p>The last line of standard output is one JSON object: {@code {"status":"ok",...}} with the
  * command's results, or {@code {"status":"failed","exit_code":N,"error":"..."}}. Messages go to
  * standard error. Exit codes: {@link #EXIT_OK}, {@link #EXIT_FAILED} (an input is missing or
  * unusable, or the run failed), {@link #EXIT_USAGE} (an unknown option, a malformed value or an
- * unknown {@code spark.lethe.*} setting).
+ * unknown {@code spark.lethe.*} setting), {@link #EXIT_NOT_REACHED}.
  */
 public final class LetheMain {
 
   /** Exit code of a run that succeeded (or printed help). */
-  public static final int EXIT_OK = 0;
+  public static final int EXIT_OK = ExitCodes.OK;
 
   /** Exit code of a run that failed: a missing or unusable input, or a failed Spark job. */
-  public static final int EXIT_FAILED = 1;
+  public static final int EXIT_FAILED = ExitCodes.FAILED;
 
   /** Exit code of a bad command line or setting. */
-  public static final int EXIT_USAGE = 2;
+  public static final int EXIT_USAGE = ExitCodes.USAGE;
 
   /** Exit code of an unlearning run that did not reach its goal: nothing was published. */
-  public static final int EXIT_NOT_REACHED = 3;
-
-  private static final List<Command> COMMANDS =
-      List.of(new EvaluateCommand(), new UnlearnCommand());
-  private static final ObjectMapper JSON = new ObjectMapper();
+  public static final int EXIT_NOT_REACHED = ExitCodes.NOT_REACHED;
 
   private LetheMain() {}
 
@@ -68,184 +69,87 @@ public final class LetheMain {
    * Runs a command: parses the arguments, finds or starts a Spark session (stopping it afterwards
    * only if it started it) and prints the JSON summary line last on {@code out}.
    *
-   * @return {@link #EXIT_OK}, {@link #EXIT_FAILED} or {@link #EXIT_USAGE}
+   * @return {@link #EXIT_OK}, {@link #EXIT_FAILED}, {@link #EXIT_USAGE} or {@link
+   *     #EXIT_NOT_REACHED}
    */
   public static int run(String[] args, PrintStream out, PrintStream err) {
     String commandName = args.length > 0 ? args[0] : "";
+    List<String> commands = LetheCommand.commandNames();
     try {
       if (args.length == 0) {
         throw new UsageException(
-            "Cannot run lethe: no command given; give one of " + commandNames());
+            "Cannot run lethe: no command given; give one of " + String.join(", ", commands));
       }
       if (isHelp(commandName) || commandName.equals("help")) {
-        out.print(help());
+        out.print(LetheHelp.all());
         return EXIT_OK;
       }
-      Command command = find(commandName);
-      List<String> rest = Arrays.asList(args).subList(1, args.length);
-      if (rest.stream().anyMatch(LetheMain::isHelp)) {
-        out.print(help(command));
+      if (commands.contains(commandName)
+          && Arrays.stream(args).skip(1).anyMatch(LetheMain::isHelp)) {
+        out.print(LetheHelp.of(commandName));
         return EXIT_OK;
       }
-      LetheConf preliminary = LetheConf.from(new SparkConf());
-      ParsedOptions options =
-          ParsedOptions.parse(command.name(), command.options(preliminary), rest);
-      command.validate(options);
-      Map<String, Object> fields;
-      try (SparkSessions.Handle spark = SparkSessions.open("lethe " + command.name())) {
+      LetheConf.from(new SparkConf());
+      JobCommand command = parse(args);
+      command.validate();
+      Outcome outcome;
+      try (SparkSessions.Handle spark = SparkSessions.open("lethe " + commandName)) {
         LetheConf conf = LetheConf.from(spark.session().sparkContext().getConf());
-        fields = command.run(spark.session(), options, conf);
+        outcome = command.run(spark.session(), conf);
       }
-      Map<String, Object> line = new LinkedHashMap<>();
-      line.put("status", "ok");
-      line.put("command", command.name());
-      line.putAll(fields);
-      out.println(json(line));
-      return EXIT_OK;
-    } catch (RunFailedException e) {
-      err.println(e.getMessage());
-      Map<String, Object> line = new LinkedHashMap<>();
-      line.put("status", "failed");
-      line.put("command", commandName);
-      line.putAll(e.report());
-      line.put("status", "failed");
-      line.put("exit_code", e.exitCode());
-      out.println(json(line));
-      return e.exitCode();
+      return print(commandName, outcome, out, err);
     } catch (UsageException e) {
       err.println(e.getMessage());
       err.println(
           "Run 'lethe "
-              + (find(commandName, null) == null ? "" : commandName + " ")
+              + (commands.contains(commandName) ? commandName + " " : "")
               + "--help' for the options.");
       out.println(failure(EXIT_USAGE, e.getMessage()));
       return EXIT_USAGE;
     } catch (Exception | Error e) {
       // Exception, not RuntimeException: Spark throws its checked SparkException undeclared.
-      String message = describe(e);
+      String message = FailureMessages.describe(e);
       err.println(message);
       if (message.startsWith("Unexpected")) {
         e.printStackTrace(err);
       }
-      out.println(failure(EXIT_FAILED, message));
-      return EXIT_FAILED;
+      out.println(failure(ExitCodes.of(FailureReason.of(e)), message));
+      return ExitCodes.of(FailureReason.of(e));
     }
   }
 
-  /**
-   * The message to show for a failure: the first message in the cause chain that says what could
-   * not be done ("Cannot ..."), which is how Lethe and its inputs' readers report bad inputs, also
-   * from inside a failed Spark task; otherwise the exception itself.
-   */
-  static String describe(Throwable failure) {
-    for (Throwable t = failure; t != null; t = t.getCause()) {
-      if ((t instanceof IllegalArgumentException
-              || t instanceof UncheckedIOException
-              || t instanceof IOException
-              || t instanceof IllegalStateException)
-          && t.getMessage() != null
-          && t.getMessage().startsWith("Cannot ")) {
-        return firstLine(t.getMessage());
-      }
-      if (t.getCause() == t) {
-        break;
-      }
+  /** The subcommand the arguments name, with its options filled in. */
+  private static JobCommand parse(String[] args) {
+    CommandLine cli = LetheCommand.commandLine();
+    CommandLine.ParseResult parsed;
+    try {
+      parsed = cli.parseArgs(args);
+    } catch (CommandLine.ParameterException e) {
+      throw ParameterErrors.usage(e);
     }
-    if (failure instanceof SparkException) {
-      return "Cannot finish the Spark job: " + firstLine(failure.getMessage());
-    }
-    return "Unexpected failure: " + failure;
+    return (JobCommand) parsed.subcommand().commandSpec().userObject();
   }
 
-  private static String firstLine(String message) {
-    String msg = String.valueOf(message).strip();
-    int nl = msg.indexOf('\n');
-    return nl < 0 ? msg : msg.substring(0, nl);
+  /** Prints the summary line of a command's outcome; returns the exit code. */
+  private static int print(String command, Outcome outcome, PrintStream out, PrintStream err) {
+    Map<String, Object> line = new LinkedHashMap<>();
+    line.put("status", outcome.failure() == null ? "ok" : "failed");
+    line.put("command", command);
+    line.putAll(outcome.fields());
+    if (outcome.failure() == null) {
+      out.println(JobJson.line(line));
+      return EXIT_OK;
+    }
+    int code = ExitCodes.of(outcome.failure());
+    err.println(outcome.message());
+    line.put("status", "failed");
+    line.put("exit_code", code);
+    out.println(JobJson.line(line));
+    return code;
   }
 
   private static boolean isHelp(String arg) {
     return arg.equals("--help") || arg.equals("-h");
-  }
-
-  private static Command find(String name) {
-    Command command = find(name, null);
-    if (command == null) {
-      throw new UsageException(
-          "Cannot run lethe: unknown command '" + name + "'; give one of " + commandNames());
-    }
-    return command;
-  }
-
-  private static Command find(String name, Command absent) {
-    for (Command command : COMMANDS) {
-      if (command.name().equals(name)) {
-        return command;
-      }
-    }
-    return absent;
-  }
-
-  private static String commandNames() {
-    return String.join(", ", COMMANDS.stream().map(Command::name).toList());
-  }
-
-  private static LetheConf helpDefaults() {
-    try {
-      return LetheConf.from(new SparkConf());
-    } catch (UsageException e) {
-      return LetheConf.defaults();
-    }
-  }
-
-  /** Help for every command, with every option and its default. */
-  static String help() {
-    StringBuilder text = new StringBuilder();
-    text.append("usage: lethe <command> [options]    (lethe <command> --help for one command)\n\n");
-    text.append("Commands:\n");
-    for (Command command : COMMANDS) {
-      text.append(String.format("  %-12s%s%n", command.name(), command.summary()));
-    }
-    for (Command command : COMMANDS) {
-      text.append('\n').append(options(command));
-    }
-    text.append('\n').append(footer());
-    return text.toString();
-  }
-
-  /** Help for one command. */
-  static String help(Command command) {
-    return "usage: lethe "
-        + command.name()
-        + " [options]\n"
-        + command.summary()
-        + "\n\n"
-        + options(command)
-        + "\n"
-        + footer();
-  }
-
-  private static String options(Command command) {
-    StringBuilder text = new StringBuilder(command.name() + " options:\n");
-    for (OptionSpec option : command.options(helpDefaults())) {
-      text.append(option.helpLine()).append('\n');
-    }
-    text.append("  --help                      this help\n");
-    return text.toString();
-  }
-
-  private static String footer() {
-    StringBuilder text = new StringBuilder();
-    text.append(
-        "Settings (spark.lethe.* Spark properties: --conf, -D or conf/lethe-defaults.conf;"
-            + " options win):\n");
-    LetheConf.knownKeys()
-        .forEach((key, value) -> text.append(String.format("  %-28s(default: %s)%n", key, value)));
-    text.append(
-        "Spark: the master comes from spark-submit or spark.master; without one, local[*].\n"
-            + "Output: the last line of stdout is a JSON summary. Exit codes: 0 ok, 1 failed (an"
-            + " input is missing or unusable), 2 bad options or settings, 3 unlearning did not reach its"
-            + " goal (nothing published).\n");
-    return text.toString();
   }
 
   private static String failure(int code, String message) {
@@ -253,14 +157,6 @@ public final class LetheMain {
     line.put("status", "failed");
     line.put("exit_code", code);
     line.put("error", message);
-    return json(line);
-  }
-
-  private static String json(Map<String, Object> fields) {
-    try {
-      return JSON.writeValueAsString(fields);
-    } catch (JsonProcessingException e) {
-      throw new IllegalStateException("Cannot write the JSON summary: " + e.getMessage(), e);
-    }
+    return JobJson.line(line);
   }
 }

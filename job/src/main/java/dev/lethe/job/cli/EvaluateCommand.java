@@ -1,104 +1,124 @@
 package dev.lethe.job.cli;
 
 import dev.lethe.data.ClassIndex;
-import dev.lethe.job.LetheConf;
-import dev.lethe.job.UsageException;
+import dev.lethe.job.actions.LetheActions;
+import dev.lethe.job.conf.LetheConf;
 import dev.lethe.job.data.DataFormat;
 import dev.lethe.job.eval.Evaluation;
+import dev.lethe.job.report.Seconds;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.apache.spark.sql.SparkSession;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 
 /**
  * {@code lethe evaluate}: the accuracy of a model on a labelled data set, computed on the
  * executors.
  */
-public final class EvaluateCommand implements Command {
+@Command(
+    name = "evaluate",
+    description = "accuracy of a model on a labelled data set, computed on the executors")
+public final class EvaluateCommand implements JobCommand {
 
-  static final String MODEL = "--model";
-  static final String DATA = "--data";
-  static final String FORMAT = "--format";
-  static final String LABELS = "--labels";
-  static final String INPUT_SHAPE = "--input-shape";
-  static final String CLASS_NAMES = "--class-names";
-  static final String BATCH_SIZE = "--batch-size";
-  static final String PARTITIONS = "--partitions";
-  static final String LIMIT = "--limit";
+  private static final String NAME = "evaluate";
+
+  @Option(
+      names = "--model",
+      paramLabel = "URI",
+      required = true,
+      description = "TorchScript .pt model (s3a://, file:// or a path); sidecar .json (required)")
+  String model;
+
+  @Option(
+      names = "--data",
+      paramLabel = "URI",
+      required = true,
+      description = "labelled data: IDX image file, image folder or Parquet (required)")
+  String data;
+
+  @Option(
+      names = "--format",
+      paramLabel = "FMT",
+      description = "auto|idx|folder|parquet (default: auto)")
+  String format;
+
+  @Option(
+      names = "--labels",
+      paramLabel = "URI",
+      description = "IDX label file (idx format only) (default: images-idx3 -> labels-idx1)")
+  String labels;
+
+  @Option(
+      names = "--input-shape",
+      paramLabel = "C,H,W",
+      description = "model input shape (default: sidecar, else the data)")
+  String inputShape;
+
+  @Option(
+      names = "--class-names",
+      paramLabel = "A,B,..",
+      description = "model class names (default: sidecar, else folder names are indices)")
+  String classNames;
+
+  @Option(
+      names = "--batch-size",
+      paramLabel = "N",
+      description = "images per forward pass (default: " + LetheHelp.BATCH_SIZE_DEFAULT + ")")
+  String batchSize;
+
+  @Option(
+      names = "--partitions",
+      paramLabel = "N",
+      description = "partitions to evaluate in (default: Spark's default parallelism)")
+  String partitions;
+
+  @Option(
+      names = "--limit",
+      paramLabel = "N",
+      description = "evaluate only the first N samples (default: all)")
+  String limit;
+
+  @Option(
+      names = {"--help", "-h"},
+      usageHelp = true,
+      description = "this help")
+  boolean help;
+
+  private final OptionValues values = new OptionValues(NAME);
 
   @Override
-  public String name() {
-    return "evaluate";
-  }
-
-  @Override
-  public String summary() {
-    return "accuracy of a model on a labelled data set, computed on the executors";
-  }
-
-  @Override
-  public List<OptionSpec> options(LetheConf defaults) {
-    return List.of(
-        new OptionSpec(
-            MODEL, "URI", null, "TorchScript .pt model (s3a://, file:// or a path); sidecar .json"),
-        new OptionSpec(DATA, "URI", null, "labelled data: IDX image file, image folder or Parquet"),
-        new OptionSpec(FORMAT, "FMT", "auto", "auto|idx|folder|parquet"),
-        new OptionSpec(
-            LABELS, "URI", "images-idx3 -> labels-idx1", "IDX label file (idx format only)"),
-        new OptionSpec(INPUT_SHAPE, "C,H,W", "sidecar, else the data", "model input shape"),
-        new OptionSpec(
-            CLASS_NAMES, "A,B,..", "sidecar, else folder names are indices", "model class names"),
-        new OptionSpec(
-            BATCH_SIZE,
-            "N",
-            defaults.batchSize() + " (" + LetheConf.BATCH_SIZE + ")",
-            "images per forward pass"),
-        new OptionSpec(PARTITIONS, "N", "Spark's default parallelism", "partitions to evaluate in"),
-        new OptionSpec(LIMIT, "N", "all", "evaluate only the first N samples"));
-  }
-
-  @Override
-  public void validate(ParsedOptions options) {
-    DataFormat format = options.get(FORMAT).map(v -> DataFormat.parse(name(), v)).orElse(null);
-    if (options.get(LABELS).isPresent()
-        && format != null
-        && format != DataFormat.AUTO
-        && format != DataFormat.IDX) {
-      throw new UsageException(
-          "Cannot run evaluate: option "
-              + LABELS
-              + " is only for IDX data but "
-              + FORMAT
-              + " is "
-              + format.cliName()
-              + "; drop "
-              + LABELS
-              + " or give "
-              + FORMAT
-              + " idx");
+  public void validate() {
+    DataFormat parsed = format == null ? null : DataFormat.parse(NAME, format);
+    if (labels != null && parsed != null && parsed != DataFormat.AUTO && parsed != DataFormat.IDX) {
+      throw values.usage(
+          "option --labels is only for IDX data but --format is "
+              + parsed.cliName()
+              + "; drop --labels or give --format idx");
     }
-    options.imageShape(INPUT_SHAPE);
-    classNames(options);
-    options.positiveInt(BATCH_SIZE);
-    options.positiveInt(PARTITIONS);
-    options.positiveInt(LIMIT);
+    values.imageShape("--input-shape", inputShape);
+    classNames();
+    values.positiveInt("--batch-size", batchSize);
+    values.positiveInt("--partitions", partitions);
+    values.positiveInt("--limit", limit);
   }
 
   @Override
-  public Map<String, Object> run(SparkSession spark, ParsedOptions options, LetheConf conf) {
-    validate(options);
+  public Outcome run(SparkSession spark, LetheConf conf) {
+    validate();
     Evaluation evaluation =
-        new Evaluation(spark)
-            .model(options.required(MODEL))
-            .data(options.required(DATA))
-            .format(
-                options.get(FORMAT).map(v -> DataFormat.parse(name(), v)).orElse(DataFormat.AUTO))
-            .labels(options.get(LABELS).orElse(null))
-            .inputShape(options.imageShape(INPUT_SHAPE).orElse(null))
-            .classNames(classNames(options))
-            .batchSize(options.positiveInt(BATCH_SIZE).orElse(conf.batchSize()))
-            .partitions(options.positiveInt(PARTITIONS).orElse(0));
-    options.positiveInt(LIMIT).ifPresent(evaluation::limit);
+        LetheActions.get(spark)
+            .evaluate()
+            .model(model)
+            .data(data)
+            .format(format == null ? DataFormat.AUTO : DataFormat.parse(NAME, format))
+            .labels(labels)
+            .inputShape(values.imageShape("--input-shape", inputShape).orElse(null))
+            .classNames(classNames())
+            .batchSize(values.positiveInt("--batch-size", batchSize).orElse(conf.batchSize()))
+            .partitions(values.positiveInt("--partitions", partitions).orElse(0));
+    values.positiveInt("--limit", limit).ifPresent(evaluation::limit);
     Evaluation.Result result = evaluation.execute();
     Map<String, Object> fields = new LinkedHashMap<>();
     fields.put("model", result.model());
@@ -110,21 +130,19 @@ public final class EvaluateCommand implements Command {
     fields.put("accuracy", result.accuracy());
     fields.put("batch_size", result.batchSize());
     fields.put("partitions", result.partitions());
-    fields.put("seconds", Math.round(result.seconds() * 1000) / 1000.0);
+    fields.put("seconds", Seconds.round(result.seconds()));
     fields.put("device", String.join(",", result.devices()));
-    return fields;
+    return Outcome.ok(fields);
   }
 
-  private static List<String> classNames(ParsedOptions options) {
-    String value = options.get(CLASS_NAMES).orElse(null);
-    if (value == null) {
+  private List<String> classNames() {
+    if (classNames == null) {
       return List.of();
     }
     try {
-      return ClassIndex.parseClassNames(value);
+      return ClassIndex.parseClassNames(classNames);
     } catch (IllegalArgumentException e) {
-      throw new UsageException(
-          "Cannot run evaluate: option " + CLASS_NAMES + " is '" + value + "': " + e.getMessage());
+      throw values.usage("option --class-names is '" + classNames + "': " + e.getMessage());
     }
   }
 }

@@ -1,247 +1,266 @@
 package dev.lethe.job.cli;
 
+import com.fasterxml.jackson.core.type.TypeReference;
 import dev.lethe.attack.PgdSettings;
 import dev.lethe.data.ImageShape;
-import dev.lethe.job.LetheConf;
-import dev.lethe.job.UsageException;
-import dev.lethe.job.unlearn.UnlearnRun;
+import dev.lethe.job.actions.LetheActions;
+import dev.lethe.job.actions.UnlearnAction;
+import dev.lethe.job.conf.LetheConf;
+import dev.lethe.job.report.JobJson;
+import dev.lethe.job.unlearn.RunSettings;
 import dev.lethe.unlearn.Goal;
 import dev.lethe.unlearn.Method;
 import dev.lethe.unlearn.TuningOptions;
 import dev.lethe.unlearn.UnlearnSettings;
-import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.apache.spark.sql.SparkSession;
+import picocli.CommandLine.ArgGroup;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
 
 /**
  * {@code lethe unlearn}: makes a model forget a set of training instances (L2UL by default) and
- * publishes the unlearned model as a new immutable version with an audit manifest. Adversarial
- * examples and weight importance are computed on the executors, the fine-tune on the driver.
+ * publishes the unlearned model as a new immutable version with an audit manifest, through {@link
+ * UnlearnAction}. A long {@code --forget-ids} list can come from a file: {@code @ids.txt} on the
+ * command line is replaced by the file's words (picocli's @-files).
  */
-public final class UnlearnCommand implements Command {
+@Command(
+    name = "unlearn",
+    description = "make a model forget training instances and publish the unlearned model")
+public final class UnlearnCommand implements JobCommand {
 
-  static final String MODEL = "--model";
-  static final String FORGET = "--forget";
-  static final String OUT = "--out";
-  static final String TEST = "--test";
-  static final String HELD_OUT = "--held-out";
-  static final String HELD_OUT_FROM_TEST = "--held-out-from-test";
-  static final String RETAIN = "--retain";
-  static final String LABELS = "--labels";
-  static final String METHOD = "--method";
-  static final String GOAL = "--goal";
-  static final String TARGET_CLASS = "--target-class";
-  static final String TARGETED = "--targeted";
-  static final String PRESET = "--preset";
-  static final String SEED = "--seed";
-  static final String RUN_ID = "--run-id";
-  static final String SET = "--set";
-  static final String PARTITIONS = "--partitions";
-  static final String LIMIT = "--limit";
-  static final String FORGET_IDS = "--forget-ids";
-  static final String BATCH_SIZE = "--batch-size";
-  static final String SAMPLE = "--sample";
-  static final String WORK = "--work";
-  static final String KEEP_WORK = "--keep-work";
-  static final String RECORD_IDS = "--record-ids";
+  private static final String NAME = "unlearn";
+  private static final TypeReference<LinkedHashMap<String, Object>> FIELDS =
+      new TypeReference<>() {};
 
-  @Override
-  public String name() {
-    return "unlearn";
+  @Mixin UnlearnInputOptions inputs = new UnlearnInputOptions();
+
+  @Option(
+      names = "--method",
+      order = 9,
+      paramLabel = "NAME",
+      description = "l2ul|neggrad|adv|retain|random-label (default: l2ul)")
+  String method;
+
+  @Option(
+      names = "--goal",
+      order = 10,
+      paramLabel = "GOAL",
+      description = "misclassify|unseen (default: misclassify)")
+  String goal;
+
+  @ArgGroup(exclusive = true)
+  Target target = new Target();
+
+  /** Which class the instances are relabelled to: the runner-up class, or one class. */
+  static final class Target {
+    @Option(
+        names = "--targeted",
+        order = 11,
+        description = "relabel each instance to its runner-up class (default: off)")
+    boolean runnerUp;
+
+    @Option(
+        names = "--target-class",
+        order = 12,
+        paramLabel = "N",
+        description = "relabel every instance to class N (default: untargeted)")
+    String targetClass;
   }
 
-  @Override
-  public String summary() {
-    return "make a model forget training instances and publish the unlearned model";
-  }
+  @Option(
+      names = "--preset",
+      order = 13,
+      paramLabel = "NAME",
+      description =
+          "lethe|paper|calibrate (try Lethe's candidate settings, keep the best) (default: lethe)")
+  String preset;
+
+  @Option(
+      names = "--seed",
+      order = 14,
+      paramLabel = "N",
+      description = "run seed (PGD targets and starts, MIA folds) (default: 0)")
+  String seed;
+
+  @Option(
+      names = "--run-id",
+      order = 15,
+      paramLabel = "ID",
+      description = "run id; the version is <UTC time>-<run id> (default: random)")
+  String runId;
+
+  @Option(
+      names = "--set",
+      order = 16,
+      paramLabel = "KEY=VALUE...",
+      completionCandidates = TuningKeys.class,
+      description = "tuning option, repeatable; keys: ${COMPLETION-CANDIDATES} (default: none)")
+  List<String> sets = List.of();
+
+  @Option(
+      names = "--partitions",
+      order = 17,
+      paramLabel = "N",
+      description = "partitions of stages A, B (default: Spark's default parallelism)")
+  String partitions;
+
+  @Option(
+      names = "--work",
+      order = 21,
+      paramLabel = "URI",
+      description =
+          "work folder (stage A's Parquet checkpoint); a run's own subfolder is made in it"
+              + " (default: <out>/<model-name>/.work-<version>)")
+  String work;
+
+  @Option(
+      names = "--keep-work",
+      order = 22,
+      description = "keep the work folder after the run (default: off)")
+  boolean keepWork;
+
+  @Option(
+      names = "--record-ids",
+      order = 23,
+      description = "list the forget ids in the manifest (not just a hash) (default: off)")
+  boolean recordIds;
+
+  @Option(
+      names = "--batch-size",
+      order = 24,
+      paramLabel = "N",
+      description =
+          "images per forward pass on the executors (default: "
+              + LetheHelp.BATCH_SIZE_DEFAULT
+              + ")")
+  String batchSize;
+
+  @Option(
+      names = {"--help", "-h"},
+      order = 99,
+      usageHelp = true,
+      description = "this help")
+  boolean help;
+
+  private final OptionValues values = new OptionValues(NAME);
 
   @Override
-  public List<OptionSpec> options(LetheConf defaults) {
-    return List.of(
-        new OptionSpec(MODEL, "URI", null, "TorchScript .pt model (sidecar .json next to it)"),
-        new OptionSpec(
-            FORGET, "URI", null, "the instances to forget: IDX, image folder or Parquet"),
-        new OptionSpec(OUT, "URI", null, "publish to <out>/<model-name>/<version>/"),
-        new OptionSpec(TEST, "URI", "none", "test data: accuracy before/after, MIA non-members"),
-        new OptionSpec(
-            HELD_OUT,
-            "URI",
-            "none",
-            "data the model never saw: goal unseen's reference; its outputs are held during the"
-                + " fine-tune (labels unused)"),
-        new OptionSpec(
-            HELD_OUT_FROM_TEST,
-            "N",
-            "none",
-            "use N random --test images (seeded by --seed) as --held-out; test accuracy is"
-                + " measured on the rest"),
-        new OptionSpec(RETAIN, "URI", "none", "a sample of retained training data"),
-        new OptionSpec(
-            LABELS, "URI", "images-idx3 -> labels-idx1", "IDX label file of the forget set"),
-        new OptionSpec(METHOD, "NAME", "l2ul", "l2ul|neggrad|adv|retain|random-label"),
-        new OptionSpec(GOAL, "GOAL", "misclassify", "misclassify|unseen"),
-        new OptionSpec(TARGET_CLASS, "N", "untargeted", "relabel every instance to class N"),
-        new OptionSpec(TARGETED, "", "off", "relabel each instance to its runner-up class"),
-        new OptionSpec(
-            PRESET,
-            "NAME",
-            "lethe",
-            "lethe|paper|calibrate (try Lethe's candidate settings, keep the best)"),
-        new OptionSpec(SEED, "N", "0", "run seed (PGD targets and starts, MIA folds)"),
-        new OptionSpec(RUN_ID, "ID", "random", "run id; the version is <UTC time>-<run id>"),
-        new OptionSpec(
-            SET,
-            "KEY=VALUE...",
-            "none",
-            "tuning option, repeatable; keys: " + String.join(", ", TuningOptions.KEYS)),
-        new OptionSpec(PARTITIONS, "N", "Spark's default parallelism", "partitions of stages A, B"),
-        new OptionSpec(LIMIT, "N", "all", "forget only the first N samples of --forget"),
-        new OptionSpec(FORGET_IDS, "A,B,..", "all", "forget only the rows with these sample ids"),
-        new OptionSpec(
-            SAMPLE, "N", "all", "forget N rows of --forget drawn at random (seeded by --seed)"),
-        new OptionSpec(
-            WORK,
-            "URI",
-            "<out>/<model-name>/.work-<version>",
-            "work folder (stage A's Parquet checkpoint); a run's own subfolder is made in it"),
-        new OptionSpec(KEEP_WORK, "", "off", "keep the work folder after the run"),
-        new OptionSpec(
-            RECORD_IDS, "", "off", "list the forget ids in the manifest (not just a hash)"),
-        new OptionSpec(
-            BATCH_SIZE,
-            "N",
-            defaults.batchSize() + " (" + LetheConf.BATCH_SIZE + ")",
-            "images per forward pass on the executors"));
-  }
-
-  @Override
-  public void validate(ParsedOptions options) {
-    Method method = method(options);
-    Goal goal = goal(options);
-    if (options.flag(TARGETED) && options.get(TARGET_CLASS).isPresent()) {
-      throw usage("options " + TARGETED + " and " + TARGET_CLASS + " exclude each other; give one");
-    }
-    targetClass(options);
-    if (options.get(HELD_OUT_FROM_TEST).isPresent()) {
-      if (options.get(HELD_OUT).isPresent()) {
-        throw usage(
-            "options " + HELD_OUT + " and " + HELD_OUT_FROM_TEST + " exclude each other; give one");
+  public void validate() {
+    Method method = method();
+    Goal goal = goal();
+    targetClass();
+    if (inputs.heldOut.fromTest != null) {
+      if (inputs.test == null) {
+        throw values.usage("option --held-out-from-test needs --test; give --test URI");
       }
-      if (options.get(TEST).isEmpty()) {
-        throw usage("option " + HELD_OUT_FROM_TEST + " needs " + TEST + "; give " + TEST + " URI");
-      }
-      options.positiveInt(HELD_OUT_FROM_TEST);
+      values.positiveInt("--held-out-from-test", inputs.heldOut.fromTest);
     }
-    if (goal == Goal.UNSEEN
-        && options.get(HELD_OUT).isEmpty()
-        && options.get(HELD_OUT_FROM_TEST).isEmpty()) {
-      throw usage(
-          "option "
-              + GOAL
-              + " unseen needs "
-              + HELD_OUT
-              + "; give "
-              + HELD_OUT
-              + " URI or "
-              + HELD_OUT_FROM_TEST
-              + " N");
+    if (goal == Goal.UNSEEN && inputs.heldOut.uri == null && inputs.heldOut.fromTest == null) {
+      throw values.usage(
+          "option --goal unseen needs --held-out; give --held-out URI or --held-out-from-test N");
     }
-    if (method.usesRetainSample() && options.get(RETAIN).isEmpty()) {
-      throw usage("option " + METHOD + " retain needs " + RETAIN + "; give " + RETAIN + " URI");
+    if (method.usesRetainSample() && inputs.retain == null) {
+      throw values.usage("option --method retain needs --retain; give --retain URI");
     }
-    seed(options);
-    runId(options);
-    forgetIds(options);
-    if (options.get(SAMPLE).isPresent() && options.get(FORGET_IDS).isPresent()) {
-      throw usage("options " + SAMPLE + " and " + FORGET_IDS + " exclude each other; give one");
-    }
-    options.positiveInt(SAMPLE);
-    options.positiveInt(PARTITIONS);
-    options.positiveInt(LIMIT);
-    options.positiveInt(BATCH_SIZE);
-    settings(options, new ImageShape(1, 28, 28));
+    seed();
+    runId();
+    inputs.forgetIds();
+    values.positiveInt("--sample", inputs.rows.sample);
+    values.positiveInt("--partitions", partitions);
+    values.positiveInt("--limit", inputs.limit);
+    values.positiveInt("--batch-size", batchSize);
+    RunSettings.resolve(preset, goal, tuning(), new ImageShape(1, 28, 28));
   }
 
   @Override
-  public Map<String, Object> run(SparkSession spark, ParsedOptions options, LetheConf conf) {
-    validate(options);
-    UnlearnRun.Config config =
-        new UnlearnRun.Config(
-            options.required(MODEL),
-            options.required(FORGET),
-            options.required(OUT),
-            options.get(TEST).orElse(null),
-            options.get(HELD_OUT).orElse(null),
-            options.get(RETAIN).orElse(null),
-            options.get(LABELS).orElse(null),
-            method(options),
-            goal(options),
-            options.flag(TARGETED),
-            targetClass(options),
-            options.get(PRESET).orElse(null),
-            seed(options),
-            runId(options),
-            tuning(options),
-            options.positiveInt(PARTITIONS).orElse(0),
-            options.positiveInt(LIMIT).orElse(0),
-            forgetIds(options),
-            options.positiveInt(BATCH_SIZE).orElse(conf.batchSize()),
-            options.positiveInt(SAMPLE).orElse(0),
-            options.get(WORK).orElse(null),
-            options.flag(KEEP_WORK),
-            options.flag(RECORD_IDS),
-            options.positiveInt(HELD_OUT_FROM_TEST).orElse(0));
-    return new UnlearnRun(spark, config).execute();
+  public Outcome run(SparkSession spark, LetheConf conf) {
+    validate();
+    UnlearnAction action =
+        LetheActions.get(spark)
+            .unlearn()
+            .model(inputs.model)
+            .forget(inputs.forget)
+            .output(inputs.out)
+            .test(inputs.test)
+            .heldOut(inputs.heldOut.uri)
+            .retain(inputs.retain)
+            .labels(inputs.labels)
+            .method(method())
+            .goal(goal())
+            .preset(preset)
+            .seed(seed())
+            .runId(runId())
+            .tuning(tuning())
+            .forgetIds(inputs.forgetIds())
+            .batchSize(values.positiveInt("--batch-size", batchSize).orElse(conf.batchSize()))
+            .work(work)
+            .keepWork(keepWork)
+            .recordIds(recordIds);
+    if (target.runnerUp) {
+      action.targeted();
+    }
+    Integer targetClass = targetClass();
+    if (targetClass != null) {
+      action.targetClass(targetClass);
+    }
+    values.positiveInt("--partitions", partitions).ifPresent(action::partitions);
+    values.positiveInt("--limit", inputs.limit).ifPresent(action::limit);
+    values.positiveInt("--sample", inputs.rows.sample).ifPresent(action::sample);
+    values
+        .positiveInt("--held-out-from-test", inputs.heldOut.fromTest)
+        .ifPresent(action::heldOutFromTest);
+    UnlearnAction.Result result = action.execute();
+    Map<String, Object> fields = JobJson.mapper().convertValue(result.report(), FIELDS);
+    if (result.status() != UnlearnAction.Status.PUBLISHED) {
+      return Outcome.failed(fields, result.failureReason(), result.error());
+    }
+    return Outcome.ok(fields);
   }
 
-  /** The candidate settings (one with --preset) and PGD settings after the --set overrides. */
-  public static UnlearnRun.Settings settings(ParsedOptions options, ImageShape shape) {
-    return UnlearnRun.settings(
-        options.get(PRESET).orElse(null), goal(options), tuning(options), shape);
-  }
-
-  private static Map<String, String> tuning(ParsedOptions options) {
-    Map<String, String> sets;
+  private Map<String, String> tuning() {
+    Map<String, String> parsed;
     try {
-      sets = TuningOptions.parse(options.all(SET));
+      parsed = TuningOptions.parse(sets);
     } catch (IllegalArgumentException e) {
-      throw usage("option " + SET + ": " + e.getMessage());
+      throw values.usage("option --set: " + e.getMessage());
     }
-    String preset = options.get(PRESET).orElse(null);
     try {
       for (UnlearnSettings base :
-          UnlearnSettings.presetCandidates(preset == null ? "lethe" : preset, goal(options))) {
-        TuningOptions.apply(base, PgdSettings.defaults(new ImageShape(1, 28, 28)), sets);
+          UnlearnSettings.presetCandidates(preset == null ? "lethe" : preset, goal())) {
+        TuningOptions.apply(base, PgdSettings.defaults(new ImageShape(1, 28, 28)), parsed);
       }
     } catch (IllegalArgumentException e) {
-      throw usage(
+      throw values.usage(
           "option "
-              + (preset != null && e.getMessage().contains("preset") ? PRESET : SET)
+              + (preset != null && e.getMessage().contains("preset") ? "--preset" : "--set")
               + ": "
               + e.getMessage());
     }
-    return sets;
+    return parsed;
   }
 
-  private static Method method(ParsedOptions options) {
+  private Method method() {
     try {
-      return Method.parse(options.get(METHOD).orElse("l2ul"));
+      return Method.parse(method == null ? "l2ul" : method);
     } catch (IllegalArgumentException e) {
-      throw usage("option " + METHOD + ": " + e.getMessage());
+      throw values.usage("option --method: " + e.getMessage());
     }
   }
 
-  private static Goal goal(ParsedOptions options) {
+  private Goal goal() {
     try {
-      return Goal.parse(options.get(GOAL).orElse("misclassify"));
+      return Goal.parse(goal == null ? "misclassify" : goal);
     } catch (IllegalArgumentException e) {
-      throw usage("option " + GOAL + ": " + e.getMessage());
+      throw values.usage("option --goal: " + e.getMessage());
     }
   }
 
-  private static Integer targetClass(ParsedOptions options) {
-    String value = options.get(TARGET_CLASS).orElse(null);
+  private Integer targetClass() {
+    String value = target.targetClass;
     if (value == null) {
       return null;
     }
@@ -253,44 +272,22 @@ public final class UnlearnCommand implements Command {
     } catch (NumberFormatException e) {
       // reported below
     }
-    throw usage("option " + TARGET_CLASS + " is '" + value + "'; give a class index of 0 or more");
+    throw values.invalid("--target-class", value, "give a class index of 0 or more");
   }
 
-  private static long seed(ParsedOptions options) {
-    String value = options.get(SEED).orElse("0");
+  private long seed() {
+    String value = seed == null ? "0" : seed;
     try {
       return Long.parseLong(value.trim());
     } catch (NumberFormatException e) {
-      throw usage("option " + SEED + " is '" + value + "'; give a whole number");
+      throw values.invalid("--seed", value, "give a whole number");
     }
   }
 
-  private static String runId(ParsedOptions options) {
-    String value = options.get(RUN_ID).orElse(null);
-    if (value != null && !value.matches("[A-Za-z0-9._-]{1,64}")) {
-      throw usage(
-          "option "
-              + RUN_ID
-              + " is '"
-              + value
-              + "'; give 1 to 64 letters, digits, '.', '_' or '-'");
+  private String runId() {
+    if (runId != null && !runId.matches("[A-Za-z0-9._-]{1,64}")) {
+      throw values.invalid("--run-id", runId, "give 1 to 64 letters, digits, '.', '_' or '-'");
     }
-    return value;
-  }
-
-  private static List<String> forgetIds(ParsedOptions options) {
-    String value = options.get(FORGET_IDS).orElse(null);
-    if (value == null) {
-      return List.of();
-    }
-    List<String> ids = Arrays.stream(value.split(",")).map(String::trim).toList();
-    if (ids.isEmpty() || ids.stream().anyMatch(String::isEmpty)) {
-      throw usage("option " + FORGET_IDS + " is '" + value + "'; give sample ids separated by ','");
-    }
-    return ids;
-  }
-
-  private static UsageException usage(String message) {
-    return new UsageException("Cannot run unlearn: " + message);
+    return runId;
   }
 }

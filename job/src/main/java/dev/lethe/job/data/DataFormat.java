@@ -1,6 +1,6 @@
 package dev.lethe.job.data;
 
-import dev.lethe.job.UsageException;
+import dev.lethe.job.failure.UsageException;
 import java.util.Locale;
 
 /** How a data set is stored. */

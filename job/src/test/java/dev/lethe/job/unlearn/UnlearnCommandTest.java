@@ -15,6 +15,7 @@ import dev.lethe.importance.Mas;
 import dev.lethe.importance.MasMode;
 import dev.lethe.job.JobFixtures;
 import dev.lethe.job.JobFixtures.CliRun;
+import dev.lethe.job.JsonShape;
 import dev.lethe.job.SparkTestBase;
 import dev.lethe.job.model.ExecutorModel;
 import dev.lethe.job.model.ModelArtifact;
@@ -224,6 +225,17 @@ class UnlearnCommandTest extends SparkTestBase {
     assertThat(spark.read().parquet(checkpoint.toString()).count()).isEqualTo(K * 8L);
     assertThat(Files.readAllBytes(dir.resolve("model.pt"))).isEqualTo(firstModel);
     assertThat(Files.readAllBytes(dir.resolve("manifest.json"))).isEqualTo(firstManifest);
+
+    // The printed and published JSON keep their field names and nesting.
+    assertThat(
+            List.of(
+                JsonShape.matches("unlearn-published.txt", report),
+                JsonShape.matches("report-published.txt", published),
+                JsonShape.matches("manifest-record-ids.txt", manifest),
+                JsonShape.matches("unlearn-published-held-out.txt", second.summary()),
+                JsonShape.matches("manifest-held-out.txt", secondManifest)))
+        .as("JSON shapes (actual ones in target/schema-actual)")
+        .containsOnly(true);
   }
 
   @Test
@@ -282,6 +294,7 @@ class UnlearnCommandTest extends SparkTestBase {
     assertThat(children(out.resolve("digits-cnn-bn")))
         .as("no version, no temporary folder")
         .isEmpty();
+    JsonShape.assertShape("unlearn-not-reached.txt", summary);
   }
 
   @Test
@@ -308,6 +321,7 @@ class UnlearnCommandTest extends SparkTestBase {
     assertThat(key.exitCode()).isEqualTo(2);
     assertThat(key.stderr()).contains("no-such-key");
     assertThat(out).doesNotExist();
+    JsonShape.assertShape("unlearn-usage.txt", key.summary());
   }
 
   @Test
@@ -317,6 +331,7 @@ class UnlearnCommandTest extends SparkTestBase {
     assertThat(run.exitCode()).isEqualTo(1);
     assertThat(run.summary().get("error").asText()).contains("nowhere/1");
     assertThat(out).doesNotExist();
+    JsonShape.assertShape("unlearn-failed.txt", run.summary());
   }
 
   @Test

@@ -1,4 +1,4 @@
-package dev.lethe.job;
+package dev.lethe.job.failure;
 
 /**
  * A bad command line or setting: an unknown option, a missing or malformed value, an unknown {@code

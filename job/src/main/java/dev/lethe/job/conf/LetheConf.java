@@ -1,5 +1,6 @@
-package dev.lethe.job;
+package dev.lethe.job.conf;
 
+import dev.lethe.job.failure.UsageException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;

@@ -1,4 +1,4 @@
-package dev.lethe.job;
+package dev.lethe.job.spark;
 
 import org.apache.spark.SparkConf;
 import org.apache.spark.sql.SparkSession;

@@ -1,0 +1,171 @@
+package dev.lethe.job.actions;
+
+import dev.lethe.job.failure.FailureReason;
+import dev.lethe.job.unlearn.UnlearnReport;
+import dev.lethe.unlearn.Goal;
+import dev.lethe.unlearn.Method;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * Makes a pre-trained classifier forget training instances and publishes the unlearned model as a
+ * new immutable version with an audit manifest. Adversarial examples and weight importance are
+ * computed on the executors, the fine-tune on the driver, the evaluation on the executors again.
+ *
+ * <pre>{@code
+ * UnlearnAction.Result r = LetheActions.get(spark).unlearn()
+ *     .model("s3a://models/m.pt").forget("s3a://data/train").forgetIds(List.of("train/17"))
+ *     .heldOut("s3a://data/held-out").output("s3a://models/unlearned").execute();
+ * }</pre>
+ *
+ * <p>Setters check their value at once and name the setting in their message. A run that misses its
+ * goal is a result with {@link Status#GOAL_NOT_REACHED}, not an exception; a bad input throws.
+ */
+public interface UnlearnAction {
+
+  /** The TorchScript model to unlearn from (URI or path); its sidecar sits next to it. Required. */
+  UnlearnAction model(String uri);
+
+  /** The data holding the instances to forget: IDX, image folder or Parquet. Required. */
+  UnlearnAction forget(String uri);
+
+  /** Forget only the rows with these ids (default: every row); excludes {@link #sample}. */
+  UnlearnAction forgetIds(List<String> ids);
+
+  /** Forget {@code count} rows drawn at random, seeded by {@link #seed}; excludes forget ids. */
+  UnlearnAction sample(int count);
+
+  /** Read only the first {@code count} rows of the forget data. */
+  UnlearnAction limit(int count);
+
+  /** The IDX label file of the forget data (default: derived from the image file's name). */
+  UnlearnAction labels(String uri);
+
+  /** Test data: accuracy before and after, membership-inference non-members. */
+  UnlearnAction test(String uri);
+
+  /** Data the model never saw (labels unused): held at the original outputs; goal unseen's data. */
+  UnlearnAction heldOut(String uri);
+
+  /** Use {@code count} random test images as the held-out data; test accuracy on the rest. */
+  UnlearnAction heldOutFromTest(int count);
+
+  /** A sample of retained training data (method retain needs it). */
+  UnlearnAction retain(String uri);
+
+  /** The unlearning method (default {@link Method#L2UL}). */
+  UnlearnAction method(Method method);
+
+  /** When to stop (default {@link Goal#MISCLASSIFY}). */
+  UnlearnAction goal(Goal goal);
+
+  /** Relabel each instance to its runner-up class. */
+  UnlearnAction targeted();
+
+  /** Relabel every instance to class {@code index}. */
+  UnlearnAction targetClass(int index);
+
+  /** The preset: lethe (default), paper or calibrate. */
+  UnlearnAction preset(String name);
+
+  /** Tuning options (key to value, applied over the preset), e.g. {@code learning-rate}. */
+  UnlearnAction tuning(Map<String, String> options);
+
+  /** The run's seed: PGD targets and starts, random draws, MIA folds (default 0). */
+  UnlearnAction seed(long seed);
+
+  /** The run id (default random); the version is {@code <UTC time>-<run id>}. */
+  UnlearnAction runId(String id);
+
+  /** Where versions are published: {@code <uri>/<model name>/<version>/}. Required. */
+  UnlearnAction output(String uri);
+
+  /** The work folder (default {@code <output>/<model name>/.work-<version>}). */
+  UnlearnAction work(String uri);
+
+  /** Keep the work folder after the run (default: removed). */
+  UnlearnAction keepWork(boolean keep);
+
+  /** List the forget ids in the manifest, not only their hash. */
+  UnlearnAction recordIds(boolean record);
+
+  /** Partitions of stages A and B (default: Spark's parallelism). */
+  UnlearnAction partitions(int count);
+
+  /** Images per forward pass on the executors. */
+  UnlearnAction batchSize(int size);
+
+  /**
+   * Runs the stages and publishes when the goal was reached.
+   *
+   * @throws IllegalArgumentException naming the input when an input is missing or unusable
+   * @throws dev.lethe.job.failure.UsageException naming the setting when a setting does not fit
+   */
+  Result execute();
+
+  /** How a run ended. */
+  enum Status {
+    /** The goal was reached and the version published. */
+    PUBLISHED,
+    /** The goal was not reached; nothing was published. */
+    GOAL_NOT_REACHED
+  }
+
+  /**
+   * What a run did: its status, the message when it published nothing, and its report (every
+   * metric, stage times, peak memory, and the version when published).
+   */
+  record Result(Status status, String error, UnlearnReport report) {
+
+    public Result {
+      Objects.requireNonNull(status, "status");
+      Objects.requireNonNull(report, "report");
+    }
+
+    /** Why nothing was published, or null when the version was. */
+    public FailureReason failureReason() {
+      return status == Status.PUBLISHED ? null : FailureReason.GOAL_NOT_REACHED;
+    }
+
+    /** The published version's name, or null. */
+    public String version() {
+      return report.version();
+    }
+
+    /** The published model's URI, or null. */
+    public String versionUri() {
+      return status == Status.PUBLISHED ? report.modelUri() : null;
+    }
+
+    /** The published manifest's URI, or null. */
+    public String manifestUri() {
+      return report.manifestUri();
+    }
+
+    /** Forget-set accuracy before and after. */
+    public UnlearnReport.Accuracy forget() {
+      return report.measured().forget();
+    }
+
+    /** Test accuracy before and after, or null without test data. */
+    public UnlearnReport.Accuracy test() {
+      return report.measured().test();
+    }
+
+    /** Fine-tune steps taken. */
+    public int steps() {
+      return report.measured().steps();
+    }
+
+    /** Wall time of each stage. */
+    public UnlearnReport.StageSeconds seconds() {
+      return report.measured().seconds();
+    }
+
+    /** The driver's peak resident memory in MiB, or -1 where it cannot be read. */
+    public long driverPeakRssMib() {
+      return report.memory() == null ? -1 : report.memory().driverPeakRssMib();
+    }
+  }
+}

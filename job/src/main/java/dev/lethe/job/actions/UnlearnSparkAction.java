@@ -1,0 +1,277 @@
+package dev.lethe.job.actions;
+
+import dev.lethe.job.conf.LetheConf;
+import dev.lethe.job.unlearn.UnlearnReport;
+import dev.lethe.job.unlearn.UnlearnRequest;
+import dev.lethe.job.unlearn.UnlearnRun;
+import dev.lethe.unlearn.Goal;
+import dev.lethe.unlearn.Method;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import org.apache.spark.sql.SparkSession;
+
+/**
+ * The Spark implementation of {@link UnlearnAction}: builds the request, runs {@link UnlearnRun}.
+ */
+final class UnlearnSparkAction implements UnlearnAction {
+
+  private final SparkSession spark;
+  private String model;
+  private String forget;
+  private String output;
+  private String test;
+  private String heldOut;
+  private String retain;
+  private String labels;
+  private Method method = Method.L2UL;
+  private Goal goal = Goal.MISCLASSIFY;
+  private boolean targeted;
+  private Integer targetClass;
+  private String preset;
+  private long seed;
+  private String runId;
+  private Map<String, String> tuning = Map.of();
+  private int partitions;
+  private int limit;
+  private List<String> forgetIds = List.of();
+  private int batchSize = LetheConf.BATCH_SIZE_DEFAULT;
+  private int sample;
+  private String work;
+  private boolean keepWork;
+  private boolean recordIds;
+  private int heldOutFromTest;
+
+  UnlearnSparkAction(SparkSession spark) {
+    this.spark = Objects.requireNonNull(spark, "spark");
+  }
+
+  @Override
+  public UnlearnAction model(String uri) {
+    this.model = Objects.requireNonNull(uri, "model");
+    return this;
+  }
+
+  @Override
+  public UnlearnAction forget(String uri) {
+    this.forget = Objects.requireNonNull(uri, "forget");
+    return this;
+  }
+
+  @Override
+  public UnlearnAction forgetIds(List<String> ids) {
+    if (ids.stream().anyMatch(id -> id == null || id.isBlank())) {
+      throw new IllegalArgumentException(
+          "Cannot unlearn forget ids " + ids + ": an id is empty; give non-empty sample ids");
+    }
+    this.forgetIds = List.copyOf(ids);
+    return this;
+  }
+
+  @Override
+  public UnlearnAction sample(int count) {
+    this.sample = positive("sample", count);
+    return this;
+  }
+
+  @Override
+  public UnlearnAction limit(int count) {
+    this.limit = positive("limit", count);
+    return this;
+  }
+
+  @Override
+  public UnlearnAction labels(String uri) {
+    this.labels = uri;
+    return this;
+  }
+
+  @Override
+  public UnlearnAction test(String uri) {
+    this.test = uri;
+    return this;
+  }
+
+  @Override
+  public UnlearnAction heldOut(String uri) {
+    this.heldOut = uri;
+    return this;
+  }
+
+  @Override
+  public UnlearnAction heldOutFromTest(int count) {
+    this.heldOutFromTest = positive("held-out-from-test", count);
+    return this;
+  }
+
+  @Override
+  public UnlearnAction retain(String uri) {
+    this.retain = uri;
+    return this;
+  }
+
+  @Override
+  public UnlearnAction method(Method value) {
+    this.method = Objects.requireNonNull(value, "method");
+    return this;
+  }
+
+  @Override
+  public UnlearnAction goal(Goal value) {
+    this.goal = Objects.requireNonNull(value, "goal");
+    return this;
+  }
+
+  @Override
+  public UnlearnAction targeted() {
+    this.targeted = true;
+    return this;
+  }
+
+  @Override
+  public UnlearnAction targetClass(int index) {
+    if (index < 0) {
+      throw new IllegalArgumentException(
+          "Cannot unlearn towards class " + index + ": give a class index of 0 or more");
+    }
+    this.targetClass = index;
+    return this;
+  }
+
+  @Override
+  public UnlearnAction preset(String name) {
+    this.preset = name;
+    return this;
+  }
+
+  @Override
+  public UnlearnAction tuning(Map<String, String> options) {
+    this.tuning = new LinkedHashMap<>(options);
+    return this;
+  }
+
+  @Override
+  public UnlearnAction seed(long value) {
+    this.seed = value;
+    return this;
+  }
+
+  @Override
+  public UnlearnAction runId(String id) {
+    if (id != null && !id.matches("[A-Za-z0-9._-]{1,64}")) {
+      throw new IllegalArgumentException(
+          "Cannot name a run '" + id + "': give 1 to 64 letters, digits, '.', '_' or '-'");
+    }
+    this.runId = id;
+    return this;
+  }
+
+  @Override
+  public UnlearnAction output(String uri) {
+    this.output = Objects.requireNonNull(uri, "output");
+    return this;
+  }
+
+  @Override
+  public UnlearnAction work(String uri) {
+    this.work = uri;
+    return this;
+  }
+
+  @Override
+  public UnlearnAction keepWork(boolean keep) {
+    this.keepWork = keep;
+    return this;
+  }
+
+  @Override
+  public UnlearnAction recordIds(boolean record) {
+    this.recordIds = record;
+    return this;
+  }
+
+  @Override
+  public UnlearnAction partitions(int count) {
+    this.partitions = positive("partitions", count);
+    return this;
+  }
+
+  @Override
+  public UnlearnAction batchSize(int size) {
+    this.batchSize = positive("batch size", size);
+    return this;
+  }
+
+  @Override
+  public Result execute() {
+    required("model", model);
+    required("forget", forget);
+    required("output", output);
+    exclusive("sample", sample > 0, "forget ids", !forgetIds.isEmpty());
+    exclusive("held-out data", heldOut != null, "held-out-from-test", heldOutFromTest > 0);
+    exclusive("targeted", targeted, "target class", targetClass != null);
+    if (heldOutFromTest > 0 && test == null) {
+      throw new IllegalStateException(
+          "Cannot unlearn: held-out-from-test draws from the test data but none was given;"
+              + " set the test data");
+    }
+    UnlearnRequest request =
+        new UnlearnRequest(
+            model,
+            forget,
+            output,
+            test,
+            heldOut,
+            retain,
+            labels,
+            method,
+            goal,
+            targeted,
+            targetClass,
+            preset,
+            seed,
+            runId,
+            tuning,
+            partitions,
+            limit,
+            forgetIds,
+            batchSize,
+            sample,
+            work,
+            keepWork,
+            recordIds,
+            heldOutFromTest);
+    UnlearnReport report = new UnlearnRun(spark, request).execute();
+    if (report.succeeded()) {
+      return new Result(Status.PUBLISHED, null, report);
+    }
+    return new Result(
+        Status.GOAL_NOT_REACHED,
+        "Cannot publish an unlearned model: "
+            + report.measured().error()
+            + "; nothing was published (raise max-epochs or learning-rate with --set)",
+        report);
+  }
+
+  private static void exclusive(String one, boolean oneSet, String other, boolean otherSet) {
+    if (oneSet && otherSet) {
+      throw new IllegalStateException(
+          "Cannot unlearn: " + one + " and " + other + " exclude each other; set one");
+    }
+  }
+
+  private static void required(String setting, String value) {
+    if (value == null) {
+      throw new IllegalStateException("Cannot unlearn: no " + setting + " was given; set it");
+    }
+  }
+
+  private static int positive(String setting, int value) {
+    if (value <= 0) {
+      throw new IllegalArgumentException(
+          "Cannot unlearn with " + setting + " " + value + ": give 1 or more");
+    }
+    return value;
+  }
+}

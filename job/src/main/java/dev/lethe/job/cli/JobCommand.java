@@ -1,0 +1,21 @@
+package dev.lethe.job.cli;
+
+import dev.lethe.job.conf.LetheConf;
+import org.apache.spark.sql.SparkSession;
+
+/**
+ * A subcommand of {@code lethe} after picocli filled its options: it checks them without Spark,
+ * then runs with a Spark session.
+ */
+public interface JobCommand {
+
+  /**
+   * Checks the options without starting Spark.
+   *
+   * @throws dev.lethe.job.failure.UsageException naming the option when one is malformed
+   */
+  void validate();
+
+  /** Runs the command; its outcome is what the command line prints. */
+  Outcome run(SparkSession spark, LetheConf conf);
+}

@@ -1,0 +1,82 @@
+package dev.lethe.job.cli;
+
+import dev.lethe.job.conf.LetheConf;
+import picocli.CommandLine;
+
+/**
+ * The help of {@code lethe}: picocli's generated option lists (written {@code --name VALUE}), the
+ * {@code spark.lethe.*} settings with their defaults, exit codes and output.
+ */
+public final class LetheHelp {
+
+  /**
+   * The batch size's default in option help: the {@code spark.lethe.batchSize} system property (how
+   * deploy/bin/lethe passes conf/lethe-defaults.conf), else the built-in default.
+   */
+  static final String BATCH_SIZE_DEFAULT =
+      "${sys:"
+          + LetheConf.BATCH_SIZE
+          + ":-"
+          + LetheConf.BATCH_SIZE_DEFAULT
+          + "} ("
+          + LetheConf.BATCH_SIZE
+          + ")";
+
+  private LetheHelp() {}
+
+  /** Help for every command, with every option and its default. */
+  public static String all() {
+    CommandLine top = forHelp();
+    StringBuilder text = new StringBuilder();
+    text.append("usage: lethe <command> [options]    (lethe <command> --help for one command)\n\n");
+    text.append("Commands:\n");
+    top.getSubcommands()
+        .forEach(
+            (name, sub) ->
+                text.append(
+                    String.format(
+                        "  %-12s%s%n",
+                        name,
+                        String.join(" ", sub.getCommandSpec().usageMessage().description()))));
+    top.getSubcommands().values().forEach(sub -> text.append(options(sub)));
+    text.append('\n').append(footer());
+    return text.toString();
+  }
+
+  /** Help for one command, or null when there is no such command. */
+  public static String of(String command) {
+    CommandLine sub = forHelp().getSubcommands().get(command);
+    if (sub == null) {
+      return null;
+    }
+    return sub.getUsageMessage() + "\n" + footer();
+  }
+
+  private static String options(CommandLine sub) {
+    CommandLine.Help help = sub.getHelp();
+    return help.optionListHeading() + help.optionList();
+  }
+
+  /** A command line whose help writes options as {@code --name VALUE}. */
+  private static CommandLine forHelp() {
+    CommandLine top = LetheCommand.commandLine();
+    top.setSeparator(" ");
+    return top;
+  }
+
+  private static String footer() {
+    StringBuilder text = new StringBuilder();
+    text.append(
+        "Settings (spark.lethe.* Spark properties: --conf, -D or conf/lethe-defaults.conf;"
+            + " options win):\n");
+    LetheConf.knownKeys()
+        .forEach((key, value) -> text.append(String.format("  %-28s(default: %s)%n", key, value)));
+    text.append(
+        "Spark: the master comes from spark-submit or spark.master; without one, local[*].\n"
+            + "Output: the last line of stdout is a JSON summary. Exit codes: 0 ok, 1 failed (an"
+            + " input is missing or unusable), 2 bad options or settings, 3 unlearning did not reach its"
+            + " goal (nothing published).\n"
+            + "Arguments: @FILE stands for the words in FILE (e.g. a long --forget-ids list).\n");
+    return text.toString();
+  }
+}

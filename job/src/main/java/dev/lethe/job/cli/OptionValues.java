@@ -1,0 +1,69 @@
+package dev.lethe.job.cli;
+
+import dev.lethe.data.ImageShape;
+import dev.lethe.job.failure.UsageException;
+import java.util.Optional;
+
+/**
+ * Typed values of a subcommand's options, each checked with a message that names the option and
+ * says what to give: "Cannot run &lt;command&gt;: option --name is 'value'; give ...". Options are
+ * declared as strings so that these messages, not picocli's, describe a malformed value.
+ */
+final class OptionValues {
+
+  private final String command;
+
+  OptionValues(String command) {
+    this.command = command;
+  }
+
+  /** A whole number of 1 or more, if given. */
+  Optional<Integer> positiveInt(String name, String value) {
+    if (value == null) {
+      return Optional.empty();
+    }
+    try {
+      int parsed = Integer.parseInt(value.trim());
+      if (parsed > 0) {
+        return Optional.of(parsed);
+      }
+    } catch (NumberFormatException e) {
+      // reported below
+    }
+    throw invalid(name, value, "give a whole number of 1 or more");
+  }
+
+  /** An image shape written {@code C,H,W}, if given. */
+  Optional<ImageShape> imageShape(String name, String value) {
+    if (value == null) {
+      return Optional.empty();
+    }
+    String[] parts = value.split(",", -1);
+    if (parts.length == 3) {
+      try {
+        int c = Integer.parseInt(parts[0].trim());
+        int h = Integer.parseInt(parts[1].trim());
+        int w = Integer.parseInt(parts[2].trim());
+        if (c > 0 && h > 0 && w > 0) {
+          return Optional.of(new ImageShape(c, h, w));
+        }
+      } catch (NumberFormatException e) {
+        // reported below
+      }
+    }
+    throw invalid(
+        name,
+        value,
+        "give channels,height,width as three whole numbers of 1 or more, e.g. 1,28,28");
+  }
+
+  /** A usage error of this command: "Cannot run &lt;command&gt;: {@code message}". */
+  UsageException usage(String message) {
+    return new UsageException("Cannot run " + command + ": " + message);
+  }
+
+  /** A usage error for a malformed value. */
+  UsageException invalid(String name, String value, String expected) {
+    return usage("option " + name + " is '" + value + "'; " + expected);
+  }
+}

@@ -1,0 +1,111 @@
+package dev.lethe.job.unlearn;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.databind.JsonNode;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The audit manifest of a published version, {@code manifest.json}, written last: what was
+ * forgotten (a hash of the sorted ids, or the ids), from which parent model, with which settings,
+ * what it measured, with which versions, and the SHA-256 and size of every published file.
+ * Components are written in this order with snake_case names; {@code held_out} and {@code
+ * forget.ids} only when there are such.
+ */
+@JsonInclude(JsonInclude.Include.NON_NULL)
+public record Manifest(
+    String format,
+    String runId,
+    String modelName,
+    String version,
+    String started,
+    String finished,
+    Parent parent,
+    Forget forget,
+    HeldOut heldOut,
+    String method,
+    String goal,
+    boolean targeted,
+    long seed,
+    String preset,
+    JsonNode settings,
+    Map<String, String> tuningOptions,
+    Pgd pgd,
+    Metrics metrics,
+    Versions versions,
+    String device,
+    List<Publisher.FileEntry> files) {
+
+  /** The manifest format written here. */
+  public static final String FORMAT = "lethe-manifest/1";
+
+  /** The model the version was made from. */
+  public record Parent(String uri, String sha256) {}
+
+  /** The forgotten instances: their data, count and id hash; the ids themselves when recorded. */
+  @JsonInclude(JsonInclude.Include.NON_NULL)
+  public record Forget(
+      String uri, int count, String idsSha256, String idsHashed, List<String> ids) {}
+
+  /** The held-out sample, whose outputs the fine-tune held: an input of the version. */
+  public record HeldOut(String uri, int count, boolean drawnFromTest) {}
+
+  /** The PGD settings of stage A. */
+  public record Pgd(
+      String norm, float epsilon, float stepSize, int steps, int perInstance, long seed) {}
+
+  /** The report's numbers. */
+  @JsonInclude(JsonInclude.Include.NON_NULL)
+  public record Metrics(
+      UnlearnReport.Accuracy forget,
+      UnlearnReport.Accuracy test,
+      UnlearnReport.Accuracy retain,
+      UnlearnReport.Mia mia,
+      UnlearnReport.Adversarial adversarial,
+      UnlearnReport.StageSeconds seconds,
+      int steps,
+      int epochs) {
+
+    /** The metrics of a report. */
+    public static Metrics of(UnlearnReport.Measured r) {
+      return new Metrics(
+          r.forget(),
+          r.test(),
+          r.retain(),
+          r.mia(),
+          r.adversarial(),
+          r.seconds(),
+          r.steps(),
+          r.epochs());
+    }
+  }
+
+  /** Versions of Lethe, DJL, its engine, Spark and Java that made the version. */
+  public record Versions(String lethe, String djl, String djlEngine, String spark, String java) {}
+
+  /** This manifest listing the published files. */
+  public Manifest withFiles(List<Publisher.FileEntry> entries) {
+    return new Manifest(
+        format,
+        runId,
+        modelName,
+        version,
+        started,
+        finished,
+        parent,
+        forget,
+        heldOut,
+        method,
+        goal,
+        targeted,
+        seed,
+        preset,
+        settings,
+        tuningOptions,
+        pgd,
+        metrics,
+        versions,
+        device,
+        List.copyOf(entries));
+  }
+}

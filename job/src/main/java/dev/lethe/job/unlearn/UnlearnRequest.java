@@ -1,0 +1,52 @@
+package dev.lethe.job.unlearn;
+
+import dev.lethe.unlearn.Goal;
+import dev.lethe.unlearn.Method;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Everything one unlearning run was asked to do, as the unlearn action's setters gave it. {@code
+ * test}, {@code heldOut}, {@code retain}, {@code labels}, {@code targetClass}, {@code preset},
+ * {@code runId} and {@code work} may be null; counts of 0 mean "not given" ({@code partitions}:
+ * Spark's parallelism, {@code limit}: all rows, {@code sample}: no draw, {@code heldOutFromTest}:
+ * no split).
+ */
+public record UnlearnRequest(
+    String model,
+    String forget,
+    String out,
+    String test,
+    String heldOut,
+    String retain,
+    String labels,
+    Method method,
+    Goal goal,
+    boolean targeted,
+    Integer targetClass,
+    String preset,
+    long seed,
+    String runId,
+    Map<String, String> tuning,
+    int partitions,
+    int limit,
+    List<String> forgetIds,
+    int batchSize,
+    int sample,
+    String work,
+    boolean keepWork,
+    boolean recordIds,
+    int heldOutFromTest) {
+
+  public UnlearnRequest {
+    tuning = Collections.unmodifiableMap(new LinkedHashMap<>(tuning)); // keeps the given order
+    forgetIds = List.copyOf(forgetIds);
+  }
+
+  /** The preset's name, {@code lethe} when none was given. */
+  public String presetName() {
+    return preset == null ? "lethe" : preset;
+  }
+}
