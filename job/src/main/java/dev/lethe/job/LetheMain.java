@@ -6,6 +6,7 @@ import dev.lethe.job.cli.LetheCommand;
 import dev.lethe.job.cli.LetheHelp;
 import dev.lethe.job.cli.Outcome;
 import dev.lethe.job.cli.ParameterErrors;
+import dev.lethe.job.cli.SettingFlags;
 import dev.lethe.job.conf.LetheConf;
 import dev.lethe.job.failure.FailureMessages;
 import dev.lethe.job.failure.FailureReason;
@@ -108,7 +109,7 @@ public final class LetheMain {
       return EXIT_USAGE;
     } catch (Exception | Error e) {
       // Exception, not RuntimeException: Spark throws its checked SparkException undeclared.
-      String message = FailureMessages.describe(e);
+      String message = SettingFlags.flagged(commandName, e, FailureMessages.describe(e));
       err.println(message);
       if (message.startsWith("Unexpected")) {
         e.printStackTrace(err);

@@ -6,6 +6,9 @@ import dev.lethe.data.ImageEncoder;
 import dev.lethe.data.ParquetSampleWriter;
 import dev.lethe.data.Sample;
 import dev.lethe.job.JobFixtures.CliRun;
+import dev.lethe.unlearn.Goal;
+import dev.lethe.unlearn.TuningKey;
+import dev.lethe.unlearn.TuningTable;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -58,6 +61,14 @@ class LetheMainTest extends SparkTestBase {
     assertThat(evaluate.stdout().lines().filter(l -> l.contains("--model")))
         .as("required options say so")
         .allMatch(l -> l.contains("(required)"));
+    for (TuningKey<?> key : TuningTable.keys()) {
+      assertThat(top.stdout())
+          .as("help describes tuning key %s from lethe-common's table", key.name())
+          .contains("  " + key.describe(TuningTable.Preset.LETHE, Goal.MISCLASSIFY));
+    }
+    assertThat(top.stdout())
+        .as("help gives goal unseen's own default where it differs")
+        .contains("(goal unseen: 0.0)");
   }
 
   @Test
@@ -249,5 +260,9 @@ class LetheMainTest extends SparkTestBase {
             "Cannot label the images in "
                 + root
                 + ": class folder [\"zero\"] is not a class index");
+    assertThat(run.stderr().lines().findFirst().orElseThrow())
+        .as("the library's setting, spelt as the command's option")
+        .contains("name0,name1,... (option --class-names)")
+        .doesNotContain("(setting: ");
   }
 }

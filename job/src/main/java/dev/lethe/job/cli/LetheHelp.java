@@ -1,6 +1,11 @@
 package dev.lethe.job.cli;
 
 import dev.lethe.job.conf.LetheConf;
+import dev.lethe.unlearn.Goal;
+import dev.lethe.unlearn.TuningKey;
+import dev.lethe.unlearn.TuningTable;
+import java.util.ArrayList;
+import java.util.List;
 import picocli.CommandLine;
 
 /**
@@ -64,6 +69,23 @@ public final class LetheHelp {
     return top;
   }
 
+  /**
+   * One line per tuning key, from lethe-common's table: kind, range, default (lethe, and paper's or
+   * goal unseen's where they differ) and doc.
+   */
+  static List<String> tuningKeyLines() {
+    List<String> lines = new ArrayList<>();
+    for (TuningKey<?> key : TuningTable.keys()) {
+      String line = key.describe(TuningTable.Preset.LETHE, Goal.MISCLASSIFY);
+      String unseen = key.defaultText(TuningTable.Preset.LETHE, Goal.UNSEEN);
+      if (!unseen.equals(key.defaultText(TuningTable.Preset.LETHE, Goal.MISCLASSIFY))) {
+        line += " (goal unseen: " + unseen + ")";
+      }
+      lines.add(line);
+    }
+    return lines;
+  }
+
   private static String footer() {
     StringBuilder text = new StringBuilder();
     text.append(
@@ -71,6 +93,10 @@ public final class LetheHelp {
             + " options win):\n");
     LetheConf.knownKeys()
         .forEach((key, value) -> text.append(String.format("  %-28s(default: %s)%n", key, value)));
+    text.append(
+        "Tuning keys of unlearn's --set KEY=VALUE (defaults of preset lethe, goal misclassify;"
+            + " other presets and goals where they differ):\n");
+    tuningKeyLines().forEach(line -> text.append("  ").append(line).append('\n'));
     text.append(
         "Spark: the master comes from spark-submit or spark.master; without one, local[*].\n"
             + "Output: the last line of stdout is a JSON summary. Exit codes: 0 ok, 1 failed (an"
