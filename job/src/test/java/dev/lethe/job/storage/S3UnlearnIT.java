@@ -14,17 +14,10 @@ import dev.lethe.model.Classifier;
 import dev.lethe.model.SpecResolver;
 import java.io.IOException;
 import java.io.InputStream;
-import java.net.ServerSocket;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.LocatedFileStatus;
 import org.apache.hadoop.fs.RemoteIterator;
@@ -46,88 +39,21 @@ class S3UnlearnIT extends SparkTestBase {
 
   @TempDir static Path tmp;
 
-  private static Process s3proxy;
+  private static S3ProxyServer s3proxy;
   private static Path storage;
 
   @BeforeAll
   static void startS3proxy() throws Exception {
-    Path jar = JobFixtures.repo().resolve("job/target/it-tools/s3proxy.jar");
-    assertThat(jar)
-        .as("s3proxy jar (mvn verify copies it before the integration tests)")
-        .isRegularFile();
-    storage = tmp.resolve("s3proxy-data");
-    Files.createDirectories(storage.resolve(BUCKET)); // a folder is a bucket
-    int port;
-    try (ServerSocket s = new ServerSocket(0)) {
-      port = s.getLocalPort();
-    }
-    String endpoint = "http://127.0.0.1:" + port;
-    Path properties = tmp.resolve("s3proxy.properties");
-    Files.writeString(
-        properties,
-        String.join(
-            "\n",
-            "s3proxy.endpoint=" + endpoint,
-            "s3proxy.authorization=aws-v2-or-v4",
-            "s3proxy.identity=lethe-access",
-            "s3proxy.credential=lethe-secret",
-            "jclouds.provider=filesystem",
-            "jclouds.filesystem.basedir=" + storage,
-            ""));
-    ProcessBuilder pb =
-        new ProcessBuilder(
-            Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-            "-Xmx256m",
-            "-jar",
-            jar.toString(),
-            "--properties",
-            properties.toString());
-    pb.redirectErrorStream(true);
-    pb.redirectOutput(tmp.resolve("s3proxy.log").toFile());
-    s3proxy = pb.start();
-    awaitHttp(endpoint, Duration.ofSeconds(60));
-
-    Configuration conf = spark.sparkContext().hadoopConfiguration();
-    conf.set("fs.s3a.endpoint", endpoint);
-    conf.set("fs.s3a.endpoint.region", "us-east-1");
-    conf.set("fs.s3a.path.style.access", "true");
-    conf.set("fs.s3a.connection.ssl.enabled", "false");
-    conf.set("fs.s3a.access.key", "lethe-access");
-    conf.set("fs.s3a.secret.key", "lethe-secret");
-    conf.set(
-        "fs.s3a.aws.credentials.provider", "org.apache.hadoop.fs.s3a.SimpleAWSCredentialsProvider");
-    conf.set("fs.s3a.impl.disable.cache", "true");
+    s3proxy = S3ProxyServer.start(tmp, BUCKET);
+    storage = s3proxy.storage();
+    s3proxy.configure(spark.sparkContext().hadoopConfiguration());
   }
 
   @AfterAll
   static void stopS3proxy() throws InterruptedException {
     if (s3proxy != null) {
-      s3proxy.destroy();
-      s3proxy.waitFor();
+      s3proxy.close();
     }
-  }
-
-  private static void awaitHttp(String endpoint, Duration timeout) throws Exception {
-    HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
-    long deadline = System.nanoTime() + timeout.toNanos();
-    while (System.nanoTime() < deadline) {
-      if (!s3proxy.isAlive()) {
-        throw new IllegalStateException(
-            "s3proxy exited with "
-                + s3proxy.exitValue()
-                + ":\n"
-                + Files.readString(tmp.resolve("s3proxy.log")));
-      }
-      try {
-        http.send(
-            HttpRequest.newBuilder(URI.create(endpoint)).build(),
-            HttpResponse.BodyHandlers.discarding());
-        return; // any answer (403 too) means it serves
-      } catch (IOException e) {
-        Thread.sleep(200);
-      }
-    }
-    throw new IllegalStateException("s3proxy did not answer at " + endpoint + " in " + timeout);
   }
 
   private static FileSystem s3() throws IOException {
