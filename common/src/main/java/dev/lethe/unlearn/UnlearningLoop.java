@@ -222,7 +222,7 @@ final class UnlearningLoop {
         accuracy,
         "the cap of "
             + settings.maxEpochs()
-            + " epochs was reached with the goal unmet; raise maxEpochs or the learning rate");
+            + " epochs was reached with the goal unmet; raise the tuning key max-epochs or learning-rate");
   }
 
   /** One forward/backward of the objective on a forget batch and a boundary batch. */
