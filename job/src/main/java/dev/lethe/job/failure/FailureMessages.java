@@ -1,5 +1,6 @@
 package dev.lethe.job.failure;
 
+import dev.lethe.failure.FailureMessage;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import org.apache.spark.SparkException;
@@ -36,8 +37,6 @@ public final class FailureMessages {
 
   /** The first line of a message, stripped ("null" for none): Spark's messages run on. */
   public static String firstLine(String message) {
-    String msg = String.valueOf(message).strip();
-    int nl = msg.indexOf('\n');
-    return nl < 0 ? msg : msg.substring(0, nl);
+    return FailureMessage.firstLine(message);
   }
 }

@@ -1,5 +1,7 @@
 package dev.lethe.job.report;
 
+import dev.lethe.eval.Stopwatch;
+
 /** Wall-clock seconds as the job reports them: measured from {@link System#nanoTime()}. */
 public final class Seconds {
 
@@ -7,7 +9,7 @@ public final class Seconds {
 
   /** Seconds elapsed since {@code startNanos}, a {@link System#nanoTime()} reading. */
   public static double since(long startNanos) {
-    return (System.nanoTime() - startNanos) / 1e9;
+    return Stopwatch.secondsSince(startNanos);
   }
 
   /** {@code seconds} rounded to milliseconds, as the report and the summary line print them. */
