@@ -75,7 +75,11 @@ public interface UnlearnAction {
   /** The run's seed: PGD targets and starts, random draws, MIA folds (default 0). */
   UnlearnAction seed(long seed);
 
-  /** The run id (default random); the version is {@code <UTC time>-<run id>}. */
+  /**
+   * The run id (default random); the version is {@code <UTC start time>-<run id>}. A run whose id
+   * already published a version under {@link #output} publishes nothing new and returns that
+   * version ({@link Result#alreadyPublished()}).
+   */
   UnlearnAction runId(String id);
 
   /** Where versions are published: {@code <uri>/<model name>/<version>/}. Required. */
@@ -113,10 +117,12 @@ public interface UnlearnAction {
   }
 
   /**
-   * What a run did: its status, the message when it published nothing, and its report (every
-   * metric, stage times, peak memory, and the version when published).
+   * What a run did: its status, the message when it published nothing, its report (every metric,
+   * stage times, peak memory, and the version when published), and whether the version had been
+   * published before by a run with the same run id (then nothing ran and the report is the
+   * version's report.json).
    */
-  record Result(Status status, String error, UnlearnReport report) {
+  record Result(Status status, String error, UnlearnReport report, boolean alreadyPublished) {
 
     public Result {
       Objects.requireNonNull(status, "status");

@@ -10,6 +10,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import org.apache.spark.sql.SparkSession;
 
 /**
@@ -242,16 +243,22 @@ final class UnlearnSparkAction implements UnlearnAction {
             keepWork,
             recordIds,
             heldOutFromTest);
-    UnlearnReport report = new UnlearnRun(spark, request).execute();
+    UnlearnRun run = new UnlearnRun(spark, request);
+    Optional<UnlearnReport> existing = run.alreadyPublished();
+    if (existing.isPresent()) {
+      return new Result(Status.PUBLISHED, null, existing.get(), true);
+    }
+    UnlearnReport report = run.execute();
     if (report.succeeded()) {
-      return new Result(Status.PUBLISHED, null, report);
+      return new Result(Status.PUBLISHED, null, report, false);
     }
     return new Result(
         Status.GOAL_NOT_REACHED,
         "Cannot publish an unlearned model: "
             + report.measured().error()
             + "; nothing was published (raise max-epochs or learning-rate with --set)",
-        report);
+        report,
+        false);
   }
 
   private static void exclusive(String one, boolean oneSet, String other, boolean otherSet) {

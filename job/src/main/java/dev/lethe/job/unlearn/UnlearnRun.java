@@ -20,6 +20,7 @@ import java.time.format.DateTimeFormatter;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.TreeSet;
 import java.util.UUID;
 import java.util.function.Consumer;
@@ -54,6 +55,23 @@ public final class UnlearnRun {
   public UnlearnRun(SparkSession spark, UnlearnRequest request) {
     this.spark = spark;
     this.request = request;
+  }
+
+  /**
+   * The version this request's run id already published, if any: a retried run (an Airflow retry
+   * with the same {@code --run-id}) returns it instead of unlearning again. Empty without a run id.
+   */
+  public Optional<UnlearnReport> alreadyPublished() {
+    if (request.runId() == null) {
+      return Optional.empty();
+    }
+    String modelName = modelName(new Path(request.model()).getName());
+    Optional<UnlearnReport> found =
+        new PublishedVersions(spark.sparkContext().hadoopConfiguration(), request.out(), modelName)
+            .byRunId(request.runId());
+    found.ifPresent(
+        r -> progress.accept("run id " + request.runId() + " already published " + r.version()));
+    return found;
   }
 
   /**
@@ -271,6 +289,8 @@ public final class UnlearnRun {
         runId,
         modelName,
         version,
+        "<UTC start time>-<run id>, run id "
+            + (request.runId() != null ? "given (--run-id)" : "random"),
         started.toString(),
         finished.toString(),
         new Manifest.Parent(request.model(), artifact.sha256()),

@@ -239,6 +239,49 @@ class UnlearnCommandTest extends SparkTestBase {
   }
 
   @Test
+  void aRerunWithThePublishedRunIdPublishesNothingAndPrintsThatVersion() throws Exception {
+    Path out = tmp.resolve("retried");
+    CliRun first = unlearn(out, "--forget-ids", IDS, "--run-id", "airflow-7");
+    assertThat(first.exitCode()).as("first run; stderr:\n%s", first.stderr()).isZero();
+    assertThat(first.summary().get("already_published").asBoolean())
+        .as("the first run publishes")
+        .isFalse();
+    String version = first.summary().get("version").asText();
+    Path modelDir = out.resolve("digits-cnn-bn");
+    Path manifestFile = modelDir.resolve(version).resolve("manifest.json");
+    JsonNode manifest = JSON.readTree(manifestFile.toFile());
+    assertThat(manifest.get("run_id").asText()).as("manifest run id").isEqualTo("airflow-7");
+    assertThat(manifest.get("version_naming").asText())
+        .as("the manifest says how the version was named")
+        .contains("<run id>")
+        .contains("given");
+    assertThat(version).as("time prefix, then the run id").matches("\\d{8}T\\d{6}Z-airflow-7");
+    byte[] manifestBytes = Files.readAllBytes(manifestFile);
+
+    CliRun retry = unlearn(out, "--forget-ids", IDS, "--run-id", "airflow-7");
+    assertThat(retry.exitCode()).as("retry; stderr:\n%s", retry.stderr()).isZero();
+    JsonNode summary = retry.summary();
+    assertThat(summary.get("status").asText()).as("retry status").isEqualTo("published");
+    assertThat(summary.get("already_published").asBoolean()).as("already published").isTrue();
+    assertThat(summary.get("version").asText()).as("the existing version").isEqualTo(version);
+    assertThat(summary.get("model_uri").asText())
+        .as("the existing model")
+        .isEqualTo(first.summary().get("model_uri").asText());
+    assertThat(summary.get("forget").get("accuracy_after").asDouble())
+        .as("the existing version's numbers")
+        .isEqualTo(first.summary().get("forget").get("accuracy_after").asDouble());
+    assertThat(children(modelDir).stream().map(p -> p.getFileName().toString()))
+        .as("no second version")
+        .containsExactly(version);
+    assertThat(Files.readAllBytes(manifestFile)).as("manifest untouched").isEqualTo(manifestBytes);
+
+    CliRun other = unlearn(out, "--forget-ids", IDS, "--run-id", "airflow-8");
+    assertThat(other.exitCode()).as("another run id; stderr:\n%s", other.stderr()).isZero();
+    assertThat(other.summary().get("already_published").asBoolean()).isFalse();
+    assertThat(other.summary().get("version").asText()).endsWith("-airflow-8");
+  }
+
+  @Test
   void presetCalibrateTriesLethesCandidatesAndRecordsIt() throws Exception {
     Path out = tmp.resolve("calibrated");
     CliRun run = unlearn(out, "--forget-ids", IDS, "--preset", "calibrate");
