@@ -134,7 +134,20 @@ class UnlearnCommandTest extends SparkTestBase {
 
     Path modelDir = out.resolve("digits-cnn-bn");
     Path dir = modelDir.resolve(version);
-    assertThat(children(modelDir)).as("only the version folder, no temporary one").hasSize(1);
+    assertThat(children(modelDir).stream().map(p -> p.getFileName().toString()))
+        .as("the version folder and the current pointer, no temporary folder or file")
+        .containsExactly(version, "current.json");
+    JsonNode current = JSON.readTree(modelDir.resolve("current.json").toFile());
+    assertThat(current.get("version").asText()).as("current.json version").isEqualTo(version);
+    assertThat(current.get("model_uri").asText())
+        .as("current.json model_uri")
+        .isEqualTo(report.get("model_uri").asText());
+    assertThat(current.get("model_sha256").asText())
+        .as("current.json model_sha256")
+        .isEqualTo(
+            ModelArtifact.sha256(
+                Files.readAllBytes(modelDir.resolve(version).resolve("model.pt"))));
+    assertThat(current.get("written_at").asText()).as("current.json written_at").isNotBlank();
     assertThat(dir.resolve("model.pt")).isRegularFile();
     assertThat(dir.resolve("report.json")).isRegularFile();
     assertThat(report.get("manifest_uri").asText()).endsWith(version + "/manifest.json");
@@ -201,7 +214,10 @@ class UnlearnCommandTest extends SparkTestBase {
     assertThat(second.exitCode()).as("second run; stderr:\n%s", second.stderr()).isZero();
     String secondVersion = second.summary().get("version").asText();
     assertThat(secondVersion).isNotEqualTo(version);
-    assertThat(children(modelDir)).hasSize(2);
+    assertThat(children(modelDir)).as("two versions and the current pointer").hasSize(3);
+    assertThat(JSON.readTree(modelDir.resolve("current.json").toFile()).get("version").asText())
+        .as("current.json moved to the newer version")
+        .isEqualTo(secondVersion);
     JsonNode secondManifest =
         JSON.readTree(modelDir.resolve(secondVersion).resolve("manifest.json").toFile());
     List<String> drawn = new ArrayList<>();
@@ -272,7 +288,7 @@ class UnlearnCommandTest extends SparkTestBase {
         .isEqualTo(first.summary().get("forget").get("accuracy_after").asDouble());
     assertThat(children(modelDir).stream().map(p -> p.getFileName().toString()))
         .as("no second version")
-        .containsExactly(version);
+        .containsExactly(version, "current.json");
     assertThat(Files.readAllBytes(manifestFile)).as("manifest untouched").isEqualTo(manifestBytes);
 
     CliRun other = unlearn(out, "--forget-ids", IDS, "--run-id", "airflow-8");
