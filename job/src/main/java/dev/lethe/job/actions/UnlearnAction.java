@@ -82,6 +82,15 @@ public interface UnlearnAction {
    */
   UnlearnAction runId(String id);
 
+  /**
+   * The model's folder name under {@link #output} (default: the model file's name without its
+   * extension); a sweep that unlearns from a published {@code model.pt} keeps the original's name.
+   */
+  UnlearnAction modelName(String name);
+
+  /** The erasure requests this run serves, listed in the manifest's {@code request_ids}. */
+  UnlearnAction requestIds(List<String> ids);
+
   /** Where versions are published: {@code <uri>/<model name>/<version>/}. Required. */
   UnlearnAction output(String uri);
 

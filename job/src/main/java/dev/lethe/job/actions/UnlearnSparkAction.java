@@ -43,6 +43,8 @@ final class UnlearnSparkAction implements UnlearnAction {
   private boolean keepWork;
   private boolean recordIds;
   private int heldOutFromTest;
+  private String modelName;
+  private List<String> requestIds = List.of();
 
   UnlearnSparkAction(SparkSession spark) {
     this.spark = Objects.requireNonNull(spark, "spark");
@@ -169,6 +171,22 @@ final class UnlearnSparkAction implements UnlearnAction {
   }
 
   @Override
+  public UnlearnAction modelName(String name) {
+    if (name != null && !name.matches("[A-Za-z0-9._-]{1,128}")) {
+      throw new IllegalArgumentException(
+          "Cannot name a model '" + name + "': give 1 to 128 letters, digits, '.', '_' or '-'");
+    }
+    this.modelName = name;
+    return this;
+  }
+
+  @Override
+  public UnlearnAction requestIds(List<String> ids) {
+    this.requestIds = List.copyOf(ids);
+    return this;
+  }
+
+  @Override
   public UnlearnAction output(String uri) {
     this.output = Objects.requireNonNull(uri, "output");
     return this;
@@ -242,7 +260,9 @@ final class UnlearnSparkAction implements UnlearnAction {
             work,
             keepWork,
             recordIds,
-            heldOutFromTest);
+            heldOutFromTest,
+            modelName,
+            requestIds);
     UnlearnRun run = new UnlearnRun(spark, request);
     Optional<UnlearnReport> existing = run.alreadyPublished();
     if (existing.isPresent()) {

@@ -65,7 +65,7 @@ public final class UnlearnRun {
     if (request.runId() == null) {
       return Optional.empty();
     }
-    String modelName = modelName(new Path(request.model()).getName());
+    String modelName = modelNameOf(new Path(request.model()).getName());
     Optional<UnlearnReport> found =
         new PublishedVersions(spark.sparkContext().hadoopConfiguration(), request.out(), modelName)
             .byRunId(request.runId());
@@ -113,7 +113,7 @@ public final class UnlearnRun {
                 in.retain().size(),
                 version));
       }
-      String modelName = modelName(artifact.fileName());
+      String modelName = modelNameOf(artifact.fileName());
       Path work =
           request.work() != null
               ? new Path(new Path(request.work()), version)
@@ -295,6 +295,7 @@ public final class UnlearnRun {
         finished.toString(),
         new Manifest.Parent(request.model(), artifact.sha256()),
         forget,
+        request.requestIds().isEmpty() ? null : request.requestIds(),
         heldOut,
         request.method().cliName(),
         request.goal().cliName(),
@@ -321,8 +322,13 @@ public final class UnlearnRun {
         null);
   }
 
+  /** The model's folder name: the request's, else {@link #modelName} of the file name. */
+  private String modelNameOf(String fileName) {
+    return request.modelName() != null ? request.modelName() : modelName(fileName);
+  }
+
   /** The model's name in the output tree: its file name without the extension, made path-safe. */
-  static String modelName(String fileName) {
+  public static String modelName(String fileName) {
     int dot = fileName.lastIndexOf('.');
     String name = dot > 0 ? fileName.substring(0, dot) : fileName;
     return name.replaceAll("[^A-Za-z0-9._-]", "_");

@@ -1,0 +1,209 @@
+package dev.lethe.job.sweep;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.lethe.data.IdxReader;
+import dev.lethe.data.Sample;
+import dev.lethe.job.JobFixtures;
+import dev.lethe.job.JobFixtures.CliRun;
+import dev.lethe.job.ledger.DeltaSparkTestBase;
+import dev.lethe.job.ledger.Ledger;
+import dev.lethe.job.ledger.Outcome;
+import dev.lethe.job.ledger.Status;
+import dev.lethe.job.model.ModelArtifact;
+import dev.lethe.model.Classifier;
+import dev.lethe.model.SpecResolver;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code lethe sweep} on the digits fixtures with a real Delta ledger under local[2]: three request
+ * files with one unknown subject, a second sweep with nothing new, and a second batch forgotten in
+ * the next version while the first batch stays forgotten.
+ */
+class SweepCommandTest extends DeltaSparkTestBase {
+
+  @TempDir Path tmp;
+
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final List<String> SUBJECT_IDS = List.of("digits/0", "digits/37", "digits/74");
+  private static final List<String> REQUEST_IDS = List.of("digits/5", "digits/40", "digits/77");
+  private static final List<String> SECOND_IDS = List.of("digits/200", "digits/233", "digits/266");
+
+  private static Path trainImages() {
+    return JobFixtures.DIR.resolve("digits-train-images-idx3-ubyte.gz");
+  }
+
+  private CliRun sweep(Path requests, Path ledger, Path subjects, Path out) {
+    List<String> args =
+        new ArrayList<>(
+            List.of(
+                "sweep",
+                "--requests",
+                requests.toString(),
+                "--ledger",
+                ledger.toString(),
+                "--dataset",
+                trainImages().toString(),
+                "--subjects",
+                subjects.toString(),
+                "--model",
+                JobFixtures.cnn().toString(),
+                "--out",
+                out.toString(),
+                "--test",
+                JobFixtures.testImages().toString(),
+                "--max-per-run",
+                "8"));
+    args.addAll(JobFixtures.QUICK_UNLEARN);
+    return JobFixtures.cli(args.toArray(String[]::new));
+  }
+
+  private static List<String> versions(Path modelDir) throws Exception {
+    try (Stream<Path> s = Files.list(modelDir)) {
+      return s.map(p -> p.getFileName().toString())
+          .filter(n -> !n.startsWith(".") && !n.equals("current.json"))
+          .sorted()
+          .toList();
+    }
+  }
+
+  private static List<Sample> samples(List<String> ids) {
+    List<Sample> train =
+        IdxReader.read(
+            trainImages(), trainImages().resolveSibling("digits-train-labels-idx1-ubyte.gz"));
+    return train.stream().filter(s -> ids.contains(s.id())).toList();
+  }
+
+  private static List<String> texts(JsonNode array) {
+    List<String> out = new ArrayList<>();
+    array.forEach(n -> out.add(n.asText()));
+    return out;
+  }
+
+  @Test
+  void sweepsRejectsRecordsThenDoesNothingThenForgetsTheNextBatchKeepingTheFirst()
+      throws Exception {
+    Path requests = Files.createDirectories(tmp.resolve("requests"));
+    Files.writeString(
+        requests.resolve("a.jsonl"), "{\"request_id\": \"r-001\", \"subject\": \"u1\"}\n");
+    Files.writeString(
+        requests.resolve("b.jsonl"),
+        "{\"request_id\": \"r-002\", \"sample_ids\": [\"digits/5\", \"digits/40\","
+            + " \"digits/77\"], \"received_at\": \"2026-11-30T10:00:00Z\"}\n");
+    Files.writeString(
+        requests.resolve("c.jsonl"), "{\"request_id\": \"r-003\", \"subject\": \"nobody\"}\n");
+    Path subjects = tmp.resolve("subjects.csv");
+    Files.writeString(
+        subjects, "subject,id\nu1,digits/0\nu1,digits/37\nu1,digits/74\nu2,digits/111\n");
+    Path ledgerDir = tmp.resolve("ledger");
+    Path out = tmp.resolve("out");
+    Path modelDir = out.resolve("digits-cnn-bn");
+
+    CliRun first = sweep(requests, ledgerDir, subjects, out);
+    assertThat(first.exitCode()).as("first sweep; stderr:\n%s", first.stderr()).isZero();
+    JsonNode summary = first.summary();
+    assertThat(summary.get("command").asText()).as("command").isEqualTo("sweep");
+    assertThat(summary.get("counts").get("forgotten").asInt()).as("forgotten").isEqualTo(2);
+    assertThat(summary.get("counts").get("rejected").asInt()).as("rejected").isEqualTo(1);
+    assertThat(summary.get("counts").get("failed").asInt()).as("failed").isZero();
+    assertThat(summary.get("runs").asInt()).as("one run for 6 samples").isEqualTo(1);
+    assertThat(summary.get("seconds").asDouble()).as("seconds").isPositive();
+    List<String> published = texts(summary.get("versions"));
+    assertThat(published).as("one version").hasSize(1);
+    String v1 = published.get(0);
+    assertThat(versions(modelDir)).as("versions on disk").containsExactly(v1);
+
+    JsonNode manifest1 = JSON.readTree(modelDir.resolve(v1).resolve("manifest.json").toFile());
+    assertThat(texts(manifest1.get("request_ids")))
+        .as("the manifest lists the requests it serves")
+        .containsExactly("r-001", "r-002");
+    List<String> firstBatch = new ArrayList<>(SUBJECT_IDS);
+    firstBatch.addAll(REQUEST_IDS);
+    assertThat(texts(manifest1.get("forget").get("ids")))
+        .as("first forget set")
+        .containsExactlyInAnyOrderElementsOf(firstBatch);
+    JsonNode current = JSON.readTree(modelDir.resolve("current.json").toFile());
+    assertThat(current.get("version").asText()).as("current after the first sweep").isEqualTo(v1);
+
+    Ledger ledger = Ledger.open(spark, ledgerDir.toString());
+    String sha1 =
+        ModelArtifact.sha256(Files.readAllBytes(modelDir.resolve(v1).resolve("model.pt")));
+    Outcome r1 = ledger.outcome("r-001").orElseThrow();
+    assertThat(r1.status()).as("r-001 status").isEqualTo(Status.FORGOTTEN);
+    assertThat(r1.version()).as("r-001 version").isEqualTo(v1);
+    assertThat(r1.modelSha256()).as("r-001 model sha").isEqualTo(sha1);
+    assertThat(r1.sampleIds()).as("r-001 ids").containsExactlyInAnyOrderElementsOf(SUBJECT_IDS);
+    assertThat(r1.sampleCount()).as("r-001 count").isEqualTo(3);
+    assertThat(r1.forgetAccuracy()).as("r-001 forget accuracy").isZero();
+    assertThat(r1.testAccuracyBefore()).as("test before").isPositive();
+    assertThat(r1.testAccuracyAfter()).as("test after").isPositive();
+    Outcome r2 = ledger.outcome("r-002").orElseThrow();
+    assertThat(r2.status()).as("r-002 status").isEqualTo(Status.FORGOTTEN);
+    assertThat(r2.receivedAt()).as("r-002 received_at").isNotNull();
+    Outcome r3 = ledger.outcome("r-003").orElseThrow();
+    assertThat(r3.status()).as("r-003 status").isEqualTo(Status.REJECTED);
+    assertThat(r3.reason()).as("r-003 reason names the subject").contains("nobody");
+
+    long ledgerVersion = ledger.version();
+    CliRun again = sweep(requests, ledgerDir, subjects, out);
+    assertThat(again.exitCode()).as("second sweep; stderr:\n%s", again.stderr()).isZero();
+    assertThat(again.summary().get("versions").size()).as("no new version").isZero();
+    assertThat(again.summary().get("runs").asInt()).as("no run").isZero();
+    for (String status : List.of("forgotten", "rejected", "failed")) {
+      assertThat(again.summary().get("counts").get(status).asInt()).as(status).isZero();
+    }
+    assertThat(versions(modelDir)).as("versions after nothing new").containsExactly(v1);
+    assertThat(Ledger.open(spark, ledgerDir.toString()).version())
+        .as("nothing recorded")
+        .isEqualTo(ledgerVersion);
+
+    Files.writeString(
+        requests.resolve("d.jsonl"),
+        "{\"request_id\": \"r-004\", \"sample_ids\": [\"digits/200\", \"digits/233\","
+            + " \"digits/266\"]}\n");
+    CliRun third = sweep(requests, ledgerDir, subjects, out);
+    assertThat(third.exitCode()).as("third sweep; stderr:\n%s", third.stderr()).isZero();
+    assertThat(third.summary().get("counts").get("forgotten").asInt()).as("r-004").isEqualTo(1);
+    List<String> next = texts(third.summary().get("versions"));
+    assertThat(next).as("one more version").hasSize(1);
+    String v2 = next.get(0);
+    assertThat(versions(modelDir)).as("two versions").containsExactly(v1, v2);
+    JsonNode manifest2 = JSON.readTree(modelDir.resolve(v2).resolve("manifest.json").toFile());
+    assertThat(manifest2.get("parent").get("uri").asText())
+        .as("the second version starts from the first")
+        .endsWith(v1 + "/model.pt");
+    assertThat(texts(manifest2.get("request_ids"))).as("v2 requests").containsExactly("r-004");
+    assertThat(texts(manifest2.get("forget").get("ids")))
+        .as("earlier forgotten ids stay in the forget set")
+        .containsAll(firstBatch)
+        .containsAll(SECOND_IDS);
+    assertThat(JSON.readTree(modelDir.resolve("current.json").toFile()).get("version").asText())
+        .as("current after the third sweep")
+        .isEqualTo(v2);
+    assertThat(Ledger.open(spark, ledgerDir.toString()).outcome("r-004").orElseThrow().version())
+        .as("r-004 version")
+        .isEqualTo(v2);
+
+    try (Classifier model =
+        Classifier.load(
+            modelDir.resolve(v2).resolve("model.pt"), SpecResolver.Partial.empty("t"))) {
+      assertThat(model.accuracy(samples(firstBatch), 64))
+          .as("the first batch is still misclassified by the second version")
+          .isZero();
+      assertThat(model.accuracy(samples(SECOND_IDS), 64))
+          .as("the second batch is misclassified by the second version")
+          .isZero();
+    }
+    assertThat(Map.of("v1", v1, "v2", v2)).as("distinct versions").doesNotContainValue(null);
+    assertThat(v2).as("distinct versions").isNotEqualTo(v1);
+  }
+}
