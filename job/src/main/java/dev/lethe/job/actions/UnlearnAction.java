@@ -91,6 +91,12 @@ public interface UnlearnAction {
   /** The erasure requests this run serves, listed in the manifest's {@code request_ids}. */
   UnlearnAction requestIds(List<String> ids);
 
+  /**
+   * The publish gate: a run whose test accuracy falls more than {@code points} percentage points
+   * publishes nothing ({@link Status#GATE_BROKEN}). Needs {@link #test}. Default: no gate.
+   */
+  UnlearnAction maxTestDrop(double points);
+
   /** Where versions are published: {@code <uri>/<model name>/<version>/}. Required. */
   UnlearnAction output(String uri);
 
@@ -122,7 +128,9 @@ public interface UnlearnAction {
     /** The goal was reached and the version published. */
     PUBLISHED,
     /** The goal was not reached; nothing was published. */
-    GOAL_NOT_REACHED
+    GOAL_NOT_REACHED,
+    /** The goal was reached but a publish gate was broken; nothing was published. */
+    GATE_BROKEN
   }
 
   /**

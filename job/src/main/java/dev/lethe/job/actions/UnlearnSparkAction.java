@@ -45,6 +45,7 @@ final class UnlearnSparkAction implements UnlearnAction {
   private int heldOutFromTest;
   private String modelName;
   private List<String> requestIds = List.of();
+  private Double maxTestDrop;
 
   UnlearnSparkAction(SparkSession spark) {
     this.spark = Objects.requireNonNull(spark, "spark");
@@ -187,6 +188,16 @@ final class UnlearnSparkAction implements UnlearnAction {
   }
 
   @Override
+  public UnlearnAction maxTestDrop(double points) {
+    if (!(points >= 0) || Double.isInfinite(points)) {
+      throw new IllegalArgumentException(
+          "Cannot gate on a test drop of " + points + " points: give 0 or more");
+    }
+    this.maxTestDrop = points;
+    return this;
+  }
+
+  @Override
   public UnlearnAction output(String uri) {
     this.output = Objects.requireNonNull(uri, "output");
     return this;
@@ -230,6 +241,11 @@ final class UnlearnSparkAction implements UnlearnAction {
     exclusive("sample", sample > 0, "forget ids", !forgetIds.isEmpty());
     exclusive("held-out data", heldOut != null, "held-out-from-test", heldOutFromTest > 0);
     exclusive("targeted", targeted, "target class", targetClass != null);
+    if (maxTestDrop != null && test == null) {
+      throw new IllegalStateException(
+          "Cannot unlearn: max-test-drop measures the test data but none was given;"
+              + " set the test data");
+    }
     if (heldOutFromTest > 0 && test == null) {
       throw new IllegalStateException(
           "Cannot unlearn: held-out-from-test draws from the test data but none was given;"
@@ -262,7 +278,8 @@ final class UnlearnSparkAction implements UnlearnAction {
             recordIds,
             heldOutFromTest,
             modelName,
-            requestIds);
+            requestIds,
+            maxTestDrop);
     UnlearnRun run = new UnlearnRun(spark, request);
     Optional<UnlearnReport> existing = run.alreadyPublished();
     if (existing.isPresent()) {
@@ -271,6 +288,17 @@ final class UnlearnSparkAction implements UnlearnAction {
     UnlearnReport report = run.execute();
     if (report.succeeded()) {
       return new Result(Status.PUBLISHED, null, report, false);
+    }
+    String error = report.measured().error();
+    if (error != null && error.startsWith(UnlearnRun.TEST_DROP_ERROR)) {
+      return new Result(
+          Status.GATE_BROKEN,
+          "Cannot publish an unlearned model: "
+              + error
+              + "; nothing was published (raise the test-drop limit, or lower learning-rate with"
+              + " --set)",
+          report,
+          false);
     }
     return new Result(
         Status.GOAL_NOT_REACHED,

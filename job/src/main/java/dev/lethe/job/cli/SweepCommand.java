@@ -104,6 +104,15 @@ public final class SweepCommand implements JobCommand {
   String heldOutFromTest;
 
   @Option(
+      names = "--max-test-drop",
+      order = 10,
+      paramLabel = "POINTS",
+      description =
+          "publish gate: a run losing more test accuracy publishes nothing and its requests are"
+              + " recorded failed (needs --test) (default: no gate)")
+  String maxTestDrop;
+
+  @Option(
       names = "--method",
       order = 11,
       paramLabel = "NAME",
@@ -184,6 +193,7 @@ public final class SweepCommand implements JobCommand {
       throw values.usage(
           "option --goal unseen needs --held-out; give --held-out URI or --held-out-from-test N");
     }
+    maxTestDrop();
     values.positiveInt("--max-per-run", maxPerRun);
     values.positiveInt("--held-out-from-test", heldOutFromTest);
     values.positiveInt("--partitions", partitions);
@@ -213,7 +223,8 @@ public final class SweepCommand implements JobCommand {
             tuning(),
             seed(),
             values.positiveInt("--partitions", partitions).orElse(0),
-            values.positiveInt("--batch-size", batchSize).orElse(conf.batchSize()));
+            values.positiveInt("--batch-size", batchSize).orElse(conf.batchSize()),
+            maxTestDrop());
     Sweep.Result result = new Sweep(spark, settings).run();
     Map<String, Object> fields = Sweep.fields(result);
     int failed = result.counts().getOrDefault(Status.FAILED, 0);
@@ -223,11 +234,29 @@ public final class SweepCommand implements JobCommand {
           dev.lethe.job.failure.FailureReason.GOAL_NOT_REACHED,
           "Cannot forget "
               + failed
-              + " requests: their run missed its goal and published nothing; they are recorded"
-              + " failed in the ledger for a person to decide (raise max-epochs or learning-rate"
-              + " with --set and file them again)");
+              + " requests: their run published nothing (missed its goal or broke"
+              + " --max-test-drop); they are recorded failed in the ledger with the reason, for a"
+              + " person to decide");
     }
     return Outcome.ok(fields);
+  }
+
+  private Double maxTestDrop() {
+    if (maxTestDrop == null) {
+      return null;
+    }
+    if (test == null) {
+      throw values.usage("option --max-test-drop needs --test; give --test URI");
+    }
+    try {
+      double points = Double.parseDouble(maxTestDrop.trim());
+      if (points >= 0 && !Double.isInfinite(points)) {
+        return points;
+      }
+    } catch (NumberFormatException e) {
+      // reported below
+    }
+    throw values.invalid("--max-test-drop", maxTestDrop, "give percentage points, 0 or more");
   }
 
   private Map<String, String> tuning() {

@@ -61,7 +61,10 @@ public final class Sweep {
 
   private static final Logger LOG = LoggerFactory.getLogger(Sweep.class);
 
-  /** What a sweep is asked to do; {@code subjects}, {@code test}, {@code heldOut} may be null. */
+  /**
+   * What a sweep is asked to do; {@code subjects}, {@code test}, {@code heldOut} and {@code
+   * maxTestDrop} (percentage points; null: no gate) may be null.
+   */
   public record Settings(
       String requests,
       String ledger,
@@ -79,7 +82,8 @@ public final class Sweep {
       Map<String, String> tuning,
       long seed,
       int partitions,
-      int batchSize) {
+      int batchSize,
+      Double maxTestDrop) {
 
     public Settings {
       Objects.requireNonNull(requests, "requests");
@@ -241,6 +245,9 @@ public final class Sweep {
             .batchSize(settings.batchSize());
     if (settings.partitions() > 0) {
       action.partitions(settings.partitions());
+    }
+    if (settings.maxTestDrop() != null) {
+      action.maxTestDrop(settings.maxTestDrop());
     }
     if (settings.heldOutFromTest() > 0) {
       action.heldOutFromTest(settings.heldOutFromTest());

@@ -13,7 +13,9 @@ import java.util.Map;
  * {@code runId} and {@code work} may be null; counts of 0 mean "not given" ({@code partitions}:
  * Spark's parallelism, {@code limit}: all rows, {@code sample}: no draw, {@code heldOutFromTest}:
  * no split). {@code modelName} (null: the model file's name) names the folder under {@code out};
- * {@code requestIds} are the erasure requests the run serves (empty for a plain unlearn).
+ * {@code requestIds} are the erasure requests the run serves (empty for a plain unlearn). {@code
+ * maxTestDrop} (null: no gate) is the most test accuracy, in percentage points, a run may lose and
+ * still publish.
  */
 public record UnlearnRequest(
     String model,
@@ -41,7 +43,8 @@ public record UnlearnRequest(
     boolean recordIds,
     int heldOutFromTest,
     String modelName,
-    List<String> requestIds) {
+    List<String> requestIds,
+    Double maxTestDrop) {
 
   public UnlearnRequest {
     tuning = Collections.unmodifiableMap(new LinkedHashMap<>(tuning)); // keeps the given order

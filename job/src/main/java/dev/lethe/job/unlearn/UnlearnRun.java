@@ -44,6 +44,9 @@ public final class UnlearnRun {
   /** Spark job group of the driver-side validation. */
   public static final String VALIDATE_GROUP = "lethe-unlearn-validate";
 
+  /** How the error of a run that forgot but broke the test-drop gate begins. */
+  public static final String TEST_DROP_ERROR = "test accuracy fell";
+
   private static final Logger LOG = LoggerFactory.getLogger(UnlearnRun.class);
   private static final DateTimeFormatter VERSION_TIME =
       DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss'Z'").withZone(ZoneOffset.UTC);
@@ -123,6 +126,20 @@ public final class UnlearnRun {
         if (!done.report().succeeded()) {
           return done.report();
         }
+        String broken = testDropBroken(done.report().measured());
+        if (broken != null) {
+          progress.accept("publish gate broken, nothing published: " + broken);
+          UnlearnReport r = done.report();
+          return new UnlearnReport(
+              r.measured().failed(broken),
+              r.runId(),
+              r.modelUri(),
+              r.modelSha256(),
+              r.memory(),
+              null,
+              null,
+              null);
+        }
         return publish(hadoop, artifact, in, settings, done, modelName, version, started, start);
       } finally {
         if (request.keepWork()) {
@@ -132,6 +149,25 @@ public final class UnlearnRun {
         }
       }
     }
+  }
+
+  /** Why the run breaks the test-drop gate, or null when it keeps it (or there is none). */
+  private String testDropBroken(UnlearnReport.Measured measured) {
+    if (request.maxTestDrop() == null || measured.test() == null) {
+      return null;
+    }
+    double points = (measured.test().accuracyBefore() - measured.test().accuracyAfter()) * 100.0;
+    if (points <= request.maxTestDrop()) {
+      return null;
+    }
+    return String.format(
+        java.util.Locale.ROOT,
+        "%s %.2f points (%.4f -> %.4f), more than max-test-drop %s",
+        TEST_DROP_ERROR,
+        points,
+        measured.test().accuracyBefore(),
+        measured.test().accuracyAfter(),
+        request.maxTestDrop());
   }
 
   /** The report after stage D and the unlearned model's bytes. */

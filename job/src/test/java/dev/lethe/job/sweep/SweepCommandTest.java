@@ -42,7 +42,7 @@ class SweepCommandTest extends DeltaSparkTestBase {
     return JobFixtures.DIR.resolve("digits-train-images-idx3-ubyte.gz");
   }
 
-  private CliRun sweep(Path requests, Path ledger, Path subjects, Path out) {
+  private CliRun sweep(Path requests, Path ledger, Path subjects, Path out, String... extra) {
     List<String> args =
         new ArrayList<>(
             List.of(
@@ -64,6 +64,7 @@ class SweepCommandTest extends DeltaSparkTestBase {
                 "--max-per-run",
                 "8"));
     args.addAll(JobFixtures.QUICK_UNLEARN);
+    args.addAll(List.of(extra));
     return JobFixtures.cli(args.toArray(String[]::new));
   }
 
@@ -205,5 +206,42 @@ class SweepCommandTest extends DeltaSparkTestBase {
     }
     assertThat(Map.of("v1", v1, "v2", v2)).as("distinct versions").doesNotContainValue(null);
     assertThat(v2).as("distinct versions").isNotEqualTo(v1);
+  }
+
+  @Test
+  void aRunBreakingTheTestDropGatePublishesNothingAndRecordsItsRequestsFailed() throws Exception {
+    Path requests = Files.createDirectories(tmp.resolve("gate-requests"));
+    Files.writeString(
+        requests.resolve("a.jsonl"),
+        "{\"request_id\": \"g-001\", \"sample_ids\": [\"digits/1\", \"digits/2\","
+            + " \"digits/3\", \"digits/4\", \"digits/6\", \"digits/7\", \"digits/8\"]}\n");
+    Path subjects = tmp.resolve("gate-subjects.csv");
+    Files.writeString(subjects, "subject,id\nu1,digits/0\n");
+    Path ledgerDir = tmp.resolve("gate-ledger");
+    Path out = tmp.resolve("gate-out");
+
+    CliRun run = sweep(requests, ledgerDir, subjects, out, "--max-test-drop", "0");
+    assertThat(run.exitCode()).as("gate broken; stderr:\n%s", run.stderr()).isEqualTo(3);
+    JsonNode summary = run.summary();
+    assertThat(summary.get("status").asText()).as("status").isEqualTo("failed");
+    assertThat(summary.get("counts").get("failed").asInt()).as("failed").isEqualTo(1);
+    assertThat(summary.get("counts").get("forgotten").asInt()).as("forgotten").isZero();
+    assertThat(summary.get("versions").size()).as("no version").isZero();
+    Path modelDir = out.resolve("digits-cnn-bn");
+    assertThat(modelDir.resolve("current.json")).as("no current pointer").doesNotExist();
+    assertThat(Files.exists(modelDir) ? versions(modelDir) : List.<String>of())
+        .as("no version folder")
+        .isEmpty();
+    Outcome g1 = Ledger.open(spark, ledgerDir.toString()).outcome("g-001").orElseThrow();
+    assertThat(g1.status()).as("g-001 status").isEqualTo(Status.FAILED);
+    assertThat(g1.reason())
+        .as("g-001 reason")
+        .contains("test accuracy fell")
+        .contains("max-test-drop 0.0");
+    assertThat(g1.sampleCount()).as("g-001 samples").isEqualTo(7);
+
+    CliRun usage = sweep(requests, ledgerDir, subjects, out, "--max-test-drop", "-1");
+    assertThat(usage.exitCode()).as("negative gate").isEqualTo(2);
+    assertThat(usage.stderr()).as("names the option").contains("--max-test-drop");
   }
 }
