@@ -17,6 +17,7 @@ import dev.lethe.job.requests.ErasureRequest;
 import dev.lethe.job.requests.ErasureRequests;
 import dev.lethe.job.requests.SubjectResolver;
 import dev.lethe.job.unlearn.CurrentVersion;
+import dev.lethe.job.unlearn.PublishedVersions;
 import dev.lethe.job.unlearn.UnlearnReport;
 import dev.lethe.job.unlearn.UnlearnRun;
 import dev.lethe.unlearn.Goal;
@@ -55,7 +56,9 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Each run's id is derived from the request ids and sample ids it serves, so a sweep killed
  * after publishing and before recording finds that version on its next start ({@link
- * UnlearnAction#runId}) and records it without unlearning twice.
+ * UnlearnAction#runId}) and records it without unlearning twice; and a pending request that a
+ * version's manifest lists in {@code request_ids} is recorded from that manifest, however the
+ * requests are grouped now.
  */
 public final class Sweep {
 
@@ -154,13 +157,15 @@ public final class Sweep {
     rejected.addAll(resolution.rejected());
     ledger.record(rejected);
     counts.merge(Status.REJECTED, rejected.size(), Integer::sum);
+    List<SubjectResolver.Resolved> toUnlearn = completeFromManifests(ledger, modelName, resolution);
+    counts.merge(Status.FORGOTTEN, resolution.resolved().size() - toUnlearn.size(), Integer::sum);
     progress.accept(
         String.format(
             "%d requests read, %d pending, %d rejected, %d to unlearn",
             read.requests().size(), pending.size(), rejected.size(), resolution.resolved().size()));
 
     List<String> versions = new ArrayList<>();
-    List<SweepPlan.Run> runs = SweepPlan.of(resolution.resolved(), settings.maxPerRun());
+    List<SweepPlan.Run> runs = SweepPlan.of(toUnlearn, settings.maxPerRun());
     Set<String> forgotten = new LinkedHashSet<>(forgottenIds(ledger, modelName));
     int done = 0;
     int runsMade = 0;
@@ -218,7 +223,7 @@ public final class Sweep {
               + outcomes.size()
               + " forgotten");
     }
-    int left = resolution.resolved().size() - done;
+    int left = toUnlearn.size() - done;
     return new Result(counts, left, versions, runsMade, Seconds.round(Seconds.since(start)));
   }
 
@@ -231,7 +236,7 @@ public final class Sweep {
             .modelName(modelName)
             .forget(settings.dataset())
             .forgetIds(forget)
-            .requestIds(run.requestIds().stream().distinct().toList())
+            .requestIds(run.completedRequestIds())
             .output(settings.out())
             .test(settings.test())
             .heldOut(settings.heldOut())
@@ -253,6 +258,62 @@ public final class Sweep {
       action.heldOutFromTest(settings.heldOutFromTest());
     }
     return action.execute();
+  }
+
+  /**
+   * Crash completion: a pending request that a published version's manifest lists in {@code
+   * request_ids} was forgotten by that version, but the sweep that published it stopped before
+   * recording. Its outcome is recorded now from the manifest (version, model hash, metrics), and it
+   * is not unlearned again. Returns the resolved requests that still need a run.
+   */
+  private List<SubjectResolver.Resolved> completeFromManifests(
+      Ledger ledger, String modelName, SubjectResolver.Resolution resolution) {
+    if (resolution.resolved().isEmpty()) {
+      return List.of();
+    }
+    Map<String, PublishedVersions.Published> served = new LinkedHashMap<>();
+    for (PublishedVersions.Published p :
+        new PublishedVersions(spark.sparkContext().hadoopConfiguration(), settings.out(), modelName)
+            .all()) {
+      p.manifest().path("request_ids").forEach(id -> served.putIfAbsent(id.asText(), p));
+    }
+    List<Outcome> completed = new ArrayList<>();
+    List<SubjectResolver.Resolved> rest = new ArrayList<>();
+    for (SubjectResolver.Resolved r : resolution.resolved()) {
+      PublishedVersions.Published p = served.get(r.request().requestId());
+      if (p == null) {
+        rest.add(r);
+        continue;
+      }
+      JsonNode metrics = p.manifest().path("metrics");
+      JsonNode test = metrics.path("test");
+      completed.add(
+          receivedAt(
+              new Outcome(
+                  r.request().requestId(),
+                  Status.FORGOTTEN,
+                  p.version(),
+                  modelSha(p.manifest(), p.version()),
+                  r.sampleIds().size(),
+                  metrics.path("forget").path("accuracy_after").asDouble(),
+                  test.isMissingNode() ? null : test.path("accuracy_before").asDouble(),
+                  test.isMissingNode() ? null : test.path("accuracy_after").asDouble(),
+                  null,
+                  null,
+                  modelName,
+                  null,
+                  r.sampleIds()),
+              r.request()));
+    }
+    if (!completed.isEmpty()) {
+      ledger.record(completed);
+      progress.accept(
+          "recorded "
+              + completed.size()
+              + " requests published by an earlier sweep that stopped before recording: "
+              + completed.stream().map(Outcome::requestId).toList());
+    }
+    return rest;
   }
 
   /** A run id fixed by what the run serves, so a restarted sweep finds its published version. */
@@ -318,18 +379,21 @@ public final class Sweep {
   private static String publishedModelSha(Configuration conf, String manifestUri) {
     Path path = new Path(manifestUri);
     try (InputStream in = path.getFileSystem(conf).open(path)) {
-      JsonNode manifest = JobJson.mapper().readTree(in);
-      for (JsonNode file : manifest.path("files")) {
-        if ("model.pt".equals(file.path("name").asText())) {
-          return file.path("sha256").asText();
-        }
-      }
-      throw new IllegalStateException(
-          "Cannot record version " + manifestUri + ": its manifest lists no model.pt");
+      return modelSha(JobJson.mapper().readTree(in), manifestUri);
     } catch (IOException e) {
       throw new UncheckedIOException(
           "Cannot read the manifest " + manifestUri + ": " + e + "; check --out", e);
     }
+  }
+
+  private static String modelSha(JsonNode manifest, String where) {
+    for (JsonNode file : manifest.path("files")) {
+      if ("model.pt".equals(file.path("name").asText())) {
+        return file.path("sha256").asText();
+      }
+    }
+    throw new IllegalStateException(
+        "Cannot record version " + where + ": its manifest lists no model.pt; check --out");
   }
 
   /** The result as the command line prints it: counts per status, versions, seconds. */

@@ -26,6 +26,14 @@ final class SweepPlan {
       return ids;
     }
 
+    /** The requests this run completes (their last part): what its manifest lists. */
+    List<String> completedRequestIds() {
+      return parts.stream()
+          .filter(Part::last)
+          .map(p -> p.resolved().request().requestId())
+          .toList();
+    }
+
     List<String> requestIds() {
       return parts.stream().map(p -> p.resolved().request().requestId()).toList();
     }

@@ -90,6 +90,43 @@ public final class PublishedVersions {
     }
   }
 
+  /** A published version's name and its manifest. */
+  public record Published(String version, JsonNode manifest) {}
+
+  /**
+   * Every published version (a folder with a manifest) and its manifest, in name order (time
+   * order).
+   *
+   * @throws UncheckedIOException naming the folder when it cannot be listed or a manifest read
+   */
+  public List<Published> all() {
+    try {
+      FileSystem fs = root.getFileSystem(conf);
+      FileStatus[] children;
+      try {
+        children = fs.listStatus(root);
+      } catch (FileNotFoundException e) {
+        return List.of();
+      }
+      List<Published> out = new java.util.ArrayList<>();
+      for (FileStatus child :
+          Arrays.stream(children)
+              .filter(FileStatus::isDirectory)
+              .filter(s -> !s.getPath().getName().startsWith("."))
+              .sorted(Comparator.comparing(s -> s.getPath().getName()))
+              .toList()) {
+        Path manifest = new Path(child.getPath(), Publisher.MANIFEST);
+        if (fs.exists(manifest)) {
+          out.add(new Published(child.getPath().getName(), read(fs, manifest)));
+        }
+      }
+      return out;
+    } catch (IOException e) {
+      throw new UncheckedIOException(
+          "Cannot list the versions under " + root + ": " + e + "; check --out and permissions", e);
+    }
+  }
+
   private static JsonNode read(FileSystem fs, Path file) throws IOException {
     try (InputStream in = fs.open(file)) {
       return JobJson.mapper().readTree(in);

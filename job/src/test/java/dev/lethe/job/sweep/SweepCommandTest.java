@@ -244,4 +244,51 @@ class SweepCommandTest extends DeltaSparkTestBase {
     assertThat(usage.exitCode()).as("negative gate").isEqualTo(2);
     assertThat(usage.stderr()).as("names the option").contains("--max-test-drop");
   }
+
+  @Test
+  void aSweepStoppedAfterPublishingIsRecordedFromTheManifestWithoutUnlearningTwice()
+      throws Exception {
+    Path requests = Files.createDirectories(tmp.resolve("crash-requests"));
+    Files.writeString(
+        requests.resolve("a.jsonl"), "{\"request_id\": \"c-001\", \"subject\": \"u1\"}\n");
+    Path subjects = tmp.resolve("crash-subjects.csv");
+    Files.writeString(subjects, "subject,id\nu1,digits/0\nu1,digits/37\n");
+    Path ledgerDir = tmp.resolve("crash-ledger");
+    Path out = tmp.resolve("crash-out");
+    Path modelDir = out.resolve("digits-cnn-bn");
+    CliRun first = sweep(requests, ledgerDir, subjects, out);
+    assertThat(first.exitCode()).as("first sweep; stderr:\n%s", first.stderr()).isZero();
+    String v1 = first.summary().get("versions").get(0).asText();
+    // The crash: the version is published, its outcome never recorded. Deleting the row
+    // (a test device; sweeps never delete) leaves the ledger as a killed sweep would.
+    io.delta.tables.DeltaTable.forPath(spark, ledgerDir.toString()).delete("request_id = 'c-001'");
+    assertThat(Ledger.open(spark, ledgerDir.toString()).outcome("c-001"))
+        .as("c-001 unrecorded")
+        .isEmpty();
+    // A new request arrives meanwhile, so this sweep groups its requests differently.
+    Files.writeString(
+        requests.resolve("b.jsonl"),
+        "{\"request_id\": \"c-002\", \"sample_ids\": [\"digits/300\"]}\n");
+
+    CliRun next = sweep(requests, ledgerDir, subjects, out);
+    assertThat(next.exitCode()).as("next sweep; stderr:\n%s", next.stderr()).isZero();
+    assertThat(next.summary().get("counts").get("forgotten").asInt())
+        .as("c-001 completed, c-002 forgotten")
+        .isEqualTo(2);
+    assertThat(next.summary().get("runs").asInt()).as("one run, for c-002 only").isEqualTo(1);
+    String v2 = next.summary().get("versions").get(0).asText();
+    assertThat(versions(modelDir)).as("versions").containsExactly(v1, v2);
+    JsonNode manifest2 = JSON.readTree(modelDir.resolve(v2).resolve("manifest.json").toFile());
+    assertThat(texts(manifest2.get("request_ids"))).as("v2 serves c-002").containsExactly("c-002");
+    Ledger ledger = Ledger.open(spark, ledgerDir.toString());
+    Outcome c1 = ledger.outcome("c-001").orElseThrow();
+    assertThat(c1.status()).as("c-001 status").isEqualTo(Status.FORGOTTEN);
+    assertThat(c1.version()).as("c-001 recorded from v1's manifest").isEqualTo(v1);
+    assertThat(c1.modelSha256())
+        .as("c-001 model sha")
+        .isEqualTo(
+            ModelArtifact.sha256(Files.readAllBytes(modelDir.resolve(v1).resolve("model.pt"))));
+    assertThat(c1.sampleIds()).as("c-001 ids").containsExactlyInAnyOrder("digits/0", "digits/37");
+    assertThat(ledger.outcome("c-002").orElseThrow().version()).as("c-002").isEqualTo(v2);
+  }
 }
