@@ -290,5 +290,37 @@ class SweepCommandTest extends DeltaSparkTestBase {
             ModelArtifact.sha256(Files.readAllBytes(modelDir.resolve(v1).resolve("model.pt"))));
     assertThat(c1.sampleIds()).as("c-001 ids").containsExactlyInAnyOrder("digits/0", "digits/37");
     assertThat(ledger.outcome("c-002").orElseThrow().version()).as("c-002").isEqualTo(v2);
+
+    // audit: the outcome, its version's manifest hash, its samples re-measured on current (v2).
+    CliRun audit =
+        JobFixtures.cli(
+            "audit",
+            "--ledger",
+            ledgerDir.toString(),
+            "--request",
+            "c-001",
+            "--out",
+            out.toString());
+    assertThat(audit.exitCode()).as("audit; stderr:\n%s", audit.stderr()).isZero();
+    JsonNode report = audit.summary();
+    assertThat(report.get("command").asText()).as("command").isEqualTo("audit");
+    assertThat(report.get("outcome").asText()).as("outcome").isEqualTo("forgotten");
+    assertThat(report.get("version").asText()).as("version").isEqualTo(v1);
+    assertThat(report.get("manifest_sha256").asText())
+        .as("manifest hash")
+        .isEqualTo(
+            ModelArtifact.sha256(
+                Files.readAllBytes(modelDir.resolve(v1).resolve("manifest.json"))));
+    assertThat(report.get("current_version").asText()).as("current version").isEqualTo(v2);
+    assertThat(report.get("samples_found").asInt()).as("samples found").isEqualTo(2);
+    assertThat(report.get("current_accuracy").asDouble())
+        .as("c-001's samples on the current version")
+        .isZero();
+    assertThat(report.get("still_forgotten").asBoolean()).as("still forgotten").isTrue();
+
+    CliRun unknown =
+        JobFixtures.cli("audit", "--ledger", ledgerDir.toString(), "--request", "nope");
+    assertThat(unknown.exitCode()).as("unknown request").isEqualTo(1);
+    assertThat(unknown.stderr()).as("names the request").contains("Cannot audit request nope");
   }
 }
