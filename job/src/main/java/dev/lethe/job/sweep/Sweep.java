@@ -161,8 +161,12 @@ public final class Sweep {
     counts.merge(Status.FORGOTTEN, resolution.resolved().size() - toUnlearn.size(), Integer::sum);
     progress.accept(
         String.format(
-            "%d requests read, %d pending, %d rejected, %d to unlearn",
-            read.requests().size(), pending.size(), rejected.size(), resolution.resolved().size()));
+            "%d requests read, %d pending, %d rejected, %d recorded from manifests, %d to unlearn",
+            read.requests().size(),
+            pending.size(),
+            rejected.size(),
+            resolution.resolved().size() - toUnlearn.size(),
+            toUnlearn.size()));
 
     List<String> versions = new ArrayList<>();
     List<SweepPlan.Run> runs = SweepPlan.of(toUnlearn, settings.maxPerRun());

@@ -60,9 +60,10 @@ class SweepCommandTest extends DeltaSparkTestBase {
                 "--out",
                 out.toString(),
                 "--test",
-                JobFixtures.testImages().toString(),
-                "--max-per-run",
-                "8"));
+                JobFixtures.testImages().toString()));
+    if (!List.of(extra).contains("--max-per-run")) {
+      args.addAll(List.of("--max-per-run", "8"));
+    }
     args.addAll(JobFixtures.QUICK_UNLEARN);
     args.addAll(List.of(extra));
     return JobFixtures.cli(args.toArray(String[]::new));
@@ -322,5 +323,55 @@ class SweepCommandTest extends DeltaSparkTestBase {
         JobFixtures.cli("audit", "--ledger", ledgerDir.toString(), "--request", "nope");
     assertThat(unknown.exitCode()).as("unknown request").isEqualTo(1);
     assertThat(unknown.stderr()).as("names the request").contains("Cannot audit request nope");
+  }
+
+  @Test
+  void aRequestLargerThanTheRunLimitIsForgottenInChainedRunsAndRecordedAfterTheLast()
+      throws Exception {
+    List<String> ids = new ArrayList<>();
+    for (int i = 0; i < 10; i++) {
+      ids.add("digits/" + (400 + i * 13));
+    }
+    Path requests = Files.createDirectories(tmp.resolve("chain-requests"));
+    Files.writeString(
+        requests.resolve("a.jsonl"),
+        JSON.writeValueAsString(Map.of("request_id", "k-001", "sample_ids", ids)) + "\n");
+    Path subjects = tmp.resolve("chain-subjects.csv");
+    Files.writeString(subjects, "subject,id\nu1,digits/0\n");
+    Path ledgerDir = tmp.resolve("chain-ledger");
+    Path out = tmp.resolve("chain-out");
+    Path modelDir = out.resolve("digits-cnn-bn");
+
+    CliRun run = sweep(requests, ledgerDir, subjects, out, "--max-per-run", "4");
+    assertThat(run.exitCode()).as("chained sweep; stderr:\n%s", run.stderr()).isZero();
+    JsonNode summary = run.summary();
+    assertThat(summary.get("runs").asInt()).as("10 samples in runs of 4").isEqualTo(3);
+    assertThat(summary.get("counts").get("forgotten").asInt()).as("one request").isEqualTo(1);
+    List<String> published = texts(summary.get("versions"));
+    assertThat(published).as("a version per run").hasSize(3);
+    assertThat(versions(modelDir)).as("versions on disk").containsExactlyElementsOf(published);
+    for (int i = 0; i < 2; i++) {
+      JsonNode m =
+          JSON.readTree(modelDir.resolve(published.get(i)).resolve("manifest.json").toFile());
+      assertThat(m.has("request_ids"))
+          .as("version %d does not complete k-001, so does not list it", i + 1)
+          .isFalse();
+    }
+    String last = published.get(2);
+    JsonNode lastManifest = JSON.readTree(modelDir.resolve(last).resolve("manifest.json").toFile());
+    assertThat(texts(lastManifest.get("request_ids")))
+        .as("last lists k-001")
+        .containsExactly("k-001");
+    assertThat(texts(lastManifest.get("forget").get("ids")))
+        .as("the last run keeps the earlier parts in its forget set")
+        .containsExactlyInAnyOrderElementsOf(ids);
+    Outcome k1 = Ledger.open(spark, ledgerDir.toString()).outcome("k-001").orElseThrow();
+    assertThat(k1.version()).as("recorded with the last version").isEqualTo(last);
+    assertThat(k1.sampleCount()).as("all its samples").isEqualTo(10);
+    try (Classifier model =
+        Classifier.load(
+            modelDir.resolve(last).resolve("model.pt"), SpecResolver.Partial.empty("t"))) {
+      assertThat(model.accuracy(samples(ids), 64)).as("all 10 forgotten by the last").isZero();
+    }
   }
 }
