@@ -94,7 +94,8 @@ public final class LetheMain {
       JobCommand command = parse(args);
       command.validate();
       Outcome outcome;
-      try (SparkSessions.Handle spark = SparkSessions.open("lethe " + commandName)) {
+      try (SparkSessions.Handle spark =
+          SparkSessions.open("lethe " + commandName, command.sparkConf())) {
         LetheConf conf = LetheConf.from(spark.session().sparkContext().getConf());
         outcome = command.run(spark.session(), conf);
       }

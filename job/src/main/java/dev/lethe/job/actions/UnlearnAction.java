@@ -75,8 +75,27 @@ public interface UnlearnAction {
   /** The run's seed: PGD targets and starts, random draws, MIA folds (default 0). */
   UnlearnAction seed(long seed);
 
-  /** The run id (default random); the version is {@code <UTC time>-<run id>}. */
+  /**
+   * The run id (default random); the version is {@code <UTC start time>-<run id>}. A run whose id
+   * already published a version under {@link #output} publishes nothing new and returns that
+   * version ({@link Result#alreadyPublished()}).
+   */
   UnlearnAction runId(String id);
+
+  /**
+   * The model's folder name under {@link #output} (default: the model file's name without its
+   * extension); a sweep that unlearns from a published {@code model.pt} keeps the original's name.
+   */
+  UnlearnAction modelName(String name);
+
+  /** The erasure requests this run serves, listed in the manifest's {@code request_ids}. */
+  UnlearnAction requestIds(List<String> ids);
+
+  /**
+   * The publish gate: a run whose test accuracy falls more than {@code points} percentage points
+   * publishes nothing ({@link Status#GATE_BROKEN}). Needs {@link #test}. Default: no gate.
+   */
+  UnlearnAction maxTestDrop(double points);
 
   /** Where versions are published: {@code <uri>/<model name>/<version>/}. Required. */
   UnlearnAction output(String uri);
@@ -109,14 +128,18 @@ public interface UnlearnAction {
     /** The goal was reached and the version published. */
     PUBLISHED,
     /** The goal was not reached; nothing was published. */
-    GOAL_NOT_REACHED
+    GOAL_NOT_REACHED,
+    /** The goal was reached but a publish gate was broken; nothing was published. */
+    GATE_BROKEN
   }
 
   /**
-   * What a run did: its status, the message when it published nothing, and its report (every
-   * metric, stage times, peak memory, and the version when published).
+   * What a run did: its status, the message when it published nothing, its report (every metric,
+   * stage times, peak memory, and the version when published), and whether the version had been
+   * published before by a run with the same run id (then nothing ran and the report is the
+   * version's report.json).
    */
-  record Result(Status status, String error, UnlearnReport report) {
+  record Result(Status status, String error, UnlearnReport report, boolean alreadyPublished) {
 
     public Result {
       Objects.requireNonNull(status, "status");

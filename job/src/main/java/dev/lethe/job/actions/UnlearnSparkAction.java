@@ -10,6 +10,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import org.apache.spark.sql.SparkSession;
 
 /**
@@ -42,6 +43,9 @@ final class UnlearnSparkAction implements UnlearnAction {
   private boolean keepWork;
   private boolean recordIds;
   private int heldOutFromTest;
+  private String modelName;
+  private List<String> requestIds = List.of();
+  private Double maxTestDrop;
 
   UnlearnSparkAction(SparkSession spark) {
     this.spark = Objects.requireNonNull(spark, "spark");
@@ -168,6 +172,32 @@ final class UnlearnSparkAction implements UnlearnAction {
   }
 
   @Override
+  public UnlearnAction modelName(String name) {
+    if (name != null && !name.matches("[A-Za-z0-9._-]{1,128}")) {
+      throw new IllegalArgumentException(
+          "Cannot name a model '" + name + "': give 1 to 128 letters, digits, '.', '_' or '-'");
+    }
+    this.modelName = name;
+    return this;
+  }
+
+  @Override
+  public UnlearnAction requestIds(List<String> ids) {
+    this.requestIds = List.copyOf(ids);
+    return this;
+  }
+
+  @Override
+  public UnlearnAction maxTestDrop(double points) {
+    if (!(points >= 0) || Double.isInfinite(points)) {
+      throw new IllegalArgumentException(
+          "Cannot gate on a test drop of " + points + " points: give 0 or more");
+    }
+    this.maxTestDrop = points;
+    return this;
+  }
+
+  @Override
   public UnlearnAction output(String uri) {
     this.output = Objects.requireNonNull(uri, "output");
     return this;
@@ -211,6 +241,11 @@ final class UnlearnSparkAction implements UnlearnAction {
     exclusive("sample", sample > 0, "forget ids", !forgetIds.isEmpty());
     exclusive("held-out data", heldOut != null, "held-out-from-test", heldOutFromTest > 0);
     exclusive("targeted", targeted, "target class", targetClass != null);
+    if (maxTestDrop != null && test == null) {
+      throw new IllegalStateException(
+          "Cannot unlearn: max-test-drop measures the test data but none was given;"
+              + " set the test data");
+    }
     if (heldOutFromTest > 0 && test == null) {
       throw new IllegalStateException(
           "Cannot unlearn: held-out-from-test draws from the test data but none was given;"
@@ -241,17 +276,37 @@ final class UnlearnSparkAction implements UnlearnAction {
             work,
             keepWork,
             recordIds,
-            heldOutFromTest);
-    UnlearnReport report = new UnlearnRun(spark, request).execute();
+            heldOutFromTest,
+            modelName,
+            requestIds,
+            maxTestDrop);
+    UnlearnRun run = new UnlearnRun(spark, request);
+    Optional<UnlearnReport> existing = run.alreadyPublished();
+    if (existing.isPresent()) {
+      return new Result(Status.PUBLISHED, null, existing.get(), true);
+    }
+    UnlearnReport report = run.execute();
     if (report.succeeded()) {
-      return new Result(Status.PUBLISHED, null, report);
+      return new Result(Status.PUBLISHED, null, report, false);
+    }
+    String error = report.measured().error();
+    if (error != null && error.startsWith(UnlearnRun.TEST_DROP_ERROR)) {
+      return new Result(
+          Status.GATE_BROKEN,
+          "Cannot publish an unlearned model: "
+              + error
+              + "; nothing was published (raise the test-drop limit, or lower learning-rate with"
+              + " --set)",
+          report,
+          false);
     }
     return new Result(
         Status.GOAL_NOT_REACHED,
         "Cannot publish an unlearned model: "
             + report.measured().error()
             + "; nothing was published (raise max-epochs or learning-rate with --set)",
-        report);
+        report,
+        false);
   }
 
   private static void exclusive(String one, boolean oneSet, String other, boolean otherSet) {

@@ -16,6 +16,14 @@ public interface JobCommand {
    */
   void validate();
 
+  /**
+   * Static Spark settings the command needs when its session starts (e.g. Delta Lake's extension
+   * for the ledger); none by default.
+   */
+  default java.util.Map<String, String> sparkConf() {
+    return java.util.Map.of();
+  }
+
   /** Runs the command; its outcome is what the command line prints. */
   Outcome run(SparkSession spark, LetheConf conf);
 }

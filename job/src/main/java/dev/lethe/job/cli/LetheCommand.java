@@ -11,7 +11,12 @@ import picocli.CommandLine.Option;
  */
 @Command(
     name = "lethe",
-    subcommands = {EvaluateCommand.class, UnlearnCommand.class})
+    subcommands = {
+      EvaluateCommand.class,
+      UnlearnCommand.class,
+      SweepCommand.class,
+      AuditCommand.class
+    })
 public final class LetheCommand {
 
   /** Width of the generated help: long enough that an option and its default share a line. */

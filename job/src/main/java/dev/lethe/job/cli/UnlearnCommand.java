@@ -90,7 +90,9 @@ public final class UnlearnCommand implements JobCommand {
       names = "--run-id",
       order = 15,
       paramLabel = "ID",
-      description = "run id; the version is <UTC time>-<run id> (default: random)")
+      description =
+          "run id; the version is <UTC time>-<run id>; a rerun with the id of a published version"
+              + " publishes nothing and prints that version (default: random)")
   String runId;
 
   @Option(
@@ -215,6 +217,7 @@ public final class UnlearnCommand implements JobCommand {
         .ifPresent(action::heldOutFromTest);
     UnlearnAction.Result result = action.execute();
     Map<String, Object> fields = JobJson.mapper().convertValue(result.report(), FIELDS);
+    fields.put("already_published", result.alreadyPublished());
     if (result.status() != UnlearnAction.Status.PUBLISHED) {
       return Outcome.failed(fields, result.failureReason(), result.error());
     }

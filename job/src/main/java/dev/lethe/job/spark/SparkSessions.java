@@ -34,6 +34,14 @@ public final class SparkSessions {
 
   /** The running session if there is one, else a new one named {@code appName}. */
   public static Handle open(String appName) {
+    return open(appName, java.util.Map.of());
+  }
+
+  /**
+   * The running session if there is one, else a new one named {@code appName} started with {@code
+   * staticConf} (settings a running session cannot take; a running one is used as it is).
+   */
+  public static Handle open(String appName, java.util.Map<String, String> staticConf) {
     Option<SparkSession> active = SparkSession.getActiveSession();
     if (active.isDefined()) {
       return new Handle(active.get(), false);
@@ -48,6 +56,7 @@ public final class SparkSessions {
       conf.setMaster(EMBEDDED_MASTER);
     }
     conf.setIfMissing("spark.app.name", appName);
+    staticConf.forEach(conf::setIfMissing);
     SparkSession.Builder builder = SparkSession.builder();
     for (Tuple2<String, String> entry : conf.getAll()) {
       builder.config(entry._1(), entry._2());

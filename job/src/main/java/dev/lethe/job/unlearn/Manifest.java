@@ -10,7 +10,10 @@ import java.util.Map;
  * forgotten (a hash of the sorted ids, or the ids), from which parent model, with which settings,
  * what it measured, with which versions, and the SHA-256 and size of every published file.
  * Components are written in this order with snake_case names; {@code held_out} and {@code
- * forget.ids} only when there are such.
+ * forget.ids} only when there are such; {@code request_ids} (the erasure requests a sweep's run
+ * serves) only for a sweep's versions. {@code version_naming} says how the version's name was made:
+ * the run's UTC start time (so names sort by time) and its run id, given or random (so one run id
+ * names one version, which a retry finds).
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record Manifest(
@@ -18,10 +21,12 @@ public record Manifest(
     String runId,
     String modelName,
     String version,
+    String versionNaming,
     String started,
     String finished,
     Parent parent,
     Forget forget,
+    List<String> requestIds,
     HeldOut heldOut,
     String method,
     String goal,
@@ -90,10 +95,12 @@ public record Manifest(
         runId,
         modelName,
         version,
+        versionNaming,
         started,
         finished,
         parent,
         forget,
+        requestIds,
         heldOut,
         method,
         goal,

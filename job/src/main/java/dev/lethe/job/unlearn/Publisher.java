@@ -20,8 +20,8 @@ import org.slf4j.LoggerFactory;
 /**
  * Publishes one immutable model version through Hadoop's FileSystem (s3a://, file://, hdfs:// or a
  * plain path): {@code <out>/<model>/<version>/} with the given files, then {@code manifest.json}
- * LAST. A version folder that exists is never touched, and a failure removes what this publish
- * wrote.
+ * LAST, then points {@code <out>/<model>/current.json} at it ({@link CurrentVersion}). A version
+ * folder that exists is never touched, and a failure removes what this publish wrote.
  *
  * <p>Two write orders, chosen by the file system:
  *
@@ -40,6 +40,9 @@ public final class Publisher {
 
   /** The manifest's file name. */
   public static final String MANIFEST = "manifest.json";
+
+  /** The model's file name in a version. */
+  public static final String MODEL = "model.pt";
 
   /** Schemes whose directory rename is atomic. */
   private static final Set<String> ATOMIC_RENAME = Set.of("file", "hdfs", "viewfs");
@@ -114,6 +117,8 @@ public final class Publisher {
           throw new IOException("rename of " + dir + " to " + target + " returned false");
         }
       }
+      started = false; // the version is published: a failure below must not remove it
+      point(out, modelName, version, target, entries);
       return target.toString();
     } catch (IOException e) {
       if (started) {
@@ -127,6 +132,30 @@ public final class Publisher {
         deleteQuietly(fs, dir);
       }
       throw e;
+    }
+  }
+
+  /** Points {@code current.json} at the version just published (its model.pt, when it has one). */
+  private void point(
+      String out, String modelName, String version, Path target, List<FileEntry> entries) {
+    FileEntry model = entries.stream().filter(e -> e.name().equals(MODEL)).findFirst().orElse(null);
+    if (model == null) {
+      return;
+    }
+    CurrentVersion current =
+        CurrentVersion.of(version, new Path(target, MODEL).toString(), model.sha256());
+    try {
+      current.write(conf, out, modelName);
+    } catch (IOException e) {
+      throw new UncheckedIOException(
+          "Cannot point "
+              + CurrentVersion.path(out, modelName)
+              + " at version "
+              + version
+              + ": "
+              + e
+              + "; the version is published, write current.json by hand or publish again",
+          e);
     }
   }
 

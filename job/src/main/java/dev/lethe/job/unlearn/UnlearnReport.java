@@ -64,6 +64,28 @@ public record UnlearnReport(
       return "published".equals(status);
     }
 
+    /** These numbers as a run that publishes nothing, for {@code reason}. */
+    public Measured failed(String reason) {
+      return new Measured(
+          "failed",
+          method,
+          goal,
+          targeted,
+          k,
+          seed,
+          forget,
+          test,
+          retain,
+          mia,
+          settings,
+          steps,
+          epochs,
+          adversarial,
+          seconds,
+          device,
+          reason);
+    }
+
     /** These numbers with the job's stage times: stages A and B, and the whole run. */
     public Measured withSeconds(double adversarial, double importance, double total) {
       StageSeconds s =

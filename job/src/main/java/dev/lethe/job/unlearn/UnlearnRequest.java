@@ -12,7 +12,10 @@ import java.util.Map;
  * test}, {@code heldOut}, {@code retain}, {@code labels}, {@code targetClass}, {@code preset},
  * {@code runId} and {@code work} may be null; counts of 0 mean "not given" ({@code partitions}:
  * Spark's parallelism, {@code limit}: all rows, {@code sample}: no draw, {@code heldOutFromTest}:
- * no split).
+ * no split). {@code modelName} (null: the model file's name) names the folder under {@code out};
+ * {@code requestIds} are the erasure requests the run serves (empty for a plain unlearn). {@code
+ * maxTestDrop} (null: no gate) is the most test accuracy, in percentage points, a run may lose and
+ * still publish.
  */
 public record UnlearnRequest(
     String model,
@@ -38,11 +41,15 @@ public record UnlearnRequest(
     String work,
     boolean keepWork,
     boolean recordIds,
-    int heldOutFromTest) {
+    int heldOutFromTest,
+    String modelName,
+    List<String> requestIds,
+    Double maxTestDrop) {
 
   public UnlearnRequest {
     tuning = Collections.unmodifiableMap(new LinkedHashMap<>(tuning)); // keeps the given order
     forgetIds = List.copyOf(forgetIds);
+    requestIds = requestIds == null ? List.of() : List.copyOf(requestIds);
   }
 
   /** The preset's name, {@code lethe} when none was given. */

@@ -20,6 +20,7 @@ import java.time.format.DateTimeFormatter;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.TreeSet;
 import java.util.UUID;
 import java.util.function.Consumer;
@@ -43,6 +44,9 @@ public final class UnlearnRun {
   /** Spark job group of the driver-side validation. */
   public static final String VALIDATE_GROUP = "lethe-unlearn-validate";
 
+  /** How the error of a run that forgot but broke the test-drop gate begins. */
+  public static final String TEST_DROP_ERROR = "test accuracy fell";
+
   private static final Logger LOG = LoggerFactory.getLogger(UnlearnRun.class);
   private static final DateTimeFormatter VERSION_TIME =
       DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss'Z'").withZone(ZoneOffset.UTC);
@@ -54,6 +58,23 @@ public final class UnlearnRun {
   public UnlearnRun(SparkSession spark, UnlearnRequest request) {
     this.spark = spark;
     this.request = request;
+  }
+
+  /**
+   * The version this request's run id already published, if any: a retried run (an Airflow retry
+   * with the same {@code --run-id}) returns it instead of unlearning again. Empty without a run id.
+   */
+  public Optional<UnlearnReport> alreadyPublished() {
+    if (request.runId() == null) {
+      return Optional.empty();
+    }
+    String modelName = modelNameOf(new Path(request.model()).getName());
+    Optional<UnlearnReport> found =
+        new PublishedVersions(spark.sparkContext().hadoopConfiguration(), request.out(), modelName)
+            .byRunId(request.runId());
+    found.ifPresent(
+        r -> progress.accept("run id " + request.runId() + " already published " + r.version()));
+    return found;
   }
 
   /**
@@ -95,7 +116,7 @@ public final class UnlearnRun {
                 in.retain().size(),
                 version));
       }
-      String modelName = modelName(artifact.fileName());
+      String modelName = modelNameOf(artifact.fileName());
       Path work =
           request.work() != null
               ? new Path(new Path(request.work()), version)
@@ -104,6 +125,20 @@ public final class UnlearnRun {
         Unlearned done = stages(jsc, artifact, in, settings, work, runId, start);
         if (!done.report().succeeded()) {
           return done.report();
+        }
+        String broken = testDropBroken(done.report().measured());
+        if (broken != null) {
+          progress.accept("publish gate broken, nothing published: " + broken);
+          UnlearnReport r = done.report();
+          return new UnlearnReport(
+              r.measured().failed(broken),
+              r.runId(),
+              r.modelUri(),
+              r.modelSha256(),
+              r.memory(),
+              null,
+              null,
+              null);
         }
         return publish(hadoop, artifact, in, settings, done, modelName, version, started, start);
       } finally {
@@ -114,6 +149,25 @@ public final class UnlearnRun {
         }
       }
     }
+  }
+
+  /** Why the run breaks the test-drop gate, or null when it keeps it (or there is none). */
+  private String testDropBroken(UnlearnReport.Measured measured) {
+    if (request.maxTestDrop() == null || measured.test() == null) {
+      return null;
+    }
+    double points = (measured.test().accuracyBefore() - measured.test().accuracyAfter()) * 100.0;
+    if (points <= request.maxTestDrop()) {
+      return null;
+    }
+    return String.format(
+        java.util.Locale.ROOT,
+        "%s %.2f points (%.4f -> %.4f), more than max-test-drop %s",
+        TEST_DROP_ERROR,
+        points,
+        measured.test().accuracyBefore(),
+        measured.test().accuracyAfter(),
+        request.maxTestDrop());
   }
 
   /** The report after stage D and the unlearned model's bytes. */
@@ -271,10 +325,13 @@ public final class UnlearnRun {
         runId,
         modelName,
         version,
+        "<UTC start time>-<run id>, run id "
+            + (request.runId() != null ? "given (--run-id)" : "random"),
         started.toString(),
         finished.toString(),
         new Manifest.Parent(request.model(), artifact.sha256()),
         forget,
+        request.requestIds().isEmpty() ? null : request.requestIds(),
         heldOut,
         request.method().cliName(),
         request.goal().cliName(),
@@ -301,8 +358,13 @@ public final class UnlearnRun {
         null);
   }
 
+  /** The model's folder name: the request's, else {@link #modelName} of the file name. */
+  private String modelNameOf(String fileName) {
+    return request.modelName() != null ? request.modelName() : modelName(fileName);
+  }
+
   /** The model's name in the output tree: its file name without the extension, made path-safe. */
-  static String modelName(String fileName) {
+  public static String modelName(String fileName) {
     int dot = fileName.lastIndexOf('.');
     String name = dot > 0 ? fileName.substring(0, dot) : fileName;
     return name.replaceAll("[^A-Za-z0-9._-]", "_");

@@ -7,7 +7,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
 import org.apache.hadoop.conf.Configuration;
@@ -65,7 +64,45 @@ class PublisherTest {
     try (Stream<Path> s = Files.list(tmp.resolve("m"))) {
       assertThat(s.map(p -> p.getFileName().toString()).toList())
           .as("the failed version left no temporary folder")
-          .isEqualTo(List.of("v1"));
+          .containsExactlyInAnyOrder("current.json", "v1");
+    }
+    assertThat(Files.readString(tmp.resolve("m").resolve("current.json")))
+        .as("a failed publish leaves the pointer on the last version")
+        .contains("\"version\" : \"v1\"");
+  }
+
+  @Test
+  void everyPublishPointsCurrentJsonAtItsVersionAfterTheManifest() throws Exception {
+    Configuration conf = new Configuration();
+    Publisher publisher = new Publisher(conf);
+    String out = tmp.toString();
+    assertThat(CurrentVersion.read(conf, out, "m")).as("nothing published yet").isEmpty();
+    publisher.publish(
+        out,
+        "m",
+        "v1",
+        files("first"),
+        e -> {
+          assertThat(CurrentVersion.read(conf, out, "m"))
+              .as("the pointer is written after the manifest, not before")
+              .isEmpty();
+          return "manifest".getBytes(StandardCharsets.UTF_8);
+        });
+    CurrentVersion first = CurrentVersion.read(conf, out, "m").orElseThrow();
+    assertThat(first.version()).as("first pointer").isEqualTo("v1");
+    assertThat(first.modelUri()).as("model uri").endsWith("m/v1/model.pt");
+    assertThat(first.modelSha256())
+        .as("model sha")
+        .isEqualTo(
+            dev.lethe.job.model.ModelArtifact.sha256("first".getBytes(StandardCharsets.UTF_8)));
+    publisher.publish(out, "m", "v2", files("second"), e -> new byte[] {'{', '}'});
+    CurrentVersion second = CurrentVersion.read(conf, out, "m").orElseThrow();
+    assertThat(second.version()).as("second pointer").isEqualTo("v2");
+    assertThat(second.modelSha256()).as("second sha").isNotEqualTo(first.modelSha256());
+    try (Stream<Path> s = Files.list(tmp.resolve("m"))) {
+      assertThat(s.map(p -> p.getFileName().toString()).sorted().toList())
+          .as("replaced through a rename: no temporary pointer file left")
+          .containsExactly("current.json", "v1", "v2");
     }
   }
 

@@ -134,7 +134,20 @@ class UnlearnCommandTest extends SparkTestBase {
 
     Path modelDir = out.resolve("digits-cnn-bn");
     Path dir = modelDir.resolve(version);
-    assertThat(children(modelDir)).as("only the version folder, no temporary one").hasSize(1);
+    assertThat(children(modelDir).stream().map(p -> p.getFileName().toString()))
+        .as("the version folder and the current pointer, no temporary folder or file")
+        .containsExactly(version, "current.json");
+    JsonNode current = JSON.readTree(modelDir.resolve("current.json").toFile());
+    assertThat(current.get("version").asText()).as("current.json version").isEqualTo(version);
+    assertThat(current.get("model_uri").asText())
+        .as("current.json model_uri")
+        .isEqualTo(report.get("model_uri").asText());
+    assertThat(current.get("model_sha256").asText())
+        .as("current.json model_sha256")
+        .isEqualTo(
+            ModelArtifact.sha256(
+                Files.readAllBytes(modelDir.resolve(version).resolve("model.pt"))));
+    assertThat(current.get("written_at").asText()).as("current.json written_at").isNotBlank();
     assertThat(dir.resolve("model.pt")).isRegularFile();
     assertThat(dir.resolve("report.json")).isRegularFile();
     assertThat(report.get("manifest_uri").asText()).endsWith(version + "/manifest.json");
@@ -201,7 +214,10 @@ class UnlearnCommandTest extends SparkTestBase {
     assertThat(second.exitCode()).as("second run; stderr:\n%s", second.stderr()).isZero();
     String secondVersion = second.summary().get("version").asText();
     assertThat(secondVersion).isNotEqualTo(version);
-    assertThat(children(modelDir)).hasSize(2);
+    assertThat(children(modelDir)).as("two versions and the current pointer").hasSize(3);
+    assertThat(JSON.readTree(modelDir.resolve("current.json").toFile()).get("version").asText())
+        .as("current.json moved to the newer version")
+        .isEqualTo(secondVersion);
     JsonNode secondManifest =
         JSON.readTree(modelDir.resolve(secondVersion).resolve("manifest.json").toFile());
     List<String> drawn = new ArrayList<>();
@@ -236,6 +252,49 @@ class UnlearnCommandTest extends SparkTestBase {
                 JsonShape.matches("manifest-held-out.txt", secondManifest)))
         .as("JSON shapes (actual ones in target/schema-actual)")
         .containsOnly(true);
+  }
+
+  @Test
+  void aRerunWithThePublishedRunIdPublishesNothingAndPrintsThatVersion() throws Exception {
+    Path out = tmp.resolve("retried");
+    CliRun first = unlearn(out, "--forget-ids", IDS, "--run-id", "airflow-7");
+    assertThat(first.exitCode()).as("first run; stderr:\n%s", first.stderr()).isZero();
+    assertThat(first.summary().get("already_published").asBoolean())
+        .as("the first run publishes")
+        .isFalse();
+    String version = first.summary().get("version").asText();
+    Path modelDir = out.resolve("digits-cnn-bn");
+    Path manifestFile = modelDir.resolve(version).resolve("manifest.json");
+    JsonNode manifest = JSON.readTree(manifestFile.toFile());
+    assertThat(manifest.get("run_id").asText()).as("manifest run id").isEqualTo("airflow-7");
+    assertThat(manifest.get("version_naming").asText())
+        .as("the manifest says how the version was named")
+        .contains("<run id>")
+        .contains("given");
+    assertThat(version).as("time prefix, then the run id").matches("\\d{8}T\\d{6}Z-airflow-7");
+    byte[] manifestBytes = Files.readAllBytes(manifestFile);
+
+    CliRun retry = unlearn(out, "--forget-ids", IDS, "--run-id", "airflow-7");
+    assertThat(retry.exitCode()).as("retry; stderr:\n%s", retry.stderr()).isZero();
+    JsonNode summary = retry.summary();
+    assertThat(summary.get("status").asText()).as("retry status").isEqualTo("published");
+    assertThat(summary.get("already_published").asBoolean()).as("already published").isTrue();
+    assertThat(summary.get("version").asText()).as("the existing version").isEqualTo(version);
+    assertThat(summary.get("model_uri").asText())
+        .as("the existing model")
+        .isEqualTo(first.summary().get("model_uri").asText());
+    assertThat(summary.get("forget").get("accuracy_after").asDouble())
+        .as("the existing version's numbers")
+        .isEqualTo(first.summary().get("forget").get("accuracy_after").asDouble());
+    assertThat(children(modelDir).stream().map(p -> p.getFileName().toString()))
+        .as("no second version")
+        .containsExactly(version, "current.json");
+    assertThat(Files.readAllBytes(manifestFile)).as("manifest untouched").isEqualTo(manifestBytes);
+
+    CliRun other = unlearn(out, "--forget-ids", IDS, "--run-id", "airflow-8");
+    assertThat(other.exitCode()).as("another run id; stderr:\n%s", other.stderr()).isZero();
+    assertThat(other.summary().get("already_published").asBoolean()).isFalse();
+    assertThat(other.summary().get("version").asText()).endsWith("-airflow-8");
   }
 
   @Test

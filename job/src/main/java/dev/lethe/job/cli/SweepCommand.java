@@ -1,0 +1,294 @@
+package dev.lethe.job.cli;
+
+import dev.lethe.data.ImageShape;
+import dev.lethe.job.conf.LetheConf;
+import dev.lethe.job.ledger.Ledger;
+import dev.lethe.job.ledger.Status;
+import dev.lethe.job.sweep.Sweep;
+import dev.lethe.job.unlearn.RunSettings;
+import dev.lethe.unlearn.Goal;
+import dev.lethe.unlearn.Method;
+import dev.lethe.unlearn.TuningOptions;
+import java.util.List;
+import java.util.Map;
+import org.apache.spark.sql.SparkSession;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code lethe sweep}: forgets the pending erasure requests of a requests folder, records every
+ * outcome in a Delta Lake ledger, and publishes one model version per run ({@link Sweep}). The last
+ * line of output counts the outcomes recorded per status and lists the versions published.
+ */
+@Command(
+    name = "sweep",
+    description =
+        "forget the pending erasure requests, publish the next versions, record outcomes in a ledger")
+public final class SweepCommand implements JobCommand {
+
+  /** Samples per run when --max-per-run is not given. */
+  public static final int MAX_PER_RUN_DEFAULT = 32;
+
+  private static final String NAME = "sweep";
+
+  @Option(
+      names = "--requests",
+      order = 1,
+      required = true,
+      paramLabel = "URI",
+      description = "folder of *.jsonl erasure requests (or one file)")
+  String requests;
+
+  @Option(
+      names = "--ledger",
+      order = 2,
+      required = true,
+      paramLabel = "URI",
+      description = "Delta Lake table of outcomes (made when absent)")
+  String ledger;
+
+  @Option(
+      names = "--dataset",
+      order = 3,
+      required = true,
+      paramLabel = "URI",
+      description = "the training data (IDX, image folder or Parquet) the sample ids name")
+  String dataset;
+
+  @Option(
+      names = "--subjects",
+      order = 4,
+      paramLabel = "URI",
+      description = "CSV or Parquet of subject,id (default: none; requests must name ids)")
+  String subjects;
+
+  @Option(
+      names = "--model",
+      order = 5,
+      required = true,
+      paramLabel = "URI",
+      description = "the original TorchScript model (runs start from current.json when there)")
+  String model;
+
+  @Option(
+      names = "--out",
+      order = 6,
+      required = true,
+      paramLabel = "URI",
+      description = "where versions are published: <out>/<model-name>/<version>/")
+  String out;
+
+  @Option(
+      names = "--max-per-run",
+      order = 7,
+      paramLabel = "N",
+      description =
+          "new samples per run; a larger request is split over chained runs (default: 32)")
+  String maxPerRun;
+
+  @Option(names = "--test", order = 8, paramLabel = "URI", description = "test data")
+  String test;
+
+  @Option(
+      names = "--held-out",
+      order = 9,
+      paramLabel = "URI",
+      description = "data the model never saw (default: none)")
+  String heldOut;
+
+  @Option(
+      names = "--held-out-from-test",
+      order = 10,
+      paramLabel = "N",
+      description = "use N random test images as held-out data (default: none)")
+  String heldOutFromTest;
+
+  @Option(
+      names = "--max-test-drop",
+      order = 10,
+      paramLabel = "POINTS",
+      description =
+          "publish gate: a run losing more test accuracy publishes nothing and its requests are"
+              + " recorded failed (needs --test) (default: no gate)")
+  String maxTestDrop;
+
+  @Option(
+      names = "--method",
+      order = 11,
+      paramLabel = "NAME",
+      description = "l2ul|neggrad|adv|random-label (default: l2ul)")
+  String method;
+
+  @Option(
+      names = "--goal",
+      order = 12,
+      paramLabel = "GOAL",
+      description = "misclassify|unseen (default: misclassify)")
+  String goal;
+
+  @Option(
+      names = "--preset",
+      order = 13,
+      paramLabel = "NAME",
+      description = "lethe|paper|calibrate (default: lethe)")
+  String preset;
+
+  @Option(
+      names = "--set",
+      order = 14,
+      paramLabel = "KEY=VALUE...",
+      description = "tuning option, repeatable, as for unlearn (default: none)")
+  List<String> sets = List.of();
+
+  @Option(names = "--seed", order = 15, paramLabel = "N", description = "run seed (default: 0)")
+  String seed;
+
+  @Option(
+      names = "--partitions",
+      order = 16,
+      paramLabel = "N",
+      description = "partitions of stages A, B (default: Spark's default parallelism)")
+  String partitions;
+
+  @Option(
+      names = "--batch-size",
+      order = 17,
+      paramLabel = "N",
+      description = "images per forward pass on the executors (default: spark.lethe.batchSize)")
+  String batchSize;
+
+  @Option(
+      names = {"--help", "-h"},
+      order = 99,
+      usageHelp = true,
+      description = "this help")
+  boolean help;
+
+  private final OptionValues values = new OptionValues(NAME);
+
+  @Override
+  public Map<String, String> sparkConf() {
+    return Ledger.SPARK_CONF;
+  }
+
+  @Override
+  public void validate() {
+    Method m = method();
+    Goal g = goal();
+    if (m.usesRetainSample()) {
+      throw values.usage(
+          "option --method "
+              + m.cliName()
+              + " needs retained data, which sweep does not take;"
+              + " give another --method");
+    }
+    if (heldOutFromTest != null && test == null) {
+      throw values.usage("option --held-out-from-test needs --test; give --test URI");
+    }
+    if (heldOut != null && heldOutFromTest != null) {
+      throw values.usage(
+          "options --held-out and --held-out-from-test exclude each other; give one");
+    }
+    if (g == Goal.UNSEEN && heldOut == null && heldOutFromTest == null) {
+      throw values.usage(
+          "option --goal unseen needs --held-out; give --held-out URI or --held-out-from-test N");
+    }
+    maxTestDrop();
+    values.positiveInt("--max-per-run", maxPerRun);
+    values.positiveInt("--held-out-from-test", heldOutFromTest);
+    values.positiveInt("--partitions", partitions);
+    values.positiveInt("--batch-size", batchSize);
+    seed();
+    RunSettings.resolve(preset, g, tuning(), new ImageShape(1, 28, 28));
+  }
+
+  @Override
+  public Outcome run(SparkSession spark, LetheConf conf) {
+    validate();
+    Sweep.Settings settings =
+        new Sweep.Settings(
+            requests,
+            ledger,
+            dataset,
+            subjects,
+            model,
+            out,
+            values.positiveInt("--max-per-run", maxPerRun).orElse(MAX_PER_RUN_DEFAULT),
+            test,
+            heldOut,
+            values.positiveInt("--held-out-from-test", heldOutFromTest).orElse(0),
+            method(),
+            goal(),
+            preset,
+            tuning(),
+            seed(),
+            values.positiveInt("--partitions", partitions).orElse(0),
+            values.positiveInt("--batch-size", batchSize).orElse(conf.batchSize()),
+            maxTestDrop());
+    Sweep.Result result = new Sweep(spark, settings).run();
+    Map<String, Object> fields = Sweep.fields(result);
+    int failed = result.counts().getOrDefault(Status.FAILED, 0);
+    if (failed > 0) {
+      return Outcome.failed(
+          fields,
+          dev.lethe.job.failure.FailureReason.GOAL_NOT_REACHED,
+          "Cannot forget "
+              + failed
+              + " requests: their run published nothing (missed its goal or broke"
+              + " --max-test-drop); they are recorded failed in the ledger with the reason, for a"
+              + " person to decide");
+    }
+    return Outcome.ok(fields);
+  }
+
+  private Double maxTestDrop() {
+    if (maxTestDrop == null) {
+      return null;
+    }
+    if (test == null) {
+      throw values.usage("option --max-test-drop needs --test; give --test URI");
+    }
+    try {
+      double points = Double.parseDouble(maxTestDrop.trim());
+      if (points >= 0 && !Double.isInfinite(points)) {
+        return points;
+      }
+    } catch (NumberFormatException e) {
+      // reported below
+    }
+    throw values.invalid("--max-test-drop", maxTestDrop, "give percentage points, 0 or more");
+  }
+
+  private Map<String, String> tuning() {
+    try {
+      return TuningOptions.parse(sets);
+    } catch (IllegalArgumentException e) {
+      throw values.usage("option --set: " + e.getMessage());
+    }
+  }
+
+  private Method method() {
+    try {
+      return Method.parse(method == null ? "l2ul" : method);
+    } catch (IllegalArgumentException e) {
+      throw values.usage("option --method: " + e.getMessage());
+    }
+  }
+
+  private Goal goal() {
+    try {
+      return Goal.parse(goal == null ? "misclassify" : goal);
+    } catch (IllegalArgumentException e) {
+      throw values.usage("option --goal: " + e.getMessage());
+    }
+  }
+
+  private long seed() {
+    String value = seed == null ? "0" : seed;
+    try {
+      return Long.parseLong(value.trim());
+    } catch (NumberFormatException e) {
+      throw values.invalid("--seed", value, "give a whole number");
+    }
+  }
+}

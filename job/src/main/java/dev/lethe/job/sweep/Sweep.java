@@ -1,0 +1,417 @@
+package dev.lethe.job.sweep;
+
+import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.explode;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.lethe.job.actions.LetheActions;
+import dev.lethe.job.actions.UnlearnAction;
+import dev.lethe.job.data.SampleReader;
+import dev.lethe.job.ledger.Ledger;
+import dev.lethe.job.ledger.Outcome;
+import dev.lethe.job.ledger.Status;
+import dev.lethe.job.model.ModelArtifact;
+import dev.lethe.job.report.JobJson;
+import dev.lethe.job.report.Seconds;
+import dev.lethe.job.requests.ErasureRequest;
+import dev.lethe.job.requests.ErasureRequests;
+import dev.lethe.job.requests.SubjectResolver;
+import dev.lethe.job.unlearn.CurrentVersion;
+import dev.lethe.job.unlearn.PublishedVersions;
+import dev.lethe.job.unlearn.UnlearnReport;
+import dev.lethe.job.unlearn.UnlearnRun;
+import dev.lethe.unlearn.Goal;
+import dev.lethe.unlearn.Method;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.function.Consumer;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.Path;
+import org.apache.spark.sql.Encoders;
+import org.apache.spark.sql.SparkSession;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One compliance sweep: reads the erasure requests, keeps those with no outcome in the ledger,
+ * records the malformed and unresolvable ones as {@code rejected}, unlearns the rest in runs of at
+ * most {@code maxPerRun} new samples, each from the model's current version ({@code current.json},
+ * else the original) to the next, and records one {@code forgotten} outcome per request only after
+ * the version that serves it is published.
+ *
+ * <p>Continual unlearning: every sample forgotten by an earlier version of the model (the ledger's
+ * {@code sample_ids} of its forgotten requests) is kept in the forget set of every later run, so
+ * the goal (misclassify them all) holds for it in every version.
+ *
+ * <p>Each run's id is derived from the request ids and sample ids it serves, so a sweep killed
+ * after publishing and before recording finds that version on its next start ({@link
+ * UnlearnAction#runId}) and records it without unlearning twice; and a pending request that a
+ * version's manifest lists in {@code request_ids} is recorded from that manifest, however the
+ * requests are grouped now.
+ */
+public final class Sweep {
+
+  private static final Logger LOG = LoggerFactory.getLogger(Sweep.class);
+
+  /**
+   * What a sweep is asked to do; {@code subjects}, {@code test}, {@code heldOut} and {@code
+   * maxTestDrop} (percentage points; null: no gate) may be null.
+   */
+  public record Settings(
+      String requests,
+      String ledger,
+      String dataset,
+      String subjects,
+      String model,
+      String out,
+      int maxPerRun,
+      String test,
+      String heldOut,
+      int heldOutFromTest,
+      Method method,
+      Goal goal,
+      String preset,
+      Map<String, String> tuning,
+      long seed,
+      int partitions,
+      int batchSize,
+      Double maxTestDrop) {
+
+    public Settings {
+      Objects.requireNonNull(requests, "requests");
+      Objects.requireNonNull(ledger, "ledger");
+      Objects.requireNonNull(dataset, "dataset");
+      Objects.requireNonNull(model, "model");
+      Objects.requireNonNull(out, "out");
+      tuning = Map.copyOf(tuning);
+    }
+  }
+
+  /**
+   * What a sweep did: outcomes recorded per status, requests left pending (after a failed run), the
+   * versions published in order, the runs made and the wall time.
+   */
+  public record Result(
+      Map<Status, Integer> counts, int pending, List<String> versions, int runs, double seconds) {
+
+    public Result {
+      counts = Map.copyOf(counts);
+      versions = List.copyOf(versions);
+    }
+  }
+
+  private final SparkSession spark;
+  private final Settings settings;
+  private final Consumer<String> progress = line -> LOG.info("sweep: {}", line);
+
+  public Sweep(SparkSession spark, Settings settings) {
+    this.spark = Objects.requireNonNull(spark, "spark");
+    this.settings = Objects.requireNonNull(settings, "settings");
+  }
+
+  /**
+   * Runs the sweep.
+   *
+   * @throws dev.lethe.job.ledger.LedgerConflictException when another sweep recorded first
+   */
+  public Result run() {
+    long start = System.nanoTime();
+    Configuration hadoop = spark.sparkContext().hadoopConfiguration();
+    String modelName = UnlearnRun.modelName(new Path(settings.model()).getName());
+    Ledger ledger = Ledger.open(spark, settings.ledger());
+    ErasureRequests.Result read = ErasureRequests.read(hadoop, settings.requests());
+    List<ErasureRequest> pending = ledger.pending(read.requests(), ErasureRequest::requestId);
+    Map<Status, Integer> counts = new EnumMap<>(Status.class);
+    for (Status s : Status.values()) {
+      counts.put(s, 0);
+    }
+    List<Outcome> rejected = new ArrayList<>();
+    Set<String> pendingRejections =
+        new HashSet<>(
+            ledger.pendingIds(read.rejections().stream().map(Outcome::requestId).toList()));
+    read.rejections().stream()
+        .filter(o -> pendingRejections.contains(o.requestId()))
+        .forEach(rejected::add);
+    SubjectResolver.Resolution resolution = new SubjectResolver.Resolution(List.of(), List.of());
+    if (!pending.isEmpty()) {
+      SubjectResolver resolver = new SubjectResolver(spark);
+      if (settings.subjects() != null) {
+        resolver.subjects(settings.subjects());
+      }
+      resolution =
+          resolver.resolve(
+              pending,
+              SubjectResolver.idsOf(new SampleReader(spark).read(settings.dataset()).samples()));
+    }
+    rejected.addAll(resolution.rejected());
+    ledger.record(rejected);
+    counts.merge(Status.REJECTED, rejected.size(), Integer::sum);
+    List<SubjectResolver.Resolved> toUnlearn = completeFromManifests(ledger, modelName, resolution);
+    counts.merge(Status.FORGOTTEN, resolution.resolved().size() - toUnlearn.size(), Integer::sum);
+    progress.accept(
+        String.format(
+            "%d requests read, %d pending, %d rejected, %d recorded from manifests, %d to unlearn",
+            read.requests().size(),
+            pending.size(),
+            rejected.size(),
+            resolution.resolved().size() - toUnlearn.size(),
+            toUnlearn.size()));
+
+    List<String> versions = new ArrayList<>();
+    List<SweepPlan.Run> runs = SweepPlan.of(toUnlearn, settings.maxPerRun());
+    Set<String> forgotten = new LinkedHashSet<>(forgottenIds(ledger, modelName));
+    int done = 0;
+    int runsMade = 0;
+    for (SweepPlan.Run run : runs) {
+      List<String> forget = new ArrayList<>(forgotten);
+      run.sampleIds().stream().filter(id -> !forgotten.contains(id)).forEach(forget::add);
+      String parent =
+          CurrentVersion.read(hadoop, settings.out(), modelName)
+              .map(CurrentVersion::modelUri)
+              .orElse(settings.model());
+      progress.accept(
+          String.format(
+              "run %d/%d from %s: requests %s, %d new samples, %d forgotten earlier",
+              runsMade + 1,
+              runs.size(),
+              parent,
+              run.requestIds(),
+              run.sampleIds().size(),
+              forgotten.size()));
+      UnlearnAction.Result result = unlearn(parent, modelName, forget, run);
+      runsMade++;
+      if (result.status() != UnlearnAction.Status.PUBLISHED) {
+        List<Outcome> failed = new ArrayList<>();
+        for (String requestId : new LinkedHashSet<>(run.requestIds())) {
+          SubjectResolver.Resolved r = resolvedOf(run, requestId);
+          failed.add(
+              receivedAt(
+                  Outcome.failed(requestId, modelName, r.sampleIds(), result.error()),
+                  r.request()));
+        }
+        ledger.record(failed);
+        counts.merge(Status.FAILED, failed.size(), Integer::sum);
+        done += run.parts().stream().filter(SweepPlan.Part::last).count();
+        progress.accept("run failed, the sweep stops: " + result.error());
+        break;
+      }
+      String version = result.version();
+      versions.add(version);
+      String sha = publishedModelSha(hadoop, result.manifestUri());
+      List<Outcome> outcomes = new ArrayList<>();
+      for (SweepPlan.Part part : run.parts()) {
+        if (part.last()) {
+          outcomes.add(forgottenOutcome(part.resolved(), modelName, version, sha, result));
+        }
+      }
+      ledger.record(outcomes);
+      forgotten.addAll(run.sampleIds());
+      counts.merge(Status.FORGOTTEN, outcomes.size(), Integer::sum);
+      done += outcomes.size();
+      progress.accept(
+          "published "
+              + version
+              + (result.alreadyPublished() ? " (by an earlier sweep)" : "")
+              + "; recorded "
+              + outcomes.size()
+              + " forgotten");
+    }
+    int left = toUnlearn.size() - done;
+    return new Result(counts, left, versions, runsMade, Seconds.round(Seconds.since(start)));
+  }
+
+  private UnlearnAction.Result unlearn(
+      String parent, String modelName, List<String> forget, SweepPlan.Run run) {
+    UnlearnAction action =
+        LetheActions.get(spark)
+            .unlearn()
+            .model(parent)
+            .modelName(modelName)
+            .forget(settings.dataset())
+            .forgetIds(forget)
+            .requestIds(run.completedRequestIds())
+            .output(settings.out())
+            .test(settings.test())
+            .heldOut(settings.heldOut())
+            .method(settings.method())
+            .goal(settings.goal())
+            .preset(settings.preset())
+            .tuning(settings.tuning())
+            .seed(settings.seed())
+            .runId(runId(run))
+            .recordIds(true)
+            .batchSize(settings.batchSize());
+    if (settings.partitions() > 0) {
+      action.partitions(settings.partitions());
+    }
+    if (settings.maxTestDrop() != null) {
+      action.maxTestDrop(settings.maxTestDrop());
+    }
+    if (settings.heldOutFromTest() > 0) {
+      action.heldOutFromTest(settings.heldOutFromTest());
+    }
+    return action.execute();
+  }
+
+  /**
+   * Crash completion: a pending request that a published version's manifest lists in {@code
+   * request_ids} was forgotten by that version, but the sweep that published it stopped before
+   * recording. Its outcome is recorded now from the manifest (version, model hash, metrics), and it
+   * is not unlearned again. Returns the resolved requests that still need a run.
+   */
+  private List<SubjectResolver.Resolved> completeFromManifests(
+      Ledger ledger, String modelName, SubjectResolver.Resolution resolution) {
+    if (resolution.resolved().isEmpty()) {
+      return List.of();
+    }
+    Map<String, PublishedVersions.Published> served = new LinkedHashMap<>();
+    for (PublishedVersions.Published p :
+        new PublishedVersions(spark.sparkContext().hadoopConfiguration(), settings.out(), modelName)
+            .all()) {
+      p.manifest().path("request_ids").forEach(id -> served.putIfAbsent(id.asText(), p));
+    }
+    List<Outcome> completed = new ArrayList<>();
+    List<SubjectResolver.Resolved> rest = new ArrayList<>();
+    for (SubjectResolver.Resolved r : resolution.resolved()) {
+      PublishedVersions.Published p = served.get(r.request().requestId());
+      if (p == null) {
+        rest.add(r);
+        continue;
+      }
+      JsonNode metrics = p.manifest().path("metrics");
+      JsonNode test = metrics.path("test");
+      completed.add(
+          receivedAt(
+              new Outcome(
+                  r.request().requestId(),
+                  Status.FORGOTTEN,
+                  p.version(),
+                  modelSha(p.manifest(), p.version()),
+                  r.sampleIds().size(),
+                  metrics.path("forget").path("accuracy_after").asDouble(),
+                  test.isMissingNode() ? null : test.path("accuracy_before").asDouble(),
+                  test.isMissingNode() ? null : test.path("accuracy_after").asDouble(),
+                  null,
+                  null,
+                  modelName,
+                  null,
+                  r.sampleIds()),
+              r.request()));
+    }
+    if (!completed.isEmpty()) {
+      ledger.record(completed);
+      progress.accept(
+          "recorded "
+              + completed.size()
+              + " requests published by an earlier sweep that stopped before recording: "
+              + completed.stream().map(Outcome::requestId).toList());
+    }
+    return rest;
+  }
+
+  /** A run id fixed by what the run serves, so a restarted sweep finds its published version. */
+  static String runId(SweepPlan.Run run) {
+    String key =
+        String.join("\n", run.requestIds()) + "\n--\n" + String.join("\n", run.sampleIds());
+    return "sweep-" + ModelArtifact.sha256(key.getBytes(StandardCharsets.UTF_8)).substring(0, 16);
+  }
+
+  private static SubjectResolver.Resolved resolvedOf(SweepPlan.Run run, String requestId) {
+    return run.parts().stream()
+        .map(SweepPlan.Part::resolved)
+        .filter(r -> r.request().requestId().equals(requestId))
+        .findFirst()
+        .orElseThrow();
+  }
+
+  private static Outcome forgottenOutcome(
+      SubjectResolver.Resolved r,
+      String modelName,
+      String version,
+      String sha,
+      UnlearnAction.Result result) {
+    UnlearnReport.Accuracy test = result.test();
+    Outcome o =
+        new Outcome(
+            r.request().requestId(),
+            Status.FORGOTTEN,
+            version,
+            sha,
+            r.sampleIds().size(),
+            result.forget().accuracyAfter(),
+            test == null ? null : test.accuracyBefore(),
+            test == null ? null : test.accuracyAfter(),
+            null,
+            null,
+            modelName,
+            null,
+            r.sampleIds());
+    return receivedAt(o, r.request());
+  }
+
+  private static Outcome receivedAt(Outcome o, ErasureRequest request) {
+    return request.receivedAt() == null ? o : o.withReceivedAt(request.receivedAt());
+  }
+
+  /** The sample ids of the model's forgotten requests: they stay in every later forget set. */
+  private List<String> forgottenIds(Ledger ledger, String modelName) {
+    return ledger
+        .rows()
+        .filter(col(Ledger.STATUS).equalTo(Status.FORGOTTEN.value()))
+        .filter(col("model").equalTo(modelName))
+        .select(explode(col("sample_ids")))
+        .distinct()
+        .as(Encoders.STRING())
+        .collectAsList()
+        .stream()
+        .sorted()
+        .toList();
+  }
+
+  /** The SHA-256 of model.pt as the version's manifest lists it. */
+  private static String publishedModelSha(Configuration conf, String manifestUri) {
+    Path path = new Path(manifestUri);
+    try (InputStream in = path.getFileSystem(conf).open(path)) {
+      return modelSha(JobJson.mapper().readTree(in), manifestUri);
+    } catch (IOException e) {
+      throw new UncheckedIOException(
+          "Cannot read the manifest " + manifestUri + ": " + e + "; check --out", e);
+    }
+  }
+
+  private static String modelSha(JsonNode manifest, String where) {
+    for (JsonNode file : manifest.path("files")) {
+      if ("model.pt".equals(file.path("name").asText())) {
+        return file.path("sha256").asText();
+      }
+    }
+    throw new IllegalStateException(
+        "Cannot record version " + where + ": its manifest lists no model.pt; check --out");
+  }
+
+  /** The result as the command line prints it: counts per status, versions, seconds. */
+  public static Map<String, Object> fields(Result r) {
+    Map<String, Object> counts = new LinkedHashMap<>();
+    r.counts().entrySet().stream()
+        .sorted(Map.Entry.comparingByKey())
+        .forEach(e -> counts.put(e.getKey().value(), e.getValue()));
+    Map<String, Object> fields = new LinkedHashMap<>();
+    fields.put("counts", counts);
+    fields.put("pending", r.pending());
+    fields.put("versions", r.versions());
+    fields.put("runs", r.runs());
+    fields.put("seconds", r.seconds());
+    return fields;
+  }
+}
