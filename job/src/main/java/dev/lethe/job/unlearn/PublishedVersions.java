@@ -32,6 +32,7 @@ public final class PublishedVersions {
           "memory",
           "version",
           "parent_model_uri",
+          "parent_model_sha256",
           "manifest_uri");
 
   private final Configuration conf;
@@ -148,6 +149,7 @@ public final class PublishedVersions {
             : JobJson.mapper().treeToValue(memory, UnlearnReport.Memory.class),
         json.path("version").asText(null),
         json.path("parent_model_uri").asText(null),
+        json.path("parent_model_sha256").asText(null),
         json.path("manifest_uri").asText(null));
   }
 }

@@ -24,6 +24,7 @@ public record UnlearnReport(
     Memory memory,
     @JsonInclude(JsonInclude.Include.ALWAYS) String version,
     String parentModelUri,
+    String parentModelSha256,
     @JsonInclude(JsonInclude.Include.ALWAYS) String manifestUri) {
 
   /**

@@ -138,6 +138,7 @@ public final class UnlearnRun {
               r.memory(),
               null,
               null,
+              null,
               null);
         }
         return publish(hadoop, artifact, in, settings, done, modelName, version, started, start);
@@ -240,7 +241,7 @@ public final class UnlearnRun {
                   Seconds.round(Seconds.since(start)));
       UnlearnReport report =
           new UnlearnReport(
-              measured, runId, request.model(), artifact.sha256(), memory, null, null, null);
+              measured, runId, request.model(), artifact.sha256(), memory, null, null, null, null);
       return new Unlearned(report, c.model());
     } finally {
       original.release();
@@ -269,10 +270,12 @@ public final class UnlearnRun {
                     Seconds.round(Seconds.since(start))),
             r.runId(),
             new Path(versionDir, "model.pt").toString(),
-            r.modelSha256(),
+            // The published model's own hash next to its URI; the parent's moves to its own field.
+            ModelArtifact.sha256(done.model()),
             r.memory(),
             version,
             request.model(),
+            r.modelSha256(),
             new Path(versionDir, Publisher.MANIFEST).toString());
     Map<String, byte[]> files = new LinkedHashMap<>();
     files.put("model.pt", done.model());

@@ -119,15 +119,28 @@ class S3UnlearnIT extends SparkTestBase {
     String version = report.get("version").asText();
     String dir = out + "/digits-cnn-bn/" + version;
     assertThat(report.get("manifest_uri").asText()).isEqualTo(dir + "/manifest.json");
-    // S3 holds objects, not folders: every object under the model's folder is in the version.
-    // (s3proxy's filesystem backend can leave an empty directory behind after a recursive delete,
-    // which a listing shows as a folder although no object is in it.)
+    // S3 holds objects, not folders: every object under the model's folder is in the version,
+    // but for the model's current pointer. (s3proxy's filesystem backend can leave an empty
+    // directory behind after a recursive delete, which a listing shows as a folder although no
+    // object is in it.)
+    String current = out + "/digits-cnn-bn/current.json";
     assertThat(objects(fs, out + "/digits-cnn-bn"))
         .as(
-            "objects in the bucket: the version's only, no work or temporary ones; on the server: %s",
+            "objects in the bucket: the version's and current.json only, no work or temporary"
+                + " ones; on the server: %s",
             serverFiles(storage.resolve(BUCKET).resolve("published")))
-        .isNotEmpty()
-        .allSatisfy(key -> assertThat(key).startsWith(dir + "/"));
+        .contains(current)
+        .allSatisfy(
+            key ->
+                assertThat(key)
+                    .satisfiesAnyOf(
+                        k -> assertThat(k).startsWith(dir + "/"),
+                        k -> assertThat(k).isEqualTo(current)));
+    JsonNode pointer = JSON.readTree(read(fs, current));
+    assertThat(pointer.get("version").asText()).as("current.json on s3a").isEqualTo(version);
+    assertThat(pointer.get("model_sha256").asText())
+        .as("current.json's hash is the published model.pt's")
+        .isEqualTo(ModelArtifact.sha256(read(fs, dir + "/model.pt")));
 
     JsonNode manifest = JSON.readTree(read(fs, dir + "/manifest.json"));
     assertThat(manifest.get("parent").get("uri").asText()).isEqualTo(models + "digits-cnn-bn.pt");

@@ -148,6 +148,12 @@ class UnlearnCommandTest extends SparkTestBase {
             ModelArtifact.sha256(
                 Files.readAllBytes(modelDir.resolve(version).resolve("model.pt"))));
     assertThat(current.get("written_at").asText()).as("current.json written_at").isNotBlank();
+    assertThat(report.get("model_sha256").asText())
+        .as("the report's model_sha256 is the published model's, next to its model_uri")
+        .isEqualTo(current.get("model_sha256").asText());
+    assertThat(report.get("parent_model_sha256").asText())
+        .as("the report's parent_model_sha256 is the model it started from")
+        .isEqualTo(ModelArtifact.sha256(Files.readAllBytes(JobFixtures.cnn())));
     assertThat(dir.resolve("model.pt")).isRegularFile();
     assertThat(dir.resolve("report.json")).isRegularFile();
     assertThat(report.get("manifest_uri").asText()).endsWith(version + "/manifest.json");
