@@ -2,6 +2,8 @@ package dev.lethe.job.cli;
 
 import dev.lethe.data.ImageShape;
 import dev.lethe.job.failure.UsageException;
+import dev.lethe.unlearn.Goal;
+import dev.lethe.unlearn.Method;
 import java.util.Optional;
 
 /**
@@ -15,6 +17,34 @@ final class OptionValues {
 
   OptionValues(String command) {
     this.command = command;
+  }
+
+  /** The unlearning method of {@code --method} (default l2ul). */
+  Method method(String value) {
+    try {
+      return Method.parse(value == null ? "l2ul" : value);
+    } catch (IllegalArgumentException e) {
+      throw usage("option --method: " + e.getMessage());
+    }
+  }
+
+  /** The goal of {@code --goal} (default misclassify). */
+  Goal goal(String value) {
+    try {
+      return Goal.parse(value == null ? "misclassify" : value);
+    } catch (IllegalArgumentException e) {
+      throw usage("option --goal: " + e.getMessage());
+    }
+  }
+
+  /** The run seed of {@code --seed} (default 0). */
+  long seed(String given) {
+    String value = given == null ? "0" : given;
+    try {
+      return Long.parseLong(value.trim());
+    } catch (NumberFormatException e) {
+      throw invalid("--seed", value, "give a whole number");
+    }
   }
 
   /** A whole number of 1 or more, if given. */

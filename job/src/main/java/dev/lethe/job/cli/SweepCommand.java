@@ -271,27 +271,14 @@ public final class SweepCommand implements JobCommand {
   }
 
   private Method method() {
-    try {
-      return Method.parse(method == null ? "l2ul" : method);
-    } catch (IllegalArgumentException e) {
-      throw values.usage("option --method: " + e.getMessage());
-    }
+    return values.method(method);
   }
 
   private Goal goal() {
-    try {
-      return Goal.parse(goal == null ? "misclassify" : goal);
-    } catch (IllegalArgumentException e) {
-      throw values.usage("option --goal: " + e.getMessage());
-    }
+    return values.goal(goal);
   }
 
   private long seed() {
-    String value = seed == null ? "0" : seed;
-    try {
-      return Long.parseLong(value.trim());
-    } catch (NumberFormatException e) {
-      throw values.invalid("--seed", value, "give a whole number");
-    }
+    return values.seed(seed);
   }
 }

@@ -247,19 +247,11 @@ public final class UnlearnCommand implements JobCommand {
   }
 
   private Method method() {
-    try {
-      return Method.parse(method == null ? "l2ul" : method);
-    } catch (IllegalArgumentException e) {
-      throw values.usage("option --method: " + e.getMessage());
-    }
+    return values.method(method);
   }
 
   private Goal goal() {
-    try {
-      return Goal.parse(goal == null ? "misclassify" : goal);
-    } catch (IllegalArgumentException e) {
-      throw values.usage("option --goal: " + e.getMessage());
-    }
+    return values.goal(goal);
   }
 
   private Integer targetClass() {
@@ -279,12 +271,7 @@ public final class UnlearnCommand implements JobCommand {
   }
 
   private long seed() {
-    String value = seed == null ? "0" : seed;
-    try {
-      return Long.parseLong(value.trim());
-    } catch (NumberFormatException e) {
-      throw values.invalid("--seed", value, "give a whole number");
-    }
+    return values.seed(seed);
   }
 
   private String runId() {
