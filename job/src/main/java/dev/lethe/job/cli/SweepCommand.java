@@ -157,7 +157,10 @@ public final class SweepCommand implements JobCommand {
       names = "--batch-size",
       order = 17,
       paramLabel = "N",
-      description = "images per forward pass on the executors (default: spark.lethe.batchSize)")
+      description =
+          "images per forward pass on the executors (default: "
+              + LetheHelp.BATCH_SIZE_DEFAULT
+              + ")")
   String batchSize;
 
   @Option(
