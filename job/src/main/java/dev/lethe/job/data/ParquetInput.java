@@ -4,7 +4,7 @@ import dev.lethe.data.ImageDecoder;
 import dev.lethe.data.ParquetSampleReader;
 import dev.lethe.data.ParquetSampleWriter;
 import dev.lethe.data.Sample;
-import dev.lethe.job.failure.FailureMessages;
+import dev.lethe.failure.FailureMessage;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -34,7 +34,7 @@ final class ParquetInput {
           "Cannot read Parquet input "
               + uri
               + ": "
-              + FailureMessages.firstLine(e.getMessage())
+              + FailureMessage.firstLine(e.getMessage())
               + "; give a Parquet file or a directory of part files",
           e);
     }

@@ -1,6 +1,6 @@
 package dev.lethe.job.data;
 
-import dev.lethe.job.failure.FailureMessages;
+import dev.lethe.failure.FailureMessage;
 import java.io.IOException;
 import java.util.List;
 import org.apache.hadoop.fs.FileSystem;
@@ -37,7 +37,7 @@ record ReadOptions(
           "Cannot read data "
               + uri
               + ": no file system for it ("
-              + FailureMessages.firstLine(e.getMessage())
+              + FailureMessage.firstLine(e.getMessage())
               + "); give an s3a://, file:// or hdfs:// URI or a path",
           e);
     }

@@ -2,13 +2,13 @@ package dev.lethe.job.eval;
 
 import dev.lethe.data.ImageShape;
 import dev.lethe.data.Sample;
+import dev.lethe.eval.Stopwatch;
 import dev.lethe.job.conf.LetheConf;
 import dev.lethe.job.data.DataFormat;
 import dev.lethe.job.data.SampleReader;
 import dev.lethe.job.model.ExecutorModel;
 import dev.lethe.job.model.ModelArtifact;
 import dev.lethe.job.model.TorchThreads;
-import dev.lethe.job.report.Seconds;
 import dev.lethe.model.Classifier;
 import dev.lethe.model.ModelSpec;
 import dev.lethe.model.SpecResolver;
@@ -212,7 +212,7 @@ public final class Evaluation {
         throw new IllegalArgumentException(
             "Cannot evaluate on data " + data + ": it holds no samples; give a non-empty data set");
       }
-      double seconds = Seconds.since(start);
+      double seconds = Stopwatch.secondsSince(start);
       LOG.info(
           "Accuracy of {} on {}: {} of {} = {} ({} s)",
           model,

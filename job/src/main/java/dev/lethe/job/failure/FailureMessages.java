@@ -23,20 +23,15 @@ public final class FailureMessages {
               || t instanceof IllegalStateException)
           && t.getMessage() != null
           && t.getMessage().startsWith("Cannot ")) {
-        return firstLine(t.getMessage());
+        return FailureMessage.firstLine(t.getMessage());
       }
       if (t.getCause() == t) {
         break;
       }
     }
     if (failure instanceof SparkException) {
-      return "Cannot finish the Spark job: " + firstLine(failure.getMessage());
+      return "Cannot finish the Spark job: " + FailureMessage.firstLine(failure.getMessage());
     }
     return "Unexpected failure: " + failure;
-  }
-
-  /** The first line of a message, stripped ("null" for none): Spark's messages run on. */
-  public static String firstLine(String message) {
-    return FailureMessage.firstLine(message);
   }
 }

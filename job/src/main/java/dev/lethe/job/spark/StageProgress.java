@@ -1,6 +1,6 @@
 package dev.lethe.job.spark;
 
-import dev.lethe.job.report.Seconds;
+import dev.lethe.eval.Stopwatch;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.scheduler.SparkListener;
 import org.apache.spark.scheduler.SparkListenerTaskEnd;
@@ -38,7 +38,7 @@ public final class StageProgress implements AutoCloseable {
               return;
             }
             last = now;
-            double seconds = Math.max(Seconds.since(start), 1e-9);
+            double seconds = Math.max(Stopwatch.secondsSince(start), 1e-9);
             LOG.info(
                 String.format(
                     "%s: %d/%d instances done, %.1f %s per second",

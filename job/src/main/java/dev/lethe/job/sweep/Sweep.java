@@ -4,6 +4,7 @@ import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.explode;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.lethe.eval.Stopwatch;
 import dev.lethe.job.actions.LetheActions;
 import dev.lethe.job.actions.UnlearnAction;
 import dev.lethe.job.data.SampleReader;
@@ -228,7 +229,8 @@ public final class Sweep {
               + " forgotten");
     }
     int left = toUnlearn.size() - done;
-    return new Result(counts, left, versions, runsMade, Seconds.round(Seconds.since(start)));
+    return new Result(
+        counts, left, versions, runsMade, Seconds.round(Stopwatch.secondsSince(start)));
   }
 
   private UnlearnAction.Result unlearn(

@@ -4,8 +4,8 @@ import dev.lethe.attack.AdversarialExample;
 import dev.lethe.attack.PgdAttack;
 import dev.lethe.attack.PgdSettings;
 import dev.lethe.data.Sample;
+import dev.lethe.eval.Stopwatch;
 import dev.lethe.job.model.ExecutorModel;
-import dev.lethe.job.report.Seconds;
 import java.util.List;
 import java.util.function.Consumer;
 import org.apache.spark.sql.SparkSession;
@@ -35,7 +35,7 @@ public final class AdversarialStage {
     List<AdversarialExample> adversarial =
         DistributedStages.adversarial(
             spark, original, forget, pgd, partitions, batchSize, checkpoint);
-    double seconds = Seconds.since(t0);
+    double seconds = Stopwatch.secondsSince(t0);
     progress.accept(
         String.format(
             "stage A: %d adversarial examples (%.1f per second), attack success %.3f (%.1f s),"

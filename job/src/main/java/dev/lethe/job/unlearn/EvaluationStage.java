@@ -3,9 +3,9 @@ package dev.lethe.job.unlearn;
 import dev.lethe.data.Sample;
 import dev.lethe.eval.Evaluation;
 import dev.lethe.eval.MembershipInference;
+import dev.lethe.eval.Stopwatch;
 import dev.lethe.job.eval.DistributedScores;
 import dev.lethe.job.model.ExecutorModel;
-import dev.lethe.job.report.Seconds;
 import dev.lethe.job.spark.JobGroup;
 import dev.lethe.unlearn.UnlearningResult;
 import java.util.LinkedHashMap;
@@ -87,7 +87,7 @@ public final class EvaluationStage {
         miaBefore = MembershipInference.attack(f[0].losses(), nm[0].losses(), 5, seed);
         miaAfter = MembershipInference.attack(f[1].losses(), nm[1].losses(), 5, seed);
       }
-      double seconds = Seconds.since(t0);
+      double seconds = Stopwatch.secondsSince(t0);
       progress.accept(
           String.format(
               "stage D: evaluated %s on the executors (%.1f s)",

@@ -1,12 +1,12 @@
 package dev.lethe.job.unlearn;
 
 import dev.lethe.data.Sample;
+import dev.lethe.eval.Stopwatch;
 import dev.lethe.importance.Importance;
 import dev.lethe.importance.ImportanceSums;
 import dev.lethe.importance.Mas;
 import dev.lethe.importance.MasMode;
 import dev.lethe.job.model.ExecutorModel;
-import dev.lethe.job.report.Seconds;
 import java.util.List;
 import java.util.function.Consumer;
 import org.apache.spark.api.java.JavaSparkContext;
@@ -35,7 +35,7 @@ public final class ImportanceStage {
     ImportanceSums sums =
         DistributedStages.importanceSums(jsc, original, forget, mode, partitions, batchSize);
     Importance importance = Mas.finish(sums);
-    double seconds = Seconds.since(t0);
+    double seconds = Stopwatch.secondsSince(t0);
     progress.accept(
         String.format(
             "stage B: MAS importance over %d instances, %d tensors (%.1f s)",

@@ -2,6 +2,7 @@ package dev.lethe.job.unlearn;
 
 import ai.djl.engine.Engine;
 import dev.lethe.attack.AdversarialExample;
+import dev.lethe.eval.Stopwatch;
 import dev.lethe.importance.Importance;
 import dev.lethe.job.model.ExecutorModel;
 import dev.lethe.job.model.ModelArtifact;
@@ -238,7 +239,7 @@ public final class UnlearnRun {
               .withSeconds(
                   Seconds.round(adversarialSeconds),
                   Seconds.round(importanceSeconds),
-                  Seconds.round(Seconds.since(start)));
+                  Seconds.round(Stopwatch.secondsSince(start)));
       UnlearnReport report =
           new UnlearnReport(
               measured, runId, request.model(), artifact.sha256(), memory, null, null, null, null);
@@ -267,7 +268,7 @@ public final class UnlearnRun {
                 .withSeconds(
                     seconds.adversarial(),
                     seconds.importance(),
-                    Seconds.round(Seconds.since(start))),
+                    Seconds.round(Stopwatch.secondsSince(start))),
             r.runId(),
             new Path(versionDir, "model.pt").toString(),
             // The published model's own hash next to its URI; the parent's moves to its own field.
