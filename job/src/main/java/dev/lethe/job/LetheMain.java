@@ -31,7 +31,7 @@ import picocli.CommandLine;
  * command's results, or {@code {"status":"failed","exit_code":N,"error":"..."}}. Messages go to
  * standard error. Exit codes: {@link #EXIT_OK}, {@link #EXIT_FAILED} (an input is missing or
  * unusable, or the run failed), {@link #EXIT_USAGE} (an unknown option, a malformed value or an
- * unknown {@code spark.lethe.*} setting), {@link #EXIT_NOT_REACHED}.
+ * unknown {@code spark.lethe.*} setting), {@link #EXIT_NOT_REACHED}, {@link #EXIT_LOCKED}.
  */
 public final class LetheMain {
 
@@ -46,6 +46,9 @@ public final class LetheMain {
 
   /** Exit code of an unlearning run that did not reach its goal: nothing was published. */
   public static final int EXIT_NOT_REACHED = ExitCodes.NOT_REACHED;
+
+  /** Exit code of a sweep refused because another sweep holds the ledger's lock. */
+  public static final int EXIT_LOCKED = ExitCodes.LOCKED;
 
   private LetheMain() {}
 

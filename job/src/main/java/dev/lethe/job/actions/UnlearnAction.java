@@ -97,6 +97,13 @@ public interface UnlearnAction {
    */
   UnlearnAction maxTestDrop(double points);
 
+  /**
+   * Runs {@code check} right before the version is published; when it throws, nothing is published
+   * and the exception leaves {@link #execute} (a sweep checks that it still holds the ledger's
+   * lease). Default: none.
+   */
+  UnlearnAction beforePublish(Runnable check);
+
   /** Where versions are published: {@code <uri>/<model name>/<version>/}. Required. */
   UnlearnAction output(String uri);
 

@@ -46,6 +46,7 @@ final class UnlearnSparkAction implements UnlearnAction {
   private String modelName;
   private List<String> requestIds = List.of();
   private Double maxTestDrop;
+  private Runnable beforePublish = () -> {};
 
   UnlearnSparkAction(SparkSession spark) {
     this.spark = Objects.requireNonNull(spark, "spark");
@@ -188,6 +189,12 @@ final class UnlearnSparkAction implements UnlearnAction {
   }
 
   @Override
+  public UnlearnAction beforePublish(Runnable check) {
+    this.beforePublish = Objects.requireNonNull(check, "check");
+    return this;
+  }
+
+  @Override
   public UnlearnAction maxTestDrop(double points) {
     if (!(points >= 0) || Double.isInfinite(points)) {
       throw new IllegalArgumentException(
@@ -280,7 +287,7 @@ final class UnlearnSparkAction implements UnlearnAction {
             modelName,
             requestIds,
             maxTestDrop);
-    UnlearnRun run = new UnlearnRun(spark, request);
+    UnlearnRun run = new UnlearnRun(spark, request, beforePublish);
     Optional<UnlearnReport> existing = run.alreadyPublished();
     if (existing.isPresent()) {
       return new Result(Status.PUBLISHED, null, existing.get(), true);

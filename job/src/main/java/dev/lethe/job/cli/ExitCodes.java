@@ -17,6 +17,12 @@ public final class ExitCodes {
   /** An unlearning run that did not reach its goal: nothing was published. */
   public static final int NOT_REACHED = 3;
 
+  /**
+   * Another sweep holds the ledger's lock: this one did nothing, or stopped before publishing more;
+   * retry when that sweep has finished.
+   */
+  public static final int LOCKED = 4;
+
   private ExitCodes() {}
 
   /** The exit code of a failure reason. */
@@ -25,6 +31,7 @@ public final class ExitCodes {
       case USAGE -> USAGE;
       case GOAL_NOT_REACHED -> NOT_REACHED;
       case FAILED -> FAILED;
+      case LOCKED -> LOCKED;
     };
   }
 }

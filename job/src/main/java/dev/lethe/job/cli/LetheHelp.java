@@ -101,7 +101,8 @@ public final class LetheHelp {
         "Spark: the master comes from spark-submit or spark.master; without one, local[*].\n"
             + "Output: the last line of stdout is a JSON summary. Exit codes: 0 ok, 1 failed (an"
             + " input is missing or unusable), 2 bad options or settings, 3 unlearning did not reach its"
-            + " goal (nothing published).\n"
+            + " goal (nothing published),"
+            + " 4 another sweep holds the ledger's lock (nothing done; retry later).\n"
             + "Arguments: @FILE stands for the words in FILE (e.g. a long --forget-ids list).\n");
     return text.toString();
   }

@@ -2,13 +2,19 @@ package dev.lethe.job.cli;
 
 import dev.lethe.data.ImageShape;
 import dev.lethe.job.conf.LetheConf;
+import dev.lethe.job.failure.FailureReason;
 import dev.lethe.job.ledger.Ledger;
 import dev.lethe.job.ledger.Status;
+import dev.lethe.job.ledger.SweepLock;
+import dev.lethe.job.ledger.SweepLockException;
+import dev.lethe.job.ledger.SweepLockedException;
 import dev.lethe.job.sweep.Sweep;
 import dev.lethe.job.unlearn.RunSettings;
 import dev.lethe.unlearn.Goal;
 import dev.lethe.unlearn.Method;
 import dev.lethe.unlearn.TuningOptions;
+import java.time.Duration;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.apache.spark.sql.SparkSession;
@@ -31,6 +37,9 @@ public final class SweepCommand implements JobCommand {
    * seeds at the default settings in docs/BENCHMARKS.md (k = 64; k = 128 stops at escalate-max).
    */
   public static final int MAX_PER_RUN_DEFAULT = 64;
+
+  /** Seconds a sweep's lease on the ledger lives without renewal, when --lock-ttl is not given. */
+  public static final int LOCK_TTL_DEFAULT_SECONDS = SweepLock.DEFAULT_TTL_SECONDS;
 
   private static final String NAME = "sweep";
 
@@ -164,6 +173,17 @@ public final class SweepCommand implements JobCommand {
   String batchSize;
 
   @Option(
+      names = "--lock-ttl",
+      order = 18,
+      paramLabel = "SECONDS",
+      description =
+          "life of the ledger's sweep lease, renewed while the sweep runs; a sweep that died frees"
+              + " the ledger after it (default: "
+              + LOCK_TTL_DEFAULT_SECONDS
+              + ")")
+  String lockTtl;
+
+  @Option(
       names = {"--help", "-h"},
       order = 99,
       usageHelp = true,
@@ -204,6 +224,7 @@ public final class SweepCommand implements JobCommand {
     values.positiveInt("--held-out-from-test", heldOutFromTest);
     values.positiveInt("--partitions", partitions);
     values.positiveInt("--batch-size", batchSize);
+    values.positiveInt("--lock-ttl", lockTtl);
     seed();
     RunSettings.resolve(preset, g, tuning(), new ImageShape(1, 28, 28));
   }
@@ -230,14 +251,27 @@ public final class SweepCommand implements JobCommand {
             seed(),
             values.positiveInt("--partitions", partitions).orElse(0),
             values.positiveInt("--batch-size", batchSize).orElse(conf.batchSize()),
-            maxTestDrop());
-    Sweep.Result result = new Sweep(spark, settings).run();
+            maxTestDrop(),
+            Duration.ofSeconds(
+                values.positiveInt("--lock-ttl", lockTtl).orElse(LOCK_TTL_DEFAULT_SECONDS)));
+    Sweep.Result result;
+    try {
+      result = new Sweep(spark, settings).run();
+    } catch (SweepLockException e) {
+      Map<String, Object> fields = new LinkedHashMap<>();
+      fields.put("ledger", e.ledger());
+      if (e instanceof SweepLockedException locked && locked.lease() != null) {
+        fields.put("locked_by", locked.lease().holder());
+        fields.put("lock_expires_at", locked.lease().expiresAt().toString());
+      }
+      return Outcome.failed(fields, FailureReason.LOCKED, e.getMessage());
+    }
     Map<String, Object> fields = Sweep.fields(result);
     int failed = result.counts().getOrDefault(Status.FAILED, 0);
     if (failed > 0) {
       return Outcome.failed(
           fields,
-          dev.lethe.job.failure.FailureReason.GOAL_NOT_REACHED,
+          FailureReason.GOAL_NOT_REACHED,
           "Cannot forget "
               + failed
               + " requests: their run published nothing (missed its goal or broke"

@@ -10,7 +10,9 @@ public enum FailureReason {
   /** An unlearning run finished without reaching its goal: nothing was published. */
   GOAL_NOT_REACHED,
   /** An input is missing or unusable, or a Spark job failed. */
-  FAILED;
+  FAILED,
+  /** Another run holds the lock this one needs (a sweep on the same ledger): retry later. */
+  LOCKED;
 
   /** The reason of an exception thrown by a run: {@link #USAGE} for a usage error, else failed. */
   public static FailureReason of(Throwable failure) {

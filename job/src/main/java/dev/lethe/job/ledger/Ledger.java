@@ -159,6 +159,15 @@ public final class Ledger {
     return uri;
   }
 
+  /** The URI qualified by its file system, as Delta compares locations. */
+  String location() {
+    return location;
+  }
+
+  SparkSession spark() {
+    return spark;
+  }
+
   /** The table's current version (0 after creation; one more per commit). */
   public long version() {
     Row last = table().history(1).select("version").head();
@@ -429,7 +438,8 @@ public final class Ledger {
     return rows.isEmpty() ? Optional.empty() : Optional.of(toOutcome(rows.get(0)));
   }
 
-  private static ConcurrentModificationException conflictIn(Throwable e) {
+  /** The Delta conflict among {@code e} and its causes, or null when there is none. */
+  static ConcurrentModificationException conflictIn(Throwable e) {
     for (Throwable t = e; t != null; t = t.getCause()) {
       if (t instanceof ConcurrentModificationException conflict) {
         return conflict;

@@ -11,6 +11,7 @@ import dev.lethe.job.data.SampleReader;
 import dev.lethe.job.ledger.Ledger;
 import dev.lethe.job.ledger.Outcome;
 import dev.lethe.job.ledger.Status;
+import dev.lethe.job.ledger.SweepLock;
 import dev.lethe.job.model.ModelArtifact;
 import dev.lethe.job.report.JobJson;
 import dev.lethe.job.report.Seconds;
@@ -27,6 +28,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.HashSet;
@@ -67,7 +69,8 @@ public final class Sweep {
 
   /**
    * What a sweep is asked to do; {@code subjects}, {@code test}, {@code heldOut} and {@code
-   * maxTestDrop} (percentage points; null: no gate) may be null.
+   * maxTestDrop} (percentage points; null: no gate) may be null. {@code lockTtl}: how long the
+   * ledger's lease lives without renewal ({@link SweepLock}).
    */
   public record Settings(
       String requests,
@@ -87,7 +90,8 @@ public final class Sweep {
       long seed,
       int partitions,
       int batchSize,
-      Double maxTestDrop) {
+      Double maxTestDrop,
+      Duration lockTtl) {
 
     public Settings {
       Objects.requireNonNull(requests, "requests");
@@ -96,6 +100,7 @@ public final class Sweep {
       Objects.requireNonNull(model, "model");
       Objects.requireNonNull(out, "out");
       tuning = Map.copyOf(tuning);
+      Objects.requireNonNull(lockTtl, "lockTtl");
     }
   }
 
@@ -122,15 +127,27 @@ public final class Sweep {
   }
 
   /**
-   * Runs the sweep.
+   * Runs the sweep while holding the ledger's lease ({@link SweepLock}).
    *
-   * @throws dev.lethe.job.ledger.LedgerConflictException when another sweep recorded first
+   * @throws dev.lethe.job.ledger.SweepLockedException when another sweep holds the ledger's lease:
+   *     nothing was done
+   * @throws dev.lethe.job.ledger.SweepLockLostException when another sweep took the lease over
+   *     while this one ran: nothing more was published
+   * @throws dev.lethe.job.ledger.LedgerConflictException when another writer recorded first
    */
   public Result run() {
     long start = System.nanoTime();
+    Ledger ledger = Ledger.open(spark, settings.ledger());
+    try (SweepLock lock =
+        SweepLock.acquire(ledger, SweepLock.holderName(spark), settings.lockTtl())) {
+      progress.accept("holding the ledger's lock as " + lock.holder());
+      return sweep(ledger, lock, start);
+    }
+  }
+
+  private Result sweep(Ledger ledger, SweepLock lock, long start) {
     Configuration hadoop = spark.sparkContext().hadoopConfiguration();
     String modelName = UnlearnRun.modelName(new Path(settings.model()).getName());
-    Ledger ledger = Ledger.open(spark, settings.ledger());
     ErasureRequests.Result read = ErasureRequests.read(hadoop, settings.requests());
     List<ErasureRequest> pending = ledger.pending(read.requests(), ErasureRequest::requestId);
     Map<Status, Integer> counts = new EnumMap<>(Status.class);
@@ -190,7 +207,7 @@ public final class Sweep {
               run.requestIds(),
               run.sampleIds().size(),
               forgotten.size()));
-      UnlearnAction.Result result = unlearn(parent, modelName, forget, run);
+      UnlearnAction.Result result = unlearn(parent, modelName, forget, run, lock);
       runsMade++;
       if (result.status() != UnlearnAction.Status.PUBLISHED) {
         List<Outcome> failed = new ArrayList<>();
@@ -234,7 +251,7 @@ public final class Sweep {
   }
 
   private UnlearnAction.Result unlearn(
-      String parent, String modelName, List<String> forget, SweepPlan.Run run) {
+      String parent, String modelName, List<String> forget, SweepPlan.Run run, SweepLock lock) {
     UnlearnAction action =
         LetheActions.get(spark)
             .unlearn()
@@ -253,6 +270,7 @@ public final class Sweep {
             .seed(settings.seed())
             .runId(runId(run))
             .recordIds(true)
+            .beforePublish(lock::check)
             .batchSize(settings.batchSize());
     if (settings.partitions() > 0) {
       action.partitions(settings.partitions());

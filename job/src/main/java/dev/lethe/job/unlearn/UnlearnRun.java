@@ -54,11 +54,17 @@ public final class UnlearnRun {
 
   private final SparkSession spark;
   private final UnlearnRequest request;
+  private final Runnable beforePublish;
   private final Consumer<String> progress = line -> LOG.info("unlearn: {}", line);
 
-  public UnlearnRun(SparkSession spark, UnlearnRequest request) {
+  /**
+   * A run that calls {@code beforePublish} right before it publishes; when that throws, nothing is
+   * published and the exception leaves {@link #execute}.
+   */
+  public UnlearnRun(SparkSession spark, UnlearnRequest request, Runnable beforePublish) {
     this.spark = spark;
     this.request = request;
+    this.beforePublish = beforePublish;
   }
 
   /**
@@ -259,6 +265,7 @@ public final class UnlearnRun {
       String version,
       Instant started,
       long start) {
+    beforePublish.run();
     Path versionDir = new Path(new Path(new Path(request.out()), modelName), version);
     UnlearnReport r = done.report();
     UnlearnReport.StageSeconds seconds = r.measured().seconds();

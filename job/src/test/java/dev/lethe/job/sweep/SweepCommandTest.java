@@ -12,6 +12,7 @@ import dev.lethe.job.ledger.DeltaSparkTestBase;
 import dev.lethe.job.ledger.Ledger;
 import dev.lethe.job.ledger.Outcome;
 import dev.lethe.job.ledger.Status;
+import dev.lethe.job.ledger.SweepLock;
 import dev.lethe.job.model.ModelArtifact;
 import dev.lethe.model.Classifier;
 import dev.lethe.model.SpecResolver;
@@ -20,6 +21,11 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CyclicBarrier;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -373,5 +379,115 @@ class SweepCommandTest extends DeltaSparkTestBase {
             modelDir.resolve(last).resolve("model.pt"), SpecResolver.Partial.empty("t"))) {
       assertThat(model.accuracy(samples(ids), 64)).as("all 10 forgotten by the last").isZero();
     }
+  }
+
+  @Test
+  void twoSweepsAtOnceOnOneLedgerPublishOnceAndASweepThatLostItsLeasePublishesNothing()
+      throws Exception {
+    Path requests = Files.createDirectories(tmp.resolve("twin-requests"));
+    Files.writeString(
+        requests.resolve("a.jsonl"),
+        "{\"request_id\": \"t-001\", \"sample_ids\": [\"digits/9\", \"digits/19\"]}\n"
+            + "{\"request_id\": \"t-002\", \"subject\": \"u1\"}\n");
+    Path subjects = tmp.resolve("twin-subjects.csv");
+    Files.writeString(subjects, "subject,id\nu1,digits/29\n");
+    Path ledgerDir = tmp.resolve("twin-ledger");
+    Path out = tmp.resolve("twin-out");
+    Path modelDir = out.resolve("digits-cnn-bn");
+
+    // Two sweeps started at the same moment on one ledger: one publishes, the other is refused.
+    CyclicBarrier start = new CyclicBarrier(2);
+    ExecutorService pool = Executors.newFixedThreadPool(2);
+    List<CliRun> twins = new ArrayList<>();
+    try {
+      List<Future<CliRun>> runs = new ArrayList<>();
+      for (int i = 0; i < 2; i++) {
+        runs.add(
+            pool.submit(
+                () -> {
+                  start.await(1, TimeUnit.MINUTES);
+                  return sweep(requests, ledgerDir, subjects, out);
+                }));
+      }
+      for (Future<CliRun> run : runs) {
+        twins.add(run.get(10, TimeUnit.MINUTES));
+      }
+    } finally {
+      pool.shutdownNow();
+    }
+    List<CliRun> published = twins.stream().filter(r -> r.exitCode() == 0).toList();
+    List<CliRun> refused = twins.stream().filter(r -> r.exitCode() == 4).toList();
+    assertThat(published)
+        .as(
+            "one sweep published; stderr:\n%s\n---\n%s",
+            twins.get(0).stderr(), twins.get(1).stderr())
+        .hasSize(1);
+    assertThat(refused).as("the other was refused (exit 4)").hasSize(1);
+    JsonNode refusal = refused.get(0).summary();
+    assertThat(refusal.get("status").asText()).as("refused status").isEqualTo("failed");
+    assertThat(refusal.get("locked_by").asText()).as("names the holder").startsWith("sweep ");
+    assertThat(refused.get(0).stderr()).as("refusal message").contains("nothing was done");
+    List<String> versions = texts(published.get(0).summary().get("versions"));
+    assertThat(versions).as("one version").hasSize(1);
+    assertThat(versions(modelDir)).as("one version on disk").containsExactlyElementsOf(versions);
+    Ledger ledger = Ledger.open(spark, ledgerDir.toString());
+    assertThat(ledger.outcomes())
+        .as("each request recorded once, forgotten by that version")
+        .extracting(Outcome::requestId, Outcome::status, Outcome::version)
+        .containsExactly(
+            org.assertj.core.groups.Tuple.tuple("t-001", Status.FORGOTTEN, versions.get(0)),
+            org.assertj.core.groups.Tuple.tuple("t-002", Status.FORGOTTEN, versions.get(0)));
+
+    // A sweep whose lease is taken over while it unlearns (another sweep after its lease expired,
+    // here written into the lease table) stops before publishing and records nothing.
+    Files.writeString(
+        requests.resolve("b.jsonl"),
+        "{\"request_id\": \"t-003\", \"sample_ids\": [\"digits/39\"]}\n");
+    String lockTable = SweepLock.locationOf(ledger);
+    ExecutorService one = Executors.newSingleThreadExecutor();
+    CliRun fenced;
+    try {
+      Future<CliRun> running = one.submit(() -> sweep(requests, ledgerDir, subjects, out));
+      takeOverOnceHeld(lockTable, running);
+      fenced = running.get(10, TimeUnit.MINUTES);
+    } finally {
+      one.shutdownNow();
+    }
+    assertThat(fenced.exitCode()).as("lost lease; stderr:\n%s", fenced.stderr()).isEqualTo(4);
+    assertThat(fenced.stderr())
+        .as("why")
+        .contains("lost its lock")
+        .contains("sweep intruder took it");
+    assertThat(versions(modelDir)).as("nothing more published").containsExactlyElementsOf(versions);
+    assertThat(Ledger.open(spark, ledgerDir.toString()).outcome("t-003"))
+        .as("t-003 still pending")
+        .isEmpty();
+
+    // Once the intruder's lease is released, the next sweep forgets t-003.
+    io.delta.tables.DeltaTable.forPath(spark, lockTable)
+        .updateExpr(Map.of("released_at", "current_timestamp()"));
+    CliRun after = sweep(requests, ledgerDir, subjects, out);
+    assertThat(after.exitCode()).as("after release; stderr:\n%s", after.stderr()).isZero();
+    assertThat(after.summary().get("counts").get("forgotten").asInt()).as("t-003").isEqualTo(1);
+  }
+
+  /** Waits until the running sweep holds the lease, then hands it to "sweep intruder". */
+  private static void takeOverOnceHeld(String lockTable, Future<CliRun> running) throws Exception {
+    long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(3);
+    while (System.nanoTime() < deadline && !running.isDone()) {
+      if (io.delta.tables.DeltaTable.isDeltaTable(spark, lockTable)
+          && !spark
+              .read()
+              .format("delta")
+              .load(lockTable)
+              .filter("released_at IS NULL AND holder LIKE 'sweep %'")
+              .isEmpty()) {
+        io.delta.tables.DeltaTable.forPath(spark, lockTable)
+            .updateExpr(Map.of("holder", "'sweep intruder'"));
+        return;
+      }
+      Thread.sleep(100);
+    }
+    throw new AssertionError("the sweep never held the lease");
   }
 }
