@@ -149,6 +149,7 @@ public final class LetheMain {
     err.println(outcome.message());
     line.put("status", "failed");
     line.put("exit_code", code);
+    line.putIfAbsent("error", outcome.message());
     out.println(JobJson.line(line));
     return code;
   }

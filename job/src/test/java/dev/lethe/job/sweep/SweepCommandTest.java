@@ -8,6 +8,7 @@ import dev.lethe.data.IdxReader;
 import dev.lethe.data.Sample;
 import dev.lethe.job.JobFixtures;
 import dev.lethe.job.JobFixtures.CliRun;
+import dev.lethe.job.JsonShape;
 import dev.lethe.job.ledger.DeltaSparkTestBase;
 import dev.lethe.job.ledger.Ledger;
 import dev.lethe.job.ledger.Outcome;
@@ -213,6 +214,8 @@ class SweepCommandTest extends DeltaSparkTestBase {
     }
     assertThat(Map.of("v1", v1, "v2", v2)).as("distinct versions").doesNotContainValue(null);
     assertThat(v2).as("distinct versions").isNotEqualTo(v1);
+    JsonShape.assertShape("sweep-ok.txt", summary);
+    JsonShape.assertShape("manifest-sweep.txt", manifest2);
   }
 
   @Test
@@ -234,6 +237,7 @@ class SweepCommandTest extends DeltaSparkTestBase {
     assertThat(summary.get("counts").get("failed").asInt()).as("failed").isEqualTo(1);
     assertThat(summary.get("counts").get("forgotten").asInt()).as("forgotten").isZero();
     assertThat(summary.get("versions").size()).as("no version").isZero();
+    JsonShape.assertShape("sweep-failed.txt", summary);
     Path modelDir = out.resolve("digits-cnn-bn");
     assertThat(modelDir.resolve("current.json")).as("no current pointer").doesNotExist();
     assertThat(Files.exists(modelDir) ? versions(modelDir) : List.<String>of())
@@ -329,6 +333,7 @@ class SweepCommandTest extends DeltaSparkTestBase {
         JobFixtures.cli("audit", "--ledger", ledgerDir.toString(), "--request", "nope");
     assertThat(unknown.exitCode()).as("unknown request").isEqualTo(1);
     assertThat(unknown.stderr()).as("names the request").contains("Cannot audit request nope");
+    JsonShape.assertShape("audit.txt", report);
   }
 
   @Test
@@ -469,6 +474,7 @@ class SweepCommandTest extends DeltaSparkTestBase {
     CliRun after = sweep(requests, ledgerDir, subjects, out);
     assertThat(after.exitCode()).as("after release; stderr:\n%s", after.stderr()).isZero();
     assertThat(after.summary().get("counts").get("forgotten").asInt()).as("t-003").isEqualTo(1);
+    JsonShape.assertShape("sweep-locked.txt", refusal);
   }
 
   /** Waits until the running sweep holds the lease, then hands it to "sweep intruder". */
