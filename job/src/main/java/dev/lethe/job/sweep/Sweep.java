@@ -66,8 +66,9 @@ public final class Sweep {
   private static final Logger LOG = LoggerFactory.getLogger(Sweep.class);
 
   /**
-   * What a sweep is asked to do; {@code subjects}, {@code test}, {@code heldOut} and {@code
-   * maxTestDrop} (percentage points; null: no gate) may be null.
+   * What a sweep is asked to do; {@code subjects}, {@code test}, {@code heldOut}, {@code
+   * maxTestDrop} (percentage points; null: no gate), {@code retain} (a sample of retained training
+   * data: retain accuracy, method retain's data) and {@code maxRetainDrop} (its gate) may be null.
    */
   public record Settings(
       String requests,
@@ -87,7 +88,9 @@ public final class Sweep {
       long seed,
       int partitions,
       int batchSize,
-      Double maxTestDrop) {
+      Double maxTestDrop,
+      String retain,
+      Double maxRetainDrop) {
 
     public Settings {
       Objects.requireNonNull(requests, "requests");
@@ -246,6 +249,7 @@ public final class Sweep {
             .output(settings.out())
             .test(settings.test())
             .heldOut(settings.heldOut())
+            .retain(settings.retain())
             .method(settings.method())
             .goal(settings.goal())
             .preset(settings.preset())
@@ -259,6 +263,9 @@ public final class Sweep {
     }
     if (settings.maxTestDrop() != null) {
       action.maxTestDrop(settings.maxTestDrop());
+    }
+    if (settings.maxRetainDrop() != null) {
+      action.maxRetainDrop(settings.maxRetainDrop());
     }
     if (settings.heldOutFromTest() > 0) {
       action.heldOutFromTest(settings.heldOutFromTest());
