@@ -67,6 +67,18 @@ public final class JobFixtures {
     }
   }
 
+  /**
+   * Writes the digits training images whose ids are not in {@code forgetIds} as an image folder
+   * ({@link #writeImageFolder}): a retain sample for {@code --retain}.
+   */
+  public static Path writeRetainFolder(java.util.Collection<String> forgetIds, Path root) {
+    List<Sample> train =
+        IdxReader.read(
+            DIR.resolve("digits-train-images-idx3-ubyte.gz"),
+            DIR.resolve("digits-train-labels-idx1-ubyte.gz"));
+    return writeImageFolder(train.stream().filter(s -> !forgetIds.contains(s.id())).toList(), root);
+  }
+
   private static Path existing(String name) {
     Path file = DIR.resolve(name);
     assertThat(file).as("fixture %s (run the tests from the job module)", file).isRegularFile();

@@ -51,7 +51,10 @@ public interface UnlearnAction {
   /** Use {@code count} random test images as the held-out data; test accuracy on the rest. */
   UnlearnAction heldOutFromTest(int count);
 
-  /** A sample of retained training data (method retain needs it). */
+  /**
+   * A sample of retained training data: its accuracy before and after, and the data of method
+   * retain and of {@link #maxRetainDrop}, which need it.
+   */
   UnlearnAction retain(String uri);
 
   /** The unlearning method (default {@link Method#L2UL}). */
@@ -96,6 +99,13 @@ public interface UnlearnAction {
    * publishes nothing ({@link Status#GATE_BROKEN}). Needs {@link #test}. Default: no gate.
    */
   UnlearnAction maxTestDrop(double points);
+
+  /**
+   * The retain publish gate: a run whose accuracy on the retain data falls more than {@code points}
+   * percentage points publishes nothing ({@link Status#GATE_BROKEN}). Needs {@link #retain}.
+   * Default: no gate. With {@link #maxTestDrop} too, a run that breaks either publishes nothing.
+   */
+  UnlearnAction maxRetainDrop(double points);
 
   /**
    * Runs {@code check} right before the version is published; when it throws, nothing is published

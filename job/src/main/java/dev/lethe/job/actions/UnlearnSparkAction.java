@@ -11,6 +11,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
 import org.apache.spark.sql.SparkSession;
 
 /**
@@ -46,6 +48,7 @@ final class UnlearnSparkAction implements UnlearnAction {
   private String modelName;
   private List<String> requestIds = List.of();
   private Double maxTestDrop;
+  private Double maxRetainDrop;
   private Runnable beforePublish = () -> {};
 
   UnlearnSparkAction(SparkSession spark) {
@@ -196,12 +199,22 @@ final class UnlearnSparkAction implements UnlearnAction {
 
   @Override
   public UnlearnAction maxTestDrop(double points) {
+    this.maxTestDrop = gatePoints("test", points);
+    return this;
+  }
+
+  @Override
+  public UnlearnAction maxRetainDrop(double points) {
+    this.maxRetainDrop = gatePoints("retain", points);
+    return this;
+  }
+
+  private static double gatePoints(String data, double points) {
     if (!(points >= 0) || Double.isInfinite(points)) {
       throw new IllegalArgumentException(
-          "Cannot gate on a test drop of " + points + " points: give 0 or more");
+          "Cannot gate on a " + data + " drop of " + points + " points: give 0 or more");
     }
-    this.maxTestDrop = points;
-    return this;
+    return points;
   }
 
   @Override
@@ -253,6 +266,11 @@ final class UnlearnSparkAction implements UnlearnAction {
           "Cannot unlearn: max-test-drop measures the test data but none was given;"
               + " set the test data");
     }
+    if (maxRetainDrop != null && retain == null) {
+      throw new IllegalStateException(
+          "Cannot unlearn: max-retain-drop measures the retain data but none was given;"
+              + " set the retain data");
+    }
     if (heldOutFromTest > 0 && test == null) {
       throw new IllegalStateException(
           "Cannot unlearn: held-out-from-test draws from the test data but none was given;"
@@ -286,7 +304,8 @@ final class UnlearnSparkAction implements UnlearnAction {
             heldOutFromTest,
             modelName,
             requestIds,
-            maxTestDrop);
+            maxTestDrop,
+            maxRetainDrop);
     UnlearnRun run = new UnlearnRun(spark, request, beforePublish);
     Optional<UnlearnReport> existing = run.alreadyPublished();
     if (existing.isPresent()) {
@@ -297,13 +316,18 @@ final class UnlearnSparkAction implements UnlearnAction {
       return new Result(Status.PUBLISHED, null, report, false);
     }
     String error = report.measured().error();
-    if (error != null && error.startsWith(UnlearnRun.TEST_DROP_ERROR)) {
+    if (UnlearnRun.isGateError(error)) {
+      String limits =
+          Stream.of("max-test-drop", "max-retain-drop")
+              .filter(error::contains)
+              .collect(Collectors.joining(" or "));
       return new Result(
           Status.GATE_BROKEN,
           "Cannot publish an unlearned model: "
               + error
-              + "; nothing was published (raise the test-drop limit, or lower learning-rate with"
-              + " --set)",
+              + "; nothing was published (raise "
+              + limits
+              + ", or lower learning-rate with --set)",
           report,
           false);
     }

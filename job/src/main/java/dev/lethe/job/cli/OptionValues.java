@@ -63,6 +63,29 @@ final class OptionValues {
     throw invalid(name, value, "give a whole number of 1 or more");
   }
 
+  /**
+   * The percentage points of a publish gate ({@code --max-test-drop}, {@code --max-retain-drop}),
+   * if given: 0 or more and finite. The gate measures the data of option {@code needs}, which must
+   * have been given ({@code needsGiven}).
+   */
+  Optional<Double> gatePoints(String name, String value, String needs, boolean needsGiven) {
+    if (value == null) {
+      return Optional.empty();
+    }
+    if (!needsGiven) {
+      throw usage("option " + name + " needs " + needs + "; give " + needs + " URI");
+    }
+    try {
+      double points = Double.parseDouble(value.trim());
+      if (points >= 0 && !Double.isInfinite(points)) {
+        return Optional.of(points);
+      }
+    } catch (NumberFormatException e) {
+      // reported below
+    }
+    throw invalid(name, value, "give percentage points, 0 or more");
+  }
+
   /** An image shape written {@code C,H,W}, if given. */
   Optional<ImageShape> imageShape(String name, String value) {
     if (value == null) {

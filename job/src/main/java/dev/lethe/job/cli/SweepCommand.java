@@ -116,6 +116,15 @@ public final class SweepCommand implements JobCommand {
   String heldOutFromTest;
 
   @Option(
+      names = "--retain",
+      order = 10,
+      paramLabel = "URI",
+      description =
+          "a sample of retained training data: retain accuracy, --max-retain-drop's data, and"
+              + " --method retain's (default: none)")
+  String retain;
+
+  @Option(
       names = "--max-test-drop",
       order = 10,
       paramLabel = "POINTS",
@@ -125,10 +134,19 @@ public final class SweepCommand implements JobCommand {
   String maxTestDrop;
 
   @Option(
+      names = "--max-retain-drop",
+      order = 10,
+      paramLabel = "POINTS",
+      description =
+          "publish gate: the same for accuracy on the retain data (needs --retain) (default: no"
+              + " gate)")
+  String maxRetainDrop;
+
+  @Option(
       names = "--method",
       order = 11,
       paramLabel = "NAME",
-      description = "l2ul|neggrad|adv|random-label (default: l2ul)")
+      description = "l2ul|neggrad|adv|retain|random-label; retain needs --retain (default: l2ul)")
   String method;
 
   @Option(
@@ -201,12 +219,8 @@ public final class SweepCommand implements JobCommand {
   public void validate() {
     Method m = method();
     Goal g = goal();
-    if (m.usesRetainSample()) {
-      throw values.usage(
-          "option --method "
-              + m.cliName()
-              + " needs retained data, which sweep does not take;"
-              + " give another --method");
+    if (m.usesRetainSample() && retain == null) {
+      throw values.usage("option --method " + m.cliName() + " needs --retain; give --retain URI");
     }
     if (heldOutFromTest != null && test == null) {
       throw values.usage("option --held-out-from-test needs --test; give --test URI");
@@ -220,6 +234,7 @@ public final class SweepCommand implements JobCommand {
           "option --goal unseen needs --held-out; give --held-out URI or --held-out-from-test N");
     }
     maxTestDrop();
+    maxRetainDrop();
     values.positiveInt("--max-per-run", maxPerRun);
     values.positiveInt("--held-out-from-test", heldOutFromTest);
     values.positiveInt("--partitions", partitions);
@@ -252,6 +267,8 @@ public final class SweepCommand implements JobCommand {
             values.positiveInt("--partitions", partitions).orElse(0),
             values.positiveInt("--batch-size", batchSize).orElse(conf.batchSize()),
             maxTestDrop(),
+            retain,
+            maxRetainDrop(),
             Duration.ofSeconds(
                 values.positiveInt("--lock-ttl", lockTtl).orElse(LOCK_TTL_DEFAULT_SECONDS)));
     Sweep.Result result;
@@ -275,28 +292,20 @@ public final class SweepCommand implements JobCommand {
           "Cannot forget "
               + failed
               + " requests: their run published nothing (missed its goal or broke"
-              + " --max-test-drop); they are recorded failed in the ledger with the reason, for a"
-              + " person to decide");
+              + " --max-test-drop or --max-retain-drop); they are recorded failed in the ledger"
+              + " with the reason, for a person to decide");
     }
     return Outcome.ok(fields);
   }
 
   private Double maxTestDrop() {
-    if (maxTestDrop == null) {
-      return null;
-    }
-    if (test == null) {
-      throw values.usage("option --max-test-drop needs --test; give --test URI");
-    }
-    try {
-      double points = Double.parseDouble(maxTestDrop.trim());
-      if (points >= 0 && !Double.isInfinite(points)) {
-        return points;
-      }
-    } catch (NumberFormatException e) {
-      // reported below
-    }
-    throw values.invalid("--max-test-drop", maxTestDrop, "give percentage points, 0 or more");
+    return values.gatePoints("--max-test-drop", maxTestDrop, "--test", test != null).orElse(null);
+  }
+
+  private Double maxRetainDrop() {
+    return values
+        .gatePoints("--max-retain-drop", maxRetainDrop, "--retain", retain != null)
+        .orElse(null);
   }
 
   private Map<String, String> tuning() {

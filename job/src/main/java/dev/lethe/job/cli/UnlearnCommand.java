@@ -15,6 +15,7 @@ import dev.lethe.unlearn.UnlearnSettings;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import org.apache.spark.sql.SparkSession;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
@@ -111,6 +112,24 @@ public final class UnlearnCommand implements JobCommand {
   String partitions;
 
   @Option(
+      names = "--max-test-drop",
+      order = 17,
+      paramLabel = "POINTS",
+      description =
+          "publish gate: a run losing more test accuracy (percentage points) publishes nothing"
+              + " (needs --test) (default: no gate)")
+  String maxTestDrop;
+
+  @Option(
+      names = "--max-retain-drop",
+      order = 17,
+      paramLabel = "POINTS",
+      description =
+          "publish gate: a run losing more retain accuracy (percentage points) publishes nothing"
+              + " (needs --retain) (default: no gate)")
+  String maxRetainDrop;
+
+  @Option(
       names = "--work",
       order = 21,
       paramLabel = "URI",
@@ -168,6 +187,8 @@ public final class UnlearnCommand implements JobCommand {
     if (method.usesRetainSample() && inputs.retain == null) {
       throw values.usage("option --method retain needs --retain; give --retain URI");
     }
+    maxTestDrop();
+    maxRetainDrop();
     seed();
     runId();
     inputs.forgetIds();
@@ -209,6 +230,8 @@ public final class UnlearnCommand implements JobCommand {
     if (targetClass != null) {
       action.targetClass(targetClass);
     }
+    maxTestDrop().ifPresent(action::maxTestDrop);
+    maxRetainDrop().ifPresent(action::maxRetainDrop);
     values.positiveInt("--partitions", partitions).ifPresent(action::partitions);
     values.positiveInt("--limit", inputs.limit).ifPresent(action::limit);
     values.positiveInt("--sample", inputs.rows.sample).ifPresent(action::sample);
@@ -268,6 +291,14 @@ public final class UnlearnCommand implements JobCommand {
       // reported below
     }
     throw values.invalid("--target-class", value, "give a class index of 0 or more");
+  }
+
+  private Optional<Double> maxTestDrop() {
+    return values.gatePoints("--max-test-drop", maxTestDrop, "--test", inputs.test != null);
+  }
+
+  private Optional<Double> maxRetainDrop() {
+    return values.gatePoints("--max-retain-drop", maxRetainDrop, "--retain", inputs.retain != null);
   }
 
   private long seed() {

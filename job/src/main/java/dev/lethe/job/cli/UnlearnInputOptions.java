@@ -71,7 +71,9 @@ public final class UnlearnInputOptions {
       names = "--retain",
       order = 7,
       paramLabel = "URI",
-      description = "a sample of retained training data (default: none)")
+      description =
+          "a sample of retained training data: accuracy before/after, --max-retain-drop's data"
+              + " (default: none)")
   String retain;
 
   @Option(

@@ -68,9 +68,10 @@ public final class Sweep {
   private static final Logger LOG = LoggerFactory.getLogger(Sweep.class);
 
   /**
-   * What a sweep is asked to do; {@code subjects}, {@code test}, {@code heldOut} and {@code
-   * maxTestDrop} (percentage points; null: no gate) may be null. {@code lockTtl}: how long the
-   * ledger's lease lives without renewal ({@link SweepLock}).
+   * What a sweep is asked to do; {@code subjects}, {@code test}, {@code heldOut}, {@code
+   * maxTestDrop} (percentage points; null: no gate), {@code retain} (a sample of retained training
+   * data: retain accuracy, method retain's data) and {@code maxRetainDrop} (its gate) may be null.
+   * {@code lockTtl}: how long the ledger's lease lives without renewal ({@link SweepLock}).
    */
   public record Settings(
       String requests,
@@ -91,6 +92,8 @@ public final class Sweep {
       int partitions,
       int batchSize,
       Double maxTestDrop,
+      String retain,
+      Double maxRetainDrop,
       Duration lockTtl) {
 
     public Settings {
@@ -263,6 +266,7 @@ public final class Sweep {
             .output(settings.out())
             .test(settings.test())
             .heldOut(settings.heldOut())
+            .retain(settings.retain())
             .method(settings.method())
             .goal(settings.goal())
             .preset(settings.preset())
@@ -277,6 +281,9 @@ public final class Sweep {
     }
     if (settings.maxTestDrop() != null) {
       action.maxTestDrop(settings.maxTestDrop());
+    }
+    if (settings.maxRetainDrop() != null) {
+      action.maxRetainDrop(settings.maxRetainDrop());
     }
     if (settings.heldOutFromTest() > 0) {
       action.heldOutFromTest(settings.heldOutFromTest());

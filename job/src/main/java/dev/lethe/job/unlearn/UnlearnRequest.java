@@ -15,7 +15,7 @@ import java.util.Map;
  * no split). {@code modelName} (null: the model file's name) names the folder under {@code out};
  * {@code requestIds} are the erasure requests the run serves (empty for a plain unlearn). {@code
  * maxTestDrop} (null: no gate) is the most test accuracy, in percentage points, a run may lose and
- * still publish.
+ * still publish; {@code maxRetainDrop} (null: no gate) the same for the retain data's accuracy.
  */
 public record UnlearnRequest(
     String model,
@@ -44,7 +44,8 @@ public record UnlearnRequest(
     int heldOutFromTest,
     String modelName,
     List<String> requestIds,
-    Double maxTestDrop) {
+    Double maxTestDrop,
+    Double maxRetainDrop) {
 
   public UnlearnRequest {
     tuning = Collections.unmodifiableMap(new LinkedHashMap<>(tuning)); // keeps the given order

@@ -18,8 +18,10 @@ import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeSet;
@@ -47,6 +49,12 @@ public final class UnlearnRun {
 
   /** How the error of a run that forgot but broke the test-drop gate begins. */
   public static final String TEST_DROP_ERROR = "test accuracy fell";
+
+  /**
+   * How the error of a run that forgot but broke the retain-drop gate (and not the test-drop gate)
+   * begins; a run that broke both has both reasons, test first, joined by "; ".
+   */
+  public static final String RETAIN_DROP_ERROR = "retain accuracy fell";
 
   private static final Logger LOG = LoggerFactory.getLogger(UnlearnRun.class);
   private static final DateTimeFormatter VERSION_TIME =
@@ -133,7 +141,7 @@ public final class UnlearnRun {
         if (!done.report().succeeded()) {
           return done.report();
         }
-        String broken = testDropBroken(done.report().measured());
+        String broken = gatesBroken(done.report().measured());
         if (broken != null) {
           progress.accept("publish gate broken, nothing published: " + broken);
           UnlearnReport r = done.report();
@@ -159,23 +167,45 @@ public final class UnlearnRun {
     }
   }
 
-  /** Why the run breaks the test-drop gate, or null when it keeps it (or there is none). */
-  private String testDropBroken(UnlearnReport.Measured measured) {
-    if (request.maxTestDrop() == null || measured.test() == null) {
-      return null;
+  /** Whether {@code error} is the error of a run that forgot but broke a publish gate. */
+  public static boolean isGateError(String error) {
+    return error != null
+        && (error.startsWith(TEST_DROP_ERROR) || error.startsWith(RETAIN_DROP_ERROR));
+  }
+
+  /**
+   * Why the run breaks the publish gates (test drop, then retain drop), or null when it keeps them
+   * (or there are none).
+   */
+  private String gatesBroken(UnlearnReport.Measured measured) {
+    List<String> broken = new ArrayList<>();
+    dropBroken(TEST_DROP_ERROR, "max-test-drop", request.maxTestDrop(), measured.test())
+        .ifPresent(broken::add);
+    dropBroken(RETAIN_DROP_ERROR, "max-retain-drop", request.maxRetainDrop(), measured.retain())
+        .ifPresent(broken::add);
+    return broken.isEmpty() ? null : String.join("; ", broken);
+  }
+
+  /** Why one drop gate is broken: the points lost, before -> after, and the limit. */
+  private static Optional<String> dropBroken(
+      String error, String gate, Double limit, UnlearnReport.Accuracy accuracy) {
+    if (limit == null || accuracy == null) {
+      return Optional.empty();
     }
-    double points = (measured.test().accuracyBefore() - measured.test().accuracyAfter()) * 100.0;
-    if (points <= request.maxTestDrop()) {
-      return null;
+    double points = (accuracy.accuracyBefore() - accuracy.accuracyAfter()) * 100.0;
+    if (points <= limit) {
+      return Optional.empty();
     }
-    return String.format(
-        java.util.Locale.ROOT,
-        "%s %.2f points (%.4f -> %.4f), more than max-test-drop %s",
-        TEST_DROP_ERROR,
-        points,
-        measured.test().accuracyBefore(),
-        measured.test().accuracyAfter(),
-        request.maxTestDrop());
+    return Optional.of(
+        String.format(
+            Locale.ROOT,
+            "%s %.2f points (%.4f -> %.4f), more than %s %s",
+            error,
+            points,
+            accuracy.accuracyBefore(),
+            accuracy.accuracyAfter(),
+            gate,
+            limit));
   }
 
   /** The report after stage D and the unlearned model's bytes. */

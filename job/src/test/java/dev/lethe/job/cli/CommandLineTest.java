@@ -8,6 +8,7 @@ import dev.lethe.job.JobFixtures.CliRun;
 import dev.lethe.unlearn.TuningOptions;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -97,6 +98,29 @@ class CommandLineTest {
     assertUsage(
         "Cannot run unlearn: options --targeted and --target-class exclude each other; give one",
         base + "--target-class 1 --targeted");
+  }
+
+  @Test
+  void publishGatesNeedTheirDataAndPointsOfZeroOrMore() {
+    String base = "unlearn --model m --forget f --out o ";
+    assertUsage(
+        "Cannot run unlearn: option --max-retain-drop needs --retain; give --retain URI",
+        base + "--max-retain-drop 1");
+    assertUsage(
+        "Cannot run unlearn: option --max-test-drop needs --test; give --test URI",
+        base + "--retain r --max-test-drop 1 --max-retain-drop 1");
+    for (String points : List.of("-1", "NaN", "Infinity", "inf", "three")) {
+      assertUsage(
+          "Cannot run unlearn: option --max-retain-drop is '"
+              + points
+              + "'; give percentage points, 0 or more",
+          base + "--retain r --max-retain-drop " + points);
+      assertUsage(
+          "Cannot run unlearn: option --max-test-drop is '"
+              + points
+              + "'; give percentage points, 0 or more",
+          base + "--test t --max-test-drop " + points);
+    }
   }
 
   @Test

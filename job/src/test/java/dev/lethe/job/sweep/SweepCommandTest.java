@@ -230,7 +230,22 @@ class SweepCommandTest extends DeltaSparkTestBase {
     Path ledgerDir = tmp.resolve("gate-ledger");
     Path out = tmp.resolve("gate-out");
 
-    CliRun run = sweep(requests, ledgerDir, subjects, out, "--max-test-drop", "0");
+    List<String> forgetIds =
+        List.of("digits/1", "digits/2", "digits/3", "digits/4", "digits/6", "digits/7", "digits/8");
+    Path retain = JobFixtures.writeRetainFolder(forgetIds, tmp.resolve("gate-retain"));
+    // One run breaks both gates (cheaper than a run per gate): its reason names each.
+    CliRun run =
+        sweep(
+            requests,
+            ledgerDir,
+            subjects,
+            out,
+            "--max-test-drop",
+            "0",
+            "--retain",
+            retain.toString(),
+            "--max-retain-drop",
+            "0");
     assertThat(run.exitCode()).as("gate broken; stderr:\n%s", run.stderr()).isEqualTo(3);
     JsonNode summary = run.summary();
     assertThat(summary.get("status").asText()).as("status").isEqualTo("failed");
@@ -248,12 +263,23 @@ class SweepCommandTest extends DeltaSparkTestBase {
     assertThat(g1.reason())
         .as("g-001 reason")
         .contains("test accuracy fell")
-        .contains("max-test-drop 0.0");
+        .contains("max-test-drop 0.0")
+        .contains("retain accuracy fell")
+        .contains("max-retain-drop 0.0");
     assertThat(g1.sampleCount()).as("g-001 samples").isEqualTo(7);
 
     CliRun usage = sweep(requests, ledgerDir, subjects, out, "--max-test-drop", "-1");
     assertThat(usage.exitCode()).as("negative gate").isEqualTo(2);
     assertThat(usage.stderr()).as("names the option").contains("--max-test-drop");
+
+    CliRun noRetain = sweep(requests, ledgerDir, subjects, out, "--max-retain-drop", "0");
+    assertThat(noRetain.exitCode()).as("retain gate without --retain").isEqualTo(2);
+    assertThat(noRetain.stderr())
+        .as("names both options")
+        .contains("--max-retain-drop needs --retain");
+    CliRun retainMethod = sweep(requests, ledgerDir, subjects, out, "--method", "retain");
+    assertThat(retainMethod.exitCode()).as("method retain without --retain").isEqualTo(2);
+    assertThat(retainMethod.stderr()).as("names --retain").contains("needs --retain");
   }
 
   @Test

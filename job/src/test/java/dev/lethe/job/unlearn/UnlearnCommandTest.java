@@ -26,6 +26,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.stream.Stream;
 import org.apache.spark.api.java.JavaSparkContext;
@@ -363,6 +364,50 @@ class UnlearnCommandTest extends SparkTestBase {
   }
 
   @Test
+  void aRunThatLosesMoreRetainAccuracyThanMaxRetainDropPublishesNothing() throws Exception {
+    Path out = tmp.resolve("retain-gate");
+    Path retain =
+        JobFixtures.writeRetainFolder(List.of(IDS.split(",")), tmp.resolve("retain-sample"));
+    CliRun run =
+        unlearn(
+            out,
+            "--forget-ids",
+            IDS,
+            "--retain",
+            retain.toString(),
+            "--max-retain-drop",
+            "0",
+            "--max-test-drop",
+            "100");
+    assertThat(run.exitCode()).as("gate broken; stderr:\n%s", run.stderr()).isEqualTo(3);
+    JsonNode summary = run.summary();
+    assertThat(summary.get("status").asText()).as("status").isEqualTo("failed");
+    assertThat(summary.get("forget").get("accuracy_after").asDouble())
+        .as("the run forgot")
+        .isZero();
+    JsonNode kept = summary.get("retain");
+    assertThat(kept.get("size").asInt()).as("retain size").isEqualTo(1297 - K);
+    assertThat(kept.get("accuracy_after").asDouble())
+        .as("retain accuracy fell")
+        .isLessThan(kept.get("accuracy_before").asDouble());
+    assertThat(summary.get("error").asText())
+        .as("the error names the retain gate, before -> after and the limit")
+        .contains("retain accuracy fell")
+        .contains(
+            String.format(
+                Locale.ROOT,
+                "(%.4f -> %.4f)",
+                kept.get("accuracy_before").asDouble(),
+                kept.get("accuracy_after").asDouble()))
+        .contains("more than max-retain-drop 0.0")
+        .doesNotContain("test accuracy fell");
+    assertThat(summary.get("version").isNull()).as("no version").isTrue();
+    Path modelDir = out.resolve("digits-cnn-bn");
+    assertThat(modelDir.resolve("current.json")).as("no current pointer").doesNotExist();
+    assertThat(children(modelDir)).as("no version, no temporary folder").isEmpty();
+  }
+
+  @Test
   void badOptionValuesExitWithUsageNamingTheOption() {
     Path out = tmp.resolve("usage");
     CliRun steps = unlearn(out, "--set", "pgd.steps=many");
@@ -381,6 +426,14 @@ class UnlearnCommandTest extends SparkTestBase {
     CliRun zero = unlearn(out, "--held-out-from-test", "0");
     assertThat(zero.exitCode()).isEqualTo(2);
     assertThat(zero.stderr()).contains("--held-out-from-test");
+
+    CliRun noRetain = unlearn(out, "--max-retain-drop", "1");
+    assertThat(noRetain.exitCode()).as("--max-retain-drop without --retain").isEqualTo(2);
+    assertThat(noRetain.stderr()).contains("--max-retain-drop needs --retain");
+
+    CliRun negative = unlearn(out, "--retain", "r", "--max-retain-drop", "-1");
+    assertThat(negative.exitCode()).as("negative --max-retain-drop").isEqualTo(2);
+    assertThat(negative.stderr()).contains("--max-retain-drop");
 
     CliRun key = unlearn(out, "--set", "no-such-key=1");
     assertThat(key.exitCode()).isEqualTo(2);
