@@ -7,7 +7,6 @@ import io.delta.tables.DeltaTable;
 import java.io.FileNotFoundException;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.sql.Timestamp;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
@@ -28,7 +27,6 @@ import org.apache.hadoop.fs.Path;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Encoders;
 import org.apache.spark.sql.Row;
-import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.types.DataType;
 import org.apache.spark.sql.types.DataTypes;
@@ -186,7 +184,8 @@ public final class Ledger {
     for (Row row : rows) {
       Map<String, String> metrics =
           row.isNullAt(3) ? Map.of() : new LinkedHashMap<>(row.<String, String>getJavaMap(3));
-      commits.add(new Commit(row.getLong(0), instant(row.get(1)), row.getString(2), metrics));
+      commits.add(
+          new Commit(row.getLong(0), OutcomeRows.instant(row.get(1)), row.getString(2), metrics));
     }
     return commits;
   }
@@ -218,12 +217,12 @@ public final class Ledger {
 
   /** Every outcome now, by request id. */
   public List<Outcome> outcomes() {
-    return toOutcomes(rows().orderBy(REQUEST_ID).collectAsList());
+    return OutcomeRows.toOutcomes(rows().orderBy(REQUEST_ID).collectAsList());
   }
 
   /** Every outcome as of {@code version}, by request id (see {@link #rowsAsOf}). */
   public List<Outcome> outcomesAsOf(long version) {
-    return toOutcomes(rowsAsOf(version).orderBy(REQUEST_ID).collectAsList());
+    return OutcomeRows.toOutcomes(rowsAsOf(version).orderBy(REQUEST_ID).collectAsList());
   }
 
   /** The outcome of request {@code requestId}, if there is one. */
@@ -300,7 +299,7 @@ public final class Ledger {
                 + outcome.requestId()
                 + " is in the batch twice; give one outcome per request");
       }
-      rows.add(toRow(outcome.withRecordedAt(now)));
+      rows.add(OutcomeRows.toRow(outcome.withRecordedAt(now)));
     }
     Dataset<Row> batch = spark.createDataFrame(rows, SCHEMA).coalesce(1);
     try {
@@ -313,7 +312,7 @@ public final class Ledger {
           .insertAll()
           .execute();
     } catch (RuntimeException e) {
-      ConcurrentModificationException conflict = conflictIn(e);
+      ConcurrentModificationException conflict = DeltaTables.conflictIn(e);
       if (conflict == null) {
         throw e;
       }
@@ -338,21 +337,17 @@ public final class Ledger {
 
   private void create() {
     refuseOtherContent();
-    try {
-      DeltaTable.createIfNotExists(spark)
-          .location(location)
-          .addColumns(SCHEMA)
-          .comment("Lethe's ledger of erasure requests: one outcome per request_id")
-          .property("delta.logRetentionDuration", RETENTION)
-          .property("delta.deletedFileRetentionDuration", RETENTION)
-          .execute();
-      LOG.info("Ledger {}: created", uri);
-    } catch (RuntimeException e) {
-      // Another writer may have created it at the same moment: then use theirs.
-      if (conflictIn(e) == null || !DeltaTable.isDeltaTable(spark, location)) {
-        throw e;
-      }
-    }
+    DeltaTables.createIfMissing(
+        spark,
+        location,
+        SCHEMA,
+        "Lethe's ledger of erasure requests: one outcome per request_id",
+        Map.of(
+            "delta.logRetentionDuration",
+            RETENTION,
+            "delta.deletedFileRetentionDuration",
+            RETENTION));
+    LOG.info("Ledger {}: created", uri);
     checkSchema();
   }
 
@@ -435,74 +430,6 @@ public final class Ledger {
 
   private Optional<Outcome> single(Dataset<Row> table, String requestId) {
     List<Row> rows = table.filter(col(REQUEST_ID).equalTo(requestId)).collectAsList();
-    return rows.isEmpty() ? Optional.empty() : Optional.of(toOutcome(rows.get(0)));
-  }
-
-  /** The Delta conflict among {@code e} and its causes, or null when there is none. */
-  static ConcurrentModificationException conflictIn(Throwable e) {
-    for (Throwable t = e; t != null; t = t.getCause()) {
-      if (t instanceof ConcurrentModificationException conflict) {
-        return conflict;
-      }
-    }
-    return null;
-  }
-
-  private static Row toRow(Outcome o) {
-    return RowFactory.create(
-        o.requestId(),
-        o.status().value(),
-        o.version(),
-        o.modelSha256(),
-        o.sampleCount(),
-        o.forgetAccuracy(),
-        o.testAccuracyBefore(),
-        o.testAccuracyAfter(),
-        o.reason(),
-        timestamp(o.recordedAt()),
-        o.model(),
-        timestamp(o.receivedAt()),
-        o.sampleIds().toArray(new String[0]));
-  }
-
-  private static List<Outcome> toOutcomes(List<Row> rows) {
-    List<Outcome> out = new ArrayList<>(rows.size());
-    for (Row row : rows) {
-      out.add(toOutcome(row));
-    }
-    return out;
-  }
-
-  static Outcome toOutcome(Row row) {
-    return new Outcome(
-        row.getAs(REQUEST_ID),
-        Status.of(row.getAs(STATUS)),
-        row.getAs("version"),
-        row.getAs("model_sha256"),
-        row.getAs("sample_count"),
-        row.getAs("forget_accuracy"),
-        row.getAs("test_accuracy_before"),
-        row.getAs("test_accuracy_after"),
-        row.getAs("reason"),
-        instant(row.getAs("recorded_at")),
-        row.getAs("model"),
-        instant(row.getAs("received_at")),
-        row.isNullAt(row.fieldIndex("sample_ids"))
-            ? List.of()
-            : row.<String>getList(row.fieldIndex("sample_ids")));
-  }
-
-  private static Timestamp timestamp(Instant value) {
-    return value == null ? null : Timestamp.from(value);
-  }
-
-  private static Instant instant(Object value) {
-    if (value == null) {
-      return null;
-    }
-    if (value instanceof Instant instant) {
-      return instant;
-    }
-    return ((Timestamp) value).toInstant();
+    return rows.isEmpty() ? Optional.empty() : Optional.of(OutcomeRows.toOutcome(rows.get(0)));
   }
 }

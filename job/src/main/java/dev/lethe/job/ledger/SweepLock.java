@@ -136,7 +136,12 @@ public final class SweepLock implements AutoCloseable {
     SparkSession spark = ledger.spark();
     String location = locationOf(ledger);
     SweepLock lock = new SweepLock(spark, ledger.uri(), location, holder, ttl);
-    lock.createIfMissing();
+    DeltaTables.createIfMissing(
+        spark,
+        location,
+        SCHEMA,
+        "Lethe's sweep lease: one sweep at a time works on the ledger",
+        Map.of());
     Instant now = now();
     Row lease =
         RowFactory.create(KEY, holder, Timestamp.from(now), Timestamp.from(now.plus(ttl)), null);
@@ -151,7 +156,7 @@ public final class SweepLock implements AutoCloseable {
           .insertAll()
           .execute();
     } catch (RuntimeException e) {
-      if (Ledger.conflictIn(e) == null) {
+      if (DeltaTables.conflictIn(e) == null) {
         throw e;
       }
       LOG.info("Sweep lock of {}: another sweep committed first ({})", ledger.uri(), e.toString());
@@ -274,7 +279,7 @@ public final class SweepLock implements AutoCloseable {
               Map.of(
                   "expires_at", lit(Timestamp.from(now.plus(ttl))).cast(DataTypes.TimestampType)));
     } catch (RuntimeException e) {
-      if (Ledger.conflictIn(e) == null) {
+      if (DeltaTables.conflictIn(e) == null) {
         return "could not renew the lease: " + e;
       }
       // Another sweep committed to the lock table at the same moment; what it did shows below.
@@ -313,24 +318,6 @@ public final class SweepLock implements AutoCloseable {
             instant(r.getAs("acquired_at")),
             instant(r.getAs("expires_at")),
             instant(r.getAs("released_at"))));
-  }
-
-  private void createIfMissing() {
-    if (DeltaTable.isDeltaTable(spark, location)) {
-      return;
-    }
-    try {
-      DeltaTable.createIfNotExists(spark)
-          .location(location)
-          .addColumns(SCHEMA)
-          .comment("Lethe's sweep lease: one sweep at a time works on the ledger")
-          .execute();
-    } catch (RuntimeException e) {
-      // Another sweep may have created it at the same moment: then use theirs.
-      if (Ledger.conflictIn(e) == null || !DeltaTable.isDeltaTable(spark, location)) {
-        throw e;
-      }
-    }
   }
 
   private DeltaTable table() {

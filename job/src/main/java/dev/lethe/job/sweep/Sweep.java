@@ -3,7 +3,6 @@ package dev.lethe.job.sweep;
 import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.explode;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import dev.lethe.eval.Stopwatch;
 import dev.lethe.job.actions.LetheActions;
 import dev.lethe.job.actions.UnlearnAction;
@@ -13,20 +12,15 @@ import dev.lethe.job.ledger.Outcome;
 import dev.lethe.job.ledger.Status;
 import dev.lethe.job.ledger.SweepLock;
 import dev.lethe.job.model.ModelArtifact;
-import dev.lethe.job.report.JobJson;
 import dev.lethe.job.report.Seconds;
 import dev.lethe.job.requests.ErasureRequest;
 import dev.lethe.job.requests.ErasureRequests;
 import dev.lethe.job.requests.SubjectResolver;
 import dev.lethe.job.unlearn.CurrentVersion;
 import dev.lethe.job.unlearn.PublishedVersions;
-import dev.lethe.job.unlearn.UnlearnReport;
 import dev.lethe.job.unlearn.UnlearnRun;
 import dev.lethe.unlearn.Goal;
 import dev.lethe.unlearn.Method;
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -213,14 +207,7 @@ public final class Sweep {
       UnlearnAction.Result result = unlearn(parent, modelName, forget, run, lock);
       runsMade++;
       if (result.status() != UnlearnAction.Status.PUBLISHED) {
-        List<Outcome> failed = new ArrayList<>();
-        for (String requestId : new LinkedHashSet<>(run.requestIds())) {
-          SubjectResolver.Resolved r = resolvedOf(run, requestId);
-          failed.add(
-              receivedAt(
-                  Outcome.failed(requestId, modelName, r.sampleIds(), result.error()),
-                  r.request()));
-        }
+        List<Outcome> failed = SweepOutcomes.failed(run, modelName, result.error());
         ledger.record(failed);
         counts.merge(Status.FAILED, failed.size(), Integer::sum);
         done += run.parts().stream().filter(SweepPlan.Part::last).count();
@@ -229,11 +216,11 @@ public final class Sweep {
       }
       String version = result.version();
       versions.add(version);
-      String sha = publishedModelSha(hadoop, result.manifestUri());
+      String sha = SweepOutcomes.publishedModelSha(hadoop, result.manifestUri());
       List<Outcome> outcomes = new ArrayList<>();
       for (SweepPlan.Part part : run.parts()) {
         if (part.last()) {
-          outcomes.add(forgottenOutcome(part.resolved(), modelName, version, sha, result));
+          outcomes.add(SweepOutcomes.forgotten(part.resolved(), modelName, version, sha, result));
         }
       }
       ledger.record(outcomes);
@@ -302,49 +289,22 @@ public final class Sweep {
     if (resolution.resolved().isEmpty()) {
       return List.of();
     }
-    Map<String, PublishedVersions.Published> served = new LinkedHashMap<>();
-    for (PublishedVersions.Published p :
-        new PublishedVersions(spark.sparkContext().hadoopConfiguration(), settings.out(), modelName)
-            .all()) {
-      p.manifest().path("request_ids").forEach(id -> served.putIfAbsent(id.asText(), p));
-    }
-    List<Outcome> completed = new ArrayList<>();
-    List<SubjectResolver.Resolved> rest = new ArrayList<>();
-    for (SubjectResolver.Resolved r : resolution.resolved()) {
-      PublishedVersions.Published p = served.get(r.request().requestId());
-      if (p == null) {
-        rest.add(r);
-        continue;
-      }
-      JsonNode metrics = p.manifest().path("metrics");
-      JsonNode test = metrics.path("test");
-      completed.add(
-          receivedAt(
-              new Outcome(
-                  r.request().requestId(),
-                  Status.FORGOTTEN,
-                  p.version(),
-                  modelSha(p.manifest(), p.version()),
-                  r.sampleIds().size(),
-                  metrics.path("forget").path("accuracy_after").asDouble(),
-                  test.isMissingNode() ? null : test.path("accuracy_before").asDouble(),
-                  test.isMissingNode() ? null : test.path("accuracy_after").asDouble(),
-                  null,
-                  null,
-                  modelName,
-                  null,
-                  r.sampleIds()),
-              r.request()));
-    }
-    if (!completed.isEmpty()) {
-      ledger.record(completed);
+    SweepOutcomes.FromManifests split =
+        SweepOutcomes.fromManifests(
+            new PublishedVersions(
+                    spark.sparkContext().hadoopConfiguration(), settings.out(), modelName)
+                .all(),
+            modelName,
+            resolution.resolved());
+    if (!split.completed().isEmpty()) {
+      ledger.record(split.completed());
       progress.accept(
           "recorded "
-              + completed.size()
+              + split.completed().size()
               + " requests published by an earlier sweep that stopped before recording: "
-              + completed.stream().map(Outcome::requestId).toList());
+              + split.completed().stream().map(Outcome::requestId).toList());
     }
-    return rest;
+    return split.rest();
   }
 
   /** A run id fixed by what the run serves, so a restarted sweep finds its published version. */
@@ -352,43 +312,6 @@ public final class Sweep {
     String key =
         String.join("\n", run.requestIds()) + "\n--\n" + String.join("\n", run.sampleIds());
     return "sweep-" + ModelArtifact.sha256(key.getBytes(StandardCharsets.UTF_8)).substring(0, 16);
-  }
-
-  private static SubjectResolver.Resolved resolvedOf(SweepPlan.Run run, String requestId) {
-    return run.parts().stream()
-        .map(SweepPlan.Part::resolved)
-        .filter(r -> r.request().requestId().equals(requestId))
-        .findFirst()
-        .orElseThrow();
-  }
-
-  private static Outcome forgottenOutcome(
-      SubjectResolver.Resolved r,
-      String modelName,
-      String version,
-      String sha,
-      UnlearnAction.Result result) {
-    UnlearnReport.Accuracy test = result.test();
-    Outcome o =
-        new Outcome(
-            r.request().requestId(),
-            Status.FORGOTTEN,
-            version,
-            sha,
-            r.sampleIds().size(),
-            result.forget().accuracyAfter(),
-            test == null ? null : test.accuracyBefore(),
-            test == null ? null : test.accuracyAfter(),
-            null,
-            null,
-            modelName,
-            null,
-            r.sampleIds());
-    return receivedAt(o, r.request());
-  }
-
-  private static Outcome receivedAt(Outcome o, ErasureRequest request) {
-    return request.receivedAt() == null ? o : o.withReceivedAt(request.receivedAt());
   }
 
   /** The sample ids of the model's forgotten requests: they stay in every later forget set. */
@@ -404,27 +327,6 @@ public final class Sweep {
         .stream()
         .sorted()
         .toList();
-  }
-
-  /** The SHA-256 of model.pt as the version's manifest lists it. */
-  private static String publishedModelSha(Configuration conf, String manifestUri) {
-    Path path = new Path(manifestUri);
-    try (InputStream in = path.getFileSystem(conf).open(path)) {
-      return modelSha(JobJson.mapper().readTree(in), manifestUri);
-    } catch (IOException e) {
-      throw new UncheckedIOException(
-          "Cannot read the manifest " + manifestUri + ": " + e + "; check --out", e);
-    }
-  }
-
-  private static String modelSha(JsonNode manifest, String where) {
-    for (JsonNode file : manifest.path("files")) {
-      if ("model.pt".equals(file.path("name").asText())) {
-        return file.path("sha256").asText();
-      }
-    }
-    throw new IllegalStateException(
-        "Cannot record version " + where + ": its manifest lists no model.pt; check --out");
   }
 
   /** The result as the command line prints it: counts per status, versions, seconds. */
