@@ -365,9 +365,10 @@ class SweepCommandTest extends DeltaSparkTestBase {
   @Test
   void aRequestLargerThanTheRunLimitIsForgottenInChainedRunsAndRecordedAfterTheLast()
       throws Exception {
+    // 128 samples, the size, in runs of at most 64 (sweep's default).
     List<String> ids = new ArrayList<>();
-    for (int i = 0; i < 10; i++) {
-      ids.add("digits/" + (400 + i * 13));
+    for (int i = 0; i < 128; i++) {
+      ids.add("digits/" + (400 + i * 7));
     }
     Path requests = Files.createDirectories(tmp.resolve("chain-requests"));
     Files.writeString(
@@ -379,22 +380,22 @@ class SweepCommandTest extends DeltaSparkTestBase {
     Path out = tmp.resolve("chain-out");
     Path modelDir = out.resolve("digits-cnn-bn");
 
-    CliRun run = sweep(requests, ledgerDir, subjects, out, "--max-per-run", "4");
+    CliRun run = sweep(requests, ledgerDir, subjects, out, "--max-per-run", "64");
     assertThat(run.exitCode()).as("chained sweep; stderr:\n%s", run.stderr()).isZero();
     JsonNode summary = run.summary();
-    assertThat(summary.get("runs").asInt()).as("10 samples in runs of 4").isEqualTo(3);
+    assertThat(summary.get("runs").asInt()).as("128 samples in runs of 64").isEqualTo(2);
     assertThat(summary.get("counts").get("forgotten").asInt()).as("one request").isEqualTo(1);
     List<String> published = texts(summary.get("versions"));
-    assertThat(published).as("a version per run").hasSize(3);
+    assertThat(published).as("a version per run").hasSize(2);
     assertThat(versions(modelDir)).as("versions on disk").containsExactlyElementsOf(published);
-    for (int i = 0; i < 2; i++) {
+    for (int i = 0; i < 1; i++) {
       JsonNode m =
           JSON.readTree(modelDir.resolve(published.get(i)).resolve("manifest.json").toFile());
       assertThat(m.has("request_ids"))
           .as("version %d does not complete k-001, so does not list it", i + 1)
           .isFalse();
     }
-    String last = published.get(2);
+    String last = published.get(1);
     JsonNode lastManifest = JSON.readTree(modelDir.resolve(last).resolve("manifest.json").toFile());
     assertThat(texts(lastManifest.get("request_ids")))
         .as("last lists k-001")
@@ -404,11 +405,11 @@ class SweepCommandTest extends DeltaSparkTestBase {
         .containsExactlyInAnyOrderElementsOf(ids);
     Outcome k1 = Ledger.open(spark, ledgerDir.toString()).outcome("k-001").orElseThrow();
     assertThat(k1.version()).as("recorded with the last version").isEqualTo(last);
-    assertThat(k1.sampleCount()).as("all its samples").isEqualTo(10);
+    assertThat(k1.sampleCount()).as("all its samples").isEqualTo(128);
     try (Classifier model =
         Classifier.load(
             modelDir.resolve(last).resolve("model.pt"), SpecResolver.Partial.empty("t"))) {
-      assertThat(model.accuracy(samples(ids), 64)).as("all 10 forgotten by the last").isZero();
+      assertThat(model.accuracy(samples(ids), 64)).as("all 128 forgotten by the last").isZero();
     }
   }
 
