@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
+import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -33,6 +34,23 @@ class ClassifierTest {
       assertThat(c.spec().numClasses()).as("classes").isEqualTo(10);
       assertThat(c.spec().mean()).as("mean").containsExactly(0.30f);
       assertThat(c.spec().classNames()).as("class names").hasSize(10).startsWith("0", "1");
+    }
+  }
+
+  /**
+   * The fine-tune (driver) and the executors load through {@link Classifier#defaultDevice()}: DJL's
+   * default device, which is its first GPU when a CUDA libtorch sees one (-Pcuda) and the CPU here.
+   */
+  @Test
+  void loadsOnDjlsDefaultDevice() throws IOException {
+    try (Classifier c = Classifier.load(Fixtures.cnn(), NONE)) {
+      assertThat(Classifier.defaultDevice())
+          .as("Lethe's default device")
+          .isEqualTo(Engine.getEngine("PyTorch").defaultDevice());
+      assertThat(c.device()).as("where the weights live").isEqualTo(Classifier.defaultDevice());
+      assertThat(c.parameters().values())
+          .as("every trainable parameter on that device")
+          .allSatisfy(p -> assertThat(p.getDevice()).isEqualTo(Classifier.defaultDevice()));
     }
   }
 

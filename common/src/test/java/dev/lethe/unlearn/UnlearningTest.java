@@ -265,6 +265,9 @@ class UnlearningTest {
       assertThat(r.forget().after()).isZero();
       assertThat(r.test().present()).as("test accuracy is the caller's").isFalse();
       assertThat(r.miaBefore()).isNull();
+      assertThat(r.device())
+          .as("the result (and so the job's report) names where the fine-tune ran")
+          .isEqualTo(Classifier.defaultDevice().toString());
     }
   }
 
