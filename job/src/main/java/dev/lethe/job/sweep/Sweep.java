@@ -24,6 +24,7 @@ import dev.lethe.unlearn.Method;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.EnumMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -96,7 +97,8 @@ public final class Sweep {
       Objects.requireNonNull(dataset, "dataset");
       Objects.requireNonNull(model, "model");
       Objects.requireNonNull(out, "out");
-      tuning = Map.copyOf(tuning);
+      // Keeps the given order, as unlearn does: the manifest lists tuning options in it.
+      tuning = Collections.unmodifiableMap(new LinkedHashMap<>(tuning));
       Objects.requireNonNull(lockTtl, "lockTtl");
     }
   }
