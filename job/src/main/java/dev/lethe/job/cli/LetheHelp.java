@@ -15,8 +15,8 @@ import picocli.CommandLine;
 public final class LetheHelp {
 
   /**
-   * The batch size's default in option help: the {@code spark.lethe.batchSize} system property (how
-   * deploy/bin/lethe passes conf/lethe-defaults.conf), else the built-in default.
+   * The batch size's default in option help: the {@code spark.lethe.batchSize} system property
+   * ({@code -D}, {@code --conf}), else the built-in default.
    */
   static final String BATCH_SIZE_DEFAULT =
       "${sys:"
