@@ -205,15 +205,20 @@ public record ConfLayers(Map<String, String> spark, Map<String, String> defaults
   /**
    * A value as it may be shown: {@link #MASK} when its key contains {@code secret}, {@code
    * password}, {@code token} or {@code key} in any case (e.g. {@code
-   * spark.hadoop.fs.s3a.secret.key}, {@code spark.hadoop.fs.s3a.access.key}).
+   * spark.hadoop.fs.s3a.secret.key}, {@code spark.hadoop.fs.s3a.access.key}), or when the value
+   * itself does (e.g. {@code -Dfs.s3a.secret.key=...} in {@code spark.driver.extraJavaOptions}).
    */
   public static String shown(String key, String value) {
-    String k = key.toLowerCase(Locale.ROOT);
+    return mayNameASecret(key) || mayNameASecret(value) ? MASK : value;
+  }
+
+  private static boolean mayNameASecret(String text) {
+    String t = text.toLowerCase(Locale.ROOT);
     for (String word : List.of("secret", "password", "token", "key")) {
-      if (k.contains(word)) {
-        return MASK;
+      if (t.contains(word)) {
+        return true;
       }
     }
-    return value;
+    return false;
   }
 }

@@ -113,12 +113,14 @@ class ConfLayersTest {
                 "spark.ssl.keyStorePassword", "planted-pw",
                 "spark.authenticate.SECRET", "planted-auth",
                 "spark.hadoop.fs.s3a.session.token", "planted-token",
-                "spark.executor.memory", "2g"),
+                "spark.executor.memory", "2g",
+                "spark.driver.extraJavaOptions", "-Dfs.s3a.secret.key=planted-opt"),
             Map.of("spark.hadoop.fs.s3a.endpoint", "http://localhost:9000"));
 
     assertThat(layers.others())
         .containsExactly(
             new Setting("spark.authenticate.SECRET", ConfLayers.MASK, Source.SPARK_CONF),
+            new Setting("spark.driver.extraJavaOptions", ConfLayers.MASK, Source.SPARK_CONF),
             new Setting("spark.executor.memory", "2g", Source.SPARK_CONF),
             new Setting("spark.hadoop.fs.s3a.access.key", ConfLayers.MASK, Source.SPARK_CONF),
             new Setting(
