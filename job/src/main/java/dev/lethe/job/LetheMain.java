@@ -104,7 +104,7 @@ public final class LetheMain {
       Outcome outcome;
       try (SparkSessions.Handle spark =
           SparkSessions.open("lethe " + commandName, layers.staticConf(command.sparkConf()))) {
-        LetheConf conf = LetheConf.from(spark.session().sparkContext().getConf());
+        LetheConf conf = layers.letheConf(spark.session().sparkContext().getConf());
         outcome = command.run(spark.session(), conf);
       }
       return print(commandName, outcome, out, err);

@@ -134,6 +134,21 @@ public record ConfLayers(Map<String, String> spark, Map<String, String> defaults
   }
 
   /**
+   * The Lethe settings of a run in {@code session}'s configuration, with the defaults file's under
+   * it (a session started here already holds them; one that was running, a test's or a notebook's,
+   * does not).
+   *
+   * @throws UsageException naming the key of a setting that is unknown, malformed or out of range
+   */
+  public LetheConf letheConf(SparkConf session) {
+    Map<String, String> out = new TreeMap<>(defaultsFile);
+    for (Tuple2<String, String> entry : session.getAll()) {
+      out.put(entry._1(), entry._2());
+    }
+    return LetheConf.from(out);
+  }
+
+  /**
    * The settings a session started here is given under the Spark configuration (which it reads
    * itself): the command's own static settings, then the defaults file's over them.
    */

@@ -12,6 +12,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import org.apache.spark.SparkConf;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -71,6 +72,17 @@ class ConfLayersTest {
         .as("the tuning a run gets")
         .containsEntry("learning-rate", "0.05")
         .containsEntry("max-epochs", "60");
+  }
+
+  @Test
+  void aRunningSessionsConfigurationWinsOverTheDefaultsFile() {
+    ConfLayers layers =
+        new ConfLayers(
+            Map.of(), Map.of("spark.lethe.max-epochs", "50", "spark.lethe.momentum", "0.5"));
+
+    LetheConf conf = layers.letheConf(new SparkConf(false).set("spark.lethe.max-epochs", "60"));
+
+    assertThat(conf.tuning()).containsEntry("max-epochs", "60").containsEntry("momentum", "0.5");
   }
 
   @Test
