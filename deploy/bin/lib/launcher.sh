@@ -1,6 +1,6 @@
 # shellcheck shell=bash
 # Sourced by the launchers in deploy/bin (lethe, lethe-submit, make-spark-home): finding or
-# building the job jar, reading conf/lethe-defaults.conf, and failing with one line that says what
+# building the job jar, finding conf/lethe-defaults.conf, and failing with one line that says what
 # failed. The sourcing script sets `repo` (the repository root) and `launcher` (its name, for
 # messages) first.
 #
@@ -90,27 +90,17 @@ lethe_ensure_built() {
   return 0
 }
 
-# Reads the defaults file (conf/lethe-defaults.conf, or $LETHE_DEFAULTS) into lethe_defaults as
-# KEY=VALUE strings: one "key value", "key=value" or "key: value" per line, as in Spark's
-# properties files; lines starting with '#' or '!' are comments.
-lethe_read_defaults() {
-  local file="${LETHE_DEFAULTS:-$repo/conf/lethe-defaults.conf}" line value
-  lethe_defaults=()
-  if [[ ! -f $file ]]; then
-    [[ -n ${LETHE_DEFAULTS:-} ]] &&
-      lethe_die --code 2 "LETHE_DEFAULTS names $file, which does not exist; give an existing file"
-    return 0
-  fi
-  while IFS= read -r line || [[ -n $line ]]; do
-    line="${line#"${line%%[![:space:]]*}"}"
-    [[ -z $line || $line == '#'* || $line == '!'* ]] && continue
-    if [[ $line =~ ^([^[:space:]=:]+)[[:space:]]*[=:[:space:]][[:space:]]*(.*)$ ]]; then
-      value="${BASH_REMATCH[2]}"
-      value="${value%"${value##*[![:space:]]}"}"
-      lethe_defaults+=("${BASH_REMATCH[1]}=$value")
-    else
-      lethe_die --code 2 "cannot read line '$line' of $file: give 'key value'"
+# Sets lethe_defaults to the defaults file, $LETHE_DEFAULTS or else conf/lethe-defaults.conf (empty
+# when there is none), for Spark to read as a properties file: lethe-submit gives it to
+# spark-submit as --properties-file, lethe names it to the job as -Dlethe.defaults. Dies (status 2)
+# when LETHE_DEFAULTS names a file that does not exist.
+lethe_find_defaults() {
+  lethe_defaults="${LETHE_DEFAULTS:-$repo/conf/lethe-defaults.conf}"
+  if [[ ! -f $lethe_defaults ]]; then
+    if [[ -n ${LETHE_DEFAULTS:-} ]]; then
+      lethe_die --code 2 "LETHE_DEFAULTS names $lethe_defaults, which does not exist; give an existing file"
     fi
-  done <"$file"
+    lethe_defaults=""
+  fi
   return 0
 }

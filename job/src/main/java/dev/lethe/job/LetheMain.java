@@ -1,5 +1,6 @@
 package dev.lethe.job;
 
+import dev.lethe.job.cli.ConfigCommand;
 import dev.lethe.job.cli.ExitCodes;
 import dev.lethe.job.cli.JobCommand;
 import dev.lethe.job.cli.LetheCommand;
@@ -7,6 +8,7 @@ import dev.lethe.job.cli.LetheHelp;
 import dev.lethe.job.cli.Outcome;
 import dev.lethe.job.cli.ParameterErrors;
 import dev.lethe.job.cli.SettingFlags;
+import dev.lethe.job.conf.ConfLayers;
 import dev.lethe.job.conf.LetheConf;
 import dev.lethe.job.failure.FailureMessages;
 import dev.lethe.job.failure.FailureReason;
@@ -18,7 +20,6 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import org.apache.spark.SparkConf;
 import picocli.CommandLine;
 
 /**
@@ -93,13 +94,17 @@ public final class LetheMain {
         out.print(LetheHelp.of(commandName));
         return EXIT_OK;
       }
-      LetheConf.from(new SparkConf());
+      ConfLayers layers = ConfLayers.load();
+      LetheConf.from(layers.merged());
       JobCommand command = parse(args);
       command.validate();
+      if (command instanceof ConfigCommand config) {
+        return print(commandName, config.show(layers, out), out, err);
+      }
       Outcome outcome;
       try (SparkSessions.Handle spark =
-          SparkSessions.open("lethe " + commandName, command.sparkConf())) {
-        LetheConf conf = LetheConf.from(spark.session().sparkContext().getConf());
+          SparkSessions.open("lethe " + commandName, layers.staticConf(command.sparkConf()))) {
+        LetheConf conf = layers.letheConf(spark.session().sparkContext().getConf());
         outcome = command.run(spark.session(), conf);
       }
       return print(commandName, outcome, out, err);

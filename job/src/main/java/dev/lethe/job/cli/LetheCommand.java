@@ -15,7 +15,8 @@ import picocli.CommandLine.Option;
       EvaluateCommand.class,
       UnlearnCommand.class,
       SweepCommand.class,
-      AuditCommand.class
+      AuditCommand.class,
+      ConfigCommand.class
     })
 public final class LetheCommand {
 

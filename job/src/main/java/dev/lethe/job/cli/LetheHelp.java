@@ -15,8 +15,8 @@ import picocli.CommandLine;
 public final class LetheHelp {
 
   /**
-   * The batch size's default in option help: the {@code spark.lethe.batchSize} system property (how
-   * deploy/bin/lethe passes conf/lethe-defaults.conf), else the built-in default.
+   * The batch size's default in option help: the {@code spark.lethe.batchSize} system property
+   * ({@code -D}, {@code --conf}), else the built-in default.
    */
   static final String BATCH_SIZE_DEFAULT =
       "${sys:"
@@ -89,13 +89,18 @@ public final class LetheHelp {
   private static String footer() {
     StringBuilder text = new StringBuilder();
     text.append(
-        "Settings (spark.lethe.* Spark properties: --conf, -D or conf/lethe-defaults.conf;"
-            + " options win):\n");
-    LetheConf.knownKeys()
-        .forEach((key, value) -> text.append(String.format("  %-28s(default: %s)%n", key, value)));
+        "Settings (spark.lethe.* Spark properties: --conf, --properties-file, -D or"
+            + " conf/lethe-defaults.conf; options win; `lethe config --explain` shows them):\n");
     text.append(
-        "Tuning keys of unlearn's --set KEY=VALUE (defaults of preset lethe, goal misclassify;"
-            + " other presets and goals where they differ):\n");
+        String.format(
+            "  %-28s(default: %s)%n", LetheConf.BATCH_SIZE, LetheConf.BATCH_SIZE_DEFAULT));
+    text.append(
+        "  "
+            + LetheConf.PREFIX
+            + "<KEY>          each tuning key below, under unlearn's and sweep's --set KEY=VALUE\n");
+    text.append(
+        "Tuning keys of unlearn's --set KEY=VALUE or spark.lethe.KEY (defaults of preset lethe,"
+            + " goal misclassify; other presets and goals where they differ):\n");
     tuningKeyLines().forEach(line -> text.append("  ").append(line).append('\n'));
     text.append(
         "Spark: the master comes from spark-submit or spark.master; without one, local[*].\n"

@@ -262,7 +262,7 @@ public final class SweepCommand implements JobCommand {
             method(),
             goal(),
             preset,
-            tuning(),
+            conf.tuning(tuning()),
             seed(),
             values.positiveInt("--partitions", partitions).orElse(0),
             values.positiveInt("--batch-size", batchSize).orElse(conf.batchSize()),

@@ -217,7 +217,7 @@ public final class UnlearnCommand implements JobCommand {
             .preset(preset)
             .seed(seed())
             .runId(runId())
-            .tuning(tuning())
+            .tuning(conf.tuning(tuning()))
             .forgetIds(inputs.forgetIds())
             .batchSize(values.positiveInt("--batch-size", batchSize).orElse(conf.batchSize()))
             .work(work)

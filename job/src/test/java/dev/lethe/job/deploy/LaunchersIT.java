@@ -135,6 +135,58 @@ class LaunchersIT {
             "lethe-submit: job/src/main/java/dev/lethe/job/LetheMain.java is newer than"
                 + " lethe-job-");
 
+    // Both launchers read the defaults file as Spark reads a properties file: lethe in the job
+    // (-Dlethe.defaults), lethe-submit through spark-submit's --properties-file; --conf wins over
+    // it and --set over both, and a planted secret is never printed.
+    Path defaults = tmp.resolve("defaults.conf");
+    Files.writeString(
+        defaults,
+        "spark.lethe.learning-rate 0.01\nspark.lethe.max-epochs 50\nspark.lethe.momentum 0.5\n"
+            + "spark.hadoop.fs.s3a.secret.key planted-s3cr3t\n");
+    List<String> explain = List.of("config", "--explain", "--set", "learning-rate=0.05");
+    List<String> embedded = new ArrayList<>(List.of(lethe.toString()));
+    embedded.addAll(List.of("--conf", "spark.lethe.max-epochs=60"));
+    embedded.addAll(explain);
+    CliRun config =
+        JobFixtures.process(
+            embedded, Map.of("LETHE_DEFAULTS", defaults.toString()), Duration.ofMinutes(2));
+    assertThat(config.exitCode()).as("lethe config --explain: %s", config.stderr()).isZero();
+    assertThat(config.stdout().lines())
+        .as("lethe config --explain")
+        .contains(
+            "spark.lethe.learning-rate = 0.05    (option)",
+            "spark.lethe.max-epochs = 60    (spark conf/properties)",
+            "spark.lethe.momentum = 0.5    (defaults file)",
+            "spark.hadoop.fs.s3a.secret.key = *****    (defaults file)");
+    List<String> submitted =
+        new ArrayList<>(
+            List.of(
+                copy.resolve("deploy/bin/lethe-submit").toString(),
+                "--master",
+                "local[1]",
+                "--conf",
+                "spark.lethe.max-epochs=60",
+                "--"));
+    submitted.addAll(explain);
+    CliRun submitConfig =
+        JobFixtures.process(
+            submitted,
+            Map.of("SPARK_HOME", sparkHome.toString(), "LETHE_DEFAULTS", defaults.toString()),
+            Duration.ofMinutes(2));
+    assertThat(submitConfig.exitCode())
+        .as("lethe-submit config --explain: %s", submitConfig.stderr())
+        .isZero();
+    assertThat(submitConfig.stdout().lines())
+        .as("lethe-submit config --explain (the properties file is Spark configuration there)")
+        .contains(
+            "spark.lethe.learning-rate = 0.05    (option)",
+            "spark.lethe.max-epochs = 60    (spark conf/properties)",
+            "spark.lethe.momentum = 0.5    (spark conf/properties)",
+            "spark.hadoop.fs.s3a.secret.key = *****    (spark conf/properties)");
+    for (CliRun run : List.of(config, submitConfig)) {
+      assertThat(run.stdout() + run.stderr()).as("output").doesNotContain("planted-s3cr3t");
+    }
+
     CliRun noSpark =
         JobFixtures.process(
             List.of(copy.resolve("deploy/bin/lethe-submit").toString(), "--help"),

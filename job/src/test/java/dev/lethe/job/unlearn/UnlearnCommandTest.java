@@ -17,6 +17,7 @@ import dev.lethe.job.JobFixtures;
 import dev.lethe.job.JobFixtures.CliRun;
 import dev.lethe.job.JsonShape;
 import dev.lethe.job.SparkTestBase;
+import dev.lethe.job.conf.ConfLayers;
 import dev.lethe.job.model.ExecutorModel;
 import dev.lethe.job.model.ModelArtifact;
 import dev.lethe.model.Classifier;
@@ -361,6 +362,33 @@ class UnlearnCommandTest extends SparkTestBase {
         .as("no version, no temporary folder")
         .isEmpty();
     JsonShape.assertShape("unlearn-not-reached.txt", summary);
+  }
+
+  @Test
+  void tuningFromSparkPropertiesReachesTheRunUnderSet() throws Exception {
+    Path defaults = tmp.resolve("lethe-defaults.conf");
+    Files.writeString(
+        defaults,
+        "spark.lethe.learning-rate 1e-9\nspark.lethe.max-epochs 5\nspark.lethe.momentum 0.5\n");
+    String old = System.getProperty(ConfLayers.DEFAULTS_PROPERTY);
+    System.setProperty(ConfLayers.DEFAULTS_PROPERTY, defaults.toString());
+    CliRun run;
+    try {
+      run = unlearn(tmp.resolve("from-properties"), "--forget-ids", IDS, "--set", "max-epochs=1");
+    } finally {
+      if (old == null) {
+        System.clearProperty(ConfLayers.DEFAULTS_PROPERTY);
+      } else {
+        System.setProperty(ConfLayers.DEFAULTS_PROPERTY, old);
+      }
+    }
+    assertThat(run.exitCode()).as("stderr:\n%s", run.stderr()).isEqualTo(3);
+    JsonNode settings = run.summary().get("settings");
+    assertThat(settings.get("learning-rate").asDouble())
+        .as("from the file")
+        .isEqualTo(1e-9, within(1e-12));
+    assertThat(settings.get("momentum").asDouble()).as("from the file").isEqualTo(0.5);
+    assertThat(settings.get("max-epochs").asInt()).as("--set over the file").isEqualTo(1);
   }
 
   @Test
