@@ -140,6 +140,18 @@ public interface UnlearnAction {
    */
   Result execute();
 
+  /**
+   * What {@link #execute} would do, without doing it (a dry run): every input read and checked as a
+   * run does, the settings resolved; nothing published, nothing written under {@link #output}. The
+   * plan's fields: model, forget, test, held_out, retain (uri and size), method, goal, targeted,
+   * target_class, preset, seed, tuning, settings, pgd, gates, stages, run_id, publish_to, work and
+   * already_published.
+   *
+   * @throws IllegalArgumentException naming the input when an input is missing or unusable
+   * @throws dev.lethe.job.failure.UsageException naming the setting when a setting does not fit
+   */
+  Map<String, Object> plan();
+
   /** How a run ended. */
   enum Status {
     /** The goal was reached and the version published. */

@@ -254,58 +254,13 @@ final class UnlearnSparkAction implements UnlearnAction {
   }
 
   @Override
+  public Map<String, Object> plan() {
+    return new UnlearnRun(spark, request(), () -> {}).plan();
+  }
+
+  @Override
   public Result execute() {
-    required("model", model);
-    required("forget", forget);
-    required("output", output);
-    exclusive("sample", sample > 0, "forget ids", !forgetIds.isEmpty());
-    exclusive("held-out data", heldOut != null, "held-out-from-test", heldOutFromTest > 0);
-    exclusive("targeted", targeted, "target class", targetClass != null);
-    if (maxTestDrop != null && test == null) {
-      throw new IllegalStateException(
-          "Cannot unlearn: max-test-drop measures the test data but none was given;"
-              + " set the test data");
-    }
-    if (maxRetainDrop != null && retain == null) {
-      throw new IllegalStateException(
-          "Cannot unlearn: max-retain-drop measures the retain data but none was given;"
-              + " set the retain data");
-    }
-    if (heldOutFromTest > 0 && test == null) {
-      throw new IllegalStateException(
-          "Cannot unlearn: held-out-from-test draws from the test data but none was given;"
-              + " set the test data");
-    }
-    UnlearnRequest request =
-        new UnlearnRequest(
-            model,
-            forget,
-            output,
-            test,
-            heldOut,
-            retain,
-            labels,
-            method,
-            goal,
-            targeted,
-            targetClass,
-            preset,
-            seed,
-            runId,
-            tuning,
-            partitions,
-            limit,
-            forgetIds,
-            batchSize,
-            sample,
-            work,
-            keepWork,
-            recordIds,
-            heldOutFromTest,
-            modelName,
-            requestIds,
-            maxTestDrop,
-            maxRetainDrop);
+    UnlearnRequest request = request();
     UnlearnRun run = new UnlearnRun(spark, request, beforePublish);
     Optional<UnlearnReport> existing = run.alreadyPublished();
     if (existing.isPresent()) {
@@ -338,6 +293,60 @@ final class UnlearnSparkAction implements UnlearnAction {
             + "; nothing was published (raise max-epochs or learning-rate with --set)",
         report,
         false);
+  }
+
+  /** The request the setters gave, checked. */
+  private UnlearnRequest request() {
+    required("model", model);
+    required("forget", forget);
+    required("output", output);
+    exclusive("sample", sample > 0, "forget ids", !forgetIds.isEmpty());
+    exclusive("held-out data", heldOut != null, "held-out-from-test", heldOutFromTest > 0);
+    exclusive("targeted", targeted, "target class", targetClass != null);
+    if (maxTestDrop != null && test == null) {
+      throw new IllegalStateException(
+          "Cannot unlearn: max-test-drop measures the test data but none was given;"
+              + " set the test data");
+    }
+    if (maxRetainDrop != null && retain == null) {
+      throw new IllegalStateException(
+          "Cannot unlearn: max-retain-drop measures the retain data but none was given;"
+              + " set the retain data");
+    }
+    if (heldOutFromTest > 0 && test == null) {
+      throw new IllegalStateException(
+          "Cannot unlearn: held-out-from-test draws from the test data but none was given;"
+              + " set the test data");
+    }
+    return new UnlearnRequest(
+        model,
+        forget,
+        output,
+        test,
+        heldOut,
+        retain,
+        labels,
+        method,
+        goal,
+        targeted,
+        targetClass,
+        preset,
+        seed,
+        runId,
+        tuning,
+        partitions,
+        limit,
+        forgetIds,
+        batchSize,
+        sample,
+        work,
+        keepWork,
+        recordIds,
+        heldOutFromTest,
+        modelName,
+        requestIds,
+        maxTestDrop,
+        maxRetainDrop);
   }
 
   private static void exclusive(String one, boolean oneSet, String other, boolean otherSet) {

@@ -161,6 +161,16 @@ public final class UnlearnCommand implements JobCommand {
   String batchSize;
 
   @Option(
+      names = "--dry-run",
+      order = 89,
+      description =
+          "check every input and print the plan (model, data sizes, settings, stages, where it"
+              + " would publish); publish nothing, write nothing (default: off)")
+  boolean dryRun;
+
+  @Mixin ReportOption report = new ReportOption();
+
+  @Option(
       names = {"--help", "-h"},
       order = 99,
       usageHelp = true,
@@ -238,6 +248,12 @@ public final class UnlearnCommand implements JobCommand {
     values
         .positiveInt("--held-out-from-test", inputs.heldOut.fromTest)
         .ifPresent(action::heldOutFromTest);
+    if (dryRun) {
+      Map<String, Object> fields = new LinkedHashMap<>();
+      fields.put("dry_run", true);
+      fields.putAll(action.plan());
+      return Outcome.ok(fields);
+    }
     UnlearnAction.Result result = action.execute();
     Map<String, Object> fields = JobJson.mapper().convertValue(result.report(), FIELDS);
     fields.put("already_published", result.alreadyPublished());
