@@ -30,10 +30,13 @@ import picocli.CommandLine;
  * did, or why it failed ({@link FailureReason}), into the printed JSON line and the exit code.
  *
  * <p>The last line of standard output is one JSON object: {@code {"status":"ok",...}} with the
- * command's results, or {@code {"status":"failed","exit_code":N,"error":"..."}}. Messages go to
- * standard error. Exit codes: {@link #EXIT_OK}, {@link #EXIT_FAILED} (an input is missing or
- * unusable, or the run failed), {@link #EXIT_USAGE} (an unknown option, a malformed value or an
- * unknown {@code spark.lethe.*} setting), {@link #EXIT_NOT_REACHED}, {@link #EXIT_LOCKED}.
+ * command's results, or {@code {"status":"failed","exit_code":N,"error":"..."}} with what the
+ * command measured before it failed ({@link JobCommand#measured}). With {@code --report URI} the
+ * same object is written to URI ({@link ReportFile}) whatever the outcome; a report that cannot be
+ * written turns exit code 0 into {@link #EXIT_FAILED} and leaves any other. Messages go to standard
+ * error. Exit codes: {@link #EXIT_OK}, {@link #EXIT_FAILED} (an input is missing or unusable, or
+ * the run failed), {@link #EXIT_USAGE} (an unknown option, a malformed value or an unknown {@code
+ * spark.lethe.*} setting), {@link #EXIT_NOT_REACHED}, {@link #EXIT_LOCKED}.
  */
 public final class LetheMain {
 
@@ -75,8 +78,8 @@ public final class LetheMain {
    * Runs a command: parses the arguments, finds or starts a Spark session (stopping it afterwards
    * only if it started it) and prints the JSON summary line last on {@code out}.
    *
-   * @return {@link #EXIT_OK}, {@link #EXIT_FAILED}, {@link #EXIT_USAGE} or {@link
-   *     #EXIT_NOT_REACHED}
+   * @return {@link #EXIT_OK}, {@link #EXIT_FAILED}, {@link #EXIT_USAGE}, {@link #EXIT_NOT_REACHED}
+   *     or {@link #EXIT_LOCKED}
    */
   public static int run(String[] args, PrintStream out, PrintStream err) {
     String commandName = args.length > 0 ? args[0] : "";

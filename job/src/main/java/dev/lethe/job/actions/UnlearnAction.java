@@ -114,6 +114,13 @@ public interface UnlearnAction {
    */
   UnlearnAction beforePublish(Runnable check);
 
+  /**
+   * A map the run fills, as it goes, with what it has measured (the validated inputs' sizes, the
+   * model's hash, the stage times) and the stage it is in, named as in the report: what a caller
+   * reports about a run that {@link #execute} leaves with an exception. Default: none.
+   */
+  UnlearnAction measuredInto(Map<String, Object> sink);
+
   /** Where versions are published: {@code <uri>/<model name>/<version>/}. Required. */
   UnlearnAction output(String uri);
 

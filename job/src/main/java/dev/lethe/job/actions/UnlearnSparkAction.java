@@ -50,6 +50,7 @@ final class UnlearnSparkAction implements UnlearnAction {
   private Double maxTestDrop;
   private Double maxRetainDrop;
   private Runnable beforePublish = () -> {};
+  private Map<String, Object> measured = new LinkedHashMap<>();
 
   UnlearnSparkAction(SparkSession spark) {
     this.spark = Objects.requireNonNull(spark, "spark");
@@ -254,6 +255,12 @@ final class UnlearnSparkAction implements UnlearnAction {
   }
 
   @Override
+  public UnlearnAction measuredInto(Map<String, Object> sink) {
+    this.measured = Objects.requireNonNull(sink, "sink");
+    return this;
+  }
+
+  @Override
   public Map<String, Object> plan() {
     return new UnlearnRun(spark, request(), () -> {}).plan();
   }
@@ -261,7 +268,7 @@ final class UnlearnSparkAction implements UnlearnAction {
   @Override
   public Result execute() {
     UnlearnRequest request = request();
-    UnlearnRun run = new UnlearnRun(spark, request, beforePublish);
+    UnlearnRun run = new UnlearnRun(spark, request, beforePublish, measured);
     Optional<UnlearnReport> existing = run.alreadyPublished();
     if (existing.isPresent()) {
       return new Result(Status.PUBLISHED, null, existing.get(), true);

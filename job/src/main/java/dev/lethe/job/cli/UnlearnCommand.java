@@ -179,6 +179,14 @@ public final class UnlearnCommand implements JobCommand {
 
   private final OptionValues values = new OptionValues(NAME);
 
+  /** What the run measured so far, for the summary of a run that fails with an exception. */
+  private final Map<String, Object> measured = new LinkedHashMap<>();
+
+  @Override
+  public Map<String, Object> measured() {
+    return measured;
+  }
+
   @Override
   public void validate() {
     Method method = method();
@@ -232,7 +240,8 @@ public final class UnlearnCommand implements JobCommand {
             .batchSize(values.positiveInt("--batch-size", batchSize).orElse(conf.batchSize()))
             .work(work)
             .keepWork(keepWork)
-            .recordIds(recordIds);
+            .recordIds(recordIds)
+            .measuredInto(measured);
     if (target.runnerUp) {
       action.targeted();
     }

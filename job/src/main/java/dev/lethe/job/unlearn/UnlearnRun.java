@@ -64,6 +64,8 @@ public final class UnlearnRun {
   private final SparkSession spark;
   private final UnlearnRequest request;
   private final Runnable beforePublish;
+  private final Map<String, Object> measured;
+  private final Map<String, Object> stageSeconds = new LinkedHashMap<>();
   private final Consumer<String> progress = line -> LOG.info("unlearn: {}", line);
 
   /**
@@ -71,9 +73,25 @@ public final class UnlearnRun {
    * published and the exception leaves {@link #execute}.
    */
   public UnlearnRun(SparkSession spark, UnlearnRequest request, Runnable beforePublish) {
+    this(spark, request, beforePublish, new LinkedHashMap<>());
+  }
+
+  /**
+   * A run that also puts what it has measured so far into {@code measured}, as the report names it
+   * ({@code run_id}, {@code model_uri}, {@code model_sha256}, {@code method}, {@code goal}, {@code
+   * k}, {@code seed}, {@code forget}/{@code test}/{@code held_out}/{@code retain} sizes, {@code
+   * seconds} of the stages done) and the {@code stage} it is in: what a caller reports about a run
+   * that fails with an exception.
+   */
+  public UnlearnRun(
+      SparkSession spark,
+      UnlearnRequest request,
+      Runnable beforePublish,
+      Map<String, Object> measured) {
     this.spark = spark;
     this.request = request;
     this.beforePublish = beforePublish;
+    this.measured = measured;
   }
 
   /**
@@ -109,7 +127,11 @@ public final class UnlearnRun {
     Configuration hadoop = spark.sparkContext().hadoopConfiguration();
     TorchThreads.configure(jsc.getConf());
 
+    measured.put("stage", "validate");
+    measured.put("run_id", runId);
+    measured.put("model_uri", request.model());
     try (ModelArtifact artifact = ModelArtifact.fetch(request.model(), hadoop)) {
+      measured.put("model_sha256", artifact.sha256());
       UnlearnInputs in;
       RunSettings settings;
       try (JobGroup g =
@@ -132,6 +154,7 @@ public final class UnlearnRun {
                 in.retain().size(),
                 version));
       }
+      measureInputs(in);
       String modelName = modelNameOf(artifact.fileName());
       Path work =
           request.work() != null
@@ -274,6 +297,25 @@ public final class UnlearnRun {
     return data;
   }
 
+  /** Puts the validated inputs' sizes into {@link #measured}, as the report names them. */
+  private void measureInputs(UnlearnInputs in) {
+    measured.put("method", request.method().cliName());
+    measured.put("goal", request.goal().cliName());
+    measured.put("k", in.forget().size());
+    measured.put("seed", request.seed());
+    measured.put("forget", Map.of("size", in.forget().size()));
+    if (!in.test().isEmpty()) {
+      measured.put("test", Map.of("size", in.test().size()));
+    }
+    if (!in.heldOut().isEmpty()) {
+      measured.put("held_out", Map.of("size", in.heldOut().size()));
+    }
+    if (!in.retain().isEmpty()) {
+      measured.put("retain", Map.of("size", in.retain().size()));
+    }
+    measured.put("seconds", stageSeconds);
+  }
+
   /** Whether {@code error} is the error of a run that forgot but broke a publish gate. */
   public static boolean isGateError(String error) {
     return error != null
@@ -333,6 +375,7 @@ public final class UnlearnRun {
       double adversarialSeconds = 0;
       double importanceSeconds = 0;
       if (request.method().usesAdversarialExamples()) {
+        measured.put("stage", "adversarial");
         AdversarialStage.Output a =
             AdversarialStage.run(
                 spark,
@@ -345,8 +388,10 @@ public final class UnlearnRun {
                 progress);
         adversarial = a.examples();
         adversarialSeconds = a.seconds();
+        stageSeconds.put("adversarial", Seconds.round(adversarialSeconds));
       }
       if (request.method().usesImportance()) {
+        measured.put("stage", "importance");
         ImportanceStage.Output b =
             ImportanceStage.run(
                 jsc,
@@ -358,10 +403,13 @@ public final class UnlearnRun {
                 progress);
         importance = b.importance();
         importanceSeconds = b.seconds();
+        stageSeconds.put("importance", Seconds.round(importanceSeconds));
       }
+      measured.put("stage", "finetune");
       FineTuneStage.Output c =
           FineTuneStage.run(
               jsc, artifact, request, in, settings, adversarial, importance, progress);
+      measured.put("stage", "evaluate");
       UnlearningResult result =
           EvaluationStage.run(
               jsc,
@@ -402,6 +450,7 @@ public final class UnlearnRun {
       String version,
       Instant started,
       long start) {
+    measured.put("stage", "publish");
     beforePublish.run();
     Path versionDir = new Path(new Path(new Path(request.out()), modelName), version);
     UnlearnReport r = done.report();

@@ -192,6 +192,27 @@ class ObservableRunsTest extends DeltaSparkTestBase {
     assertThat(failed).as("the report is the summary line").isEqualTo(run.summary());
   }
 
+  @Test
+  void aRunThatFailsInAStageReportsWhatItMeasuredBefore() throws Exception {
+    Path out = tmp.resolve("out");
+    Path report = tmp.resolve("stage-failed.json");
+    Path file = Files.writeString(tmp.resolve("work-is-a-file"), "not a folder");
+    CliRun run =
+        unlearn(out, "--forget-ids", IDS, "--work", file.toString(), "--report", report.toString());
+    assertThat(run.exitCode()).as("stderr:\n%s", run.stderr()).isEqualTo(1);
+    JsonNode failed = read(report);
+    assertThat(failed).as("the report is the summary line").isEqualTo(run.summary());
+    assertThat(failed.get("status").asText()).isEqualTo("failed");
+    assertThat(failed.get("exit_code").asInt()).isEqualTo(1);
+    assertThat(failed.get("error").asText()).isNotBlank();
+    assertThat(failed.get("stage").asText())
+        .as("stage A writes its checkpoint under --work")
+        .isEqualTo("adversarial");
+    assertThat(failed.get("model_sha256").asText()).hasSize(64);
+    assertThat(failed.get("forget").get("size").asInt()).isEqualTo(4);
+    assertThat(failed.get("test").get("size").asInt()).isEqualTo(500);
+  }
+
   private CliRun sweep(Path requests, Path ledger, Path subjects, Path out, String... extra) {
     List<String> args =
         new ArrayList<>(
