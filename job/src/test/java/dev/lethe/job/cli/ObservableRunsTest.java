@@ -8,8 +8,12 @@ import dev.lethe.job.JobFixtures;
 import dev.lethe.job.JobFixtures.CliRun;
 import dev.lethe.job.JsonShape;
 import dev.lethe.job.ledger.DeltaSparkTestBase;
+import dev.lethe.job.ledger.Ledger;
+import dev.lethe.job.ledger.Outcome;
+import dev.lethe.job.ledger.SweepLock;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Stream;
@@ -294,5 +298,47 @@ class ObservableRunsTest extends DeltaSparkTestBase {
     CliRun usage = sweep(requests, ledger, subjects, out, "--dry-run", "--max-per-run", "0");
     assertThat(usage.exitCode()).isEqualTo(2);
     assertThat(names(tmp)).containsExactly("requests", "subjects.csv");
+  }
+
+  @Test
+  void aSweepDryRunReadsAnExistingLedgerWhileAnotherSweepHoldsItAndALockedSweepReports()
+      throws Exception {
+    Path requests = Files.createDirectories(tmp.resolve("requests"));
+    Files.writeString(
+        requests.resolve("a.jsonl"),
+        "{\"request_id\": \"r-001\", \"sample_ids\": [\"digits/1\"]}\n"
+            + "{\"request_id\": \"r-002\", \"sample_ids\": [\"digits/2\", \"digits/3\"]}\n");
+    Path subjects = tmp.resolve("subjects.csv");
+    Files.writeString(subjects, "subject,id\n");
+    Path ledgerDir = tmp.resolve("ledger");
+    Path out = tmp.resolve("out");
+    Ledger ledger = Ledger.open(spark, ledgerDir.toString());
+    ledger.record(List.of(Outcome.rejected("r-001", "recorded by an earlier sweep")));
+    long version = ledger.version();
+    try (SweepLock held = SweepLock.acquire(ledger, "another sweep", Duration.ofMinutes(5))) {
+      CliRun dry = sweep(requests, ledgerDir, subjects, out, "--dry-run");
+      assertThat(dry.exitCode()).as("the lock does not matter; stderr:\n%s", dry.stderr()).isZero();
+      JsonNode plan = dry.summary();
+      assertThat(plan.get("ledger").get("exists").asBoolean()).isTrue();
+      assertThat(plan.get("requests_read").asInt()).isEqualTo(2);
+      assertThat(plan.get("pending").asInt()).as("r-001 is in the ledger").isEqualTo(1);
+      assertThat(plan.get("runs").size()).isEqualTo(1);
+      assertThat(plan.get("runs").get(0).get("request_ids").get(0).asText()).isEqualTo("r-002");
+      assertThat(plan.get("runs").get(0).get("samples").asInt()).isEqualTo(2);
+      assertThat(Ledger.open(spark, ledgerDir.toString()).version())
+          .as("nothing recorded")
+          .isEqualTo(version);
+
+      Path report = tmp.resolve("locked.json");
+      CliRun locked = sweep(requests, ledgerDir, subjects, out, "--report", report.toString());
+      assertThat(locked.exitCode()).as("stderr:\n%s", locked.stderr()).isEqualTo(4);
+      JsonNode failed = read(report);
+      assertThat(failed).isEqualTo(locked.summary());
+      assertThat(failed.get("status").asText()).isEqualTo("failed");
+      assertThat(failed.get("exit_code").asInt()).isEqualTo(4);
+      assertThat(failed.get("locked_by").asText()).isEqualTo("another sweep");
+      assertThat(failed.get("error").asText()).isNotBlank();
+    }
+    assertThat(out).as("nothing published").doesNotExist();
   }
 }
