@@ -97,7 +97,8 @@ public final class Sweep {
       Objects.requireNonNull(dataset, "dataset");
       Objects.requireNonNull(model, "model");
       Objects.requireNonNull(out, "out");
-      tuning = Map.copyOf(tuning);
+      // In the given order, as unlearn records them: Map.copyOf's order changes from JVM to JVM.
+      tuning = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(tuning));
       Objects.requireNonNull(lockTtl, "lockTtl");
     }
   }
