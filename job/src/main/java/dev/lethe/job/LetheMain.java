@@ -14,12 +14,15 @@ import dev.lethe.job.failure.FailureMessages;
 import dev.lethe.job.failure.FailureReason;
 import dev.lethe.job.failure.UsageException;
 import dev.lethe.job.report.JobJson;
+import dev.lethe.job.report.ReportFile;
 import dev.lethe.job.spark.SparkSessions;
 import java.io.PrintStream;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.spark.SparkConf;
 import picocli.CommandLine;
 
 /**
@@ -29,10 +32,13 @@ import picocli.CommandLine;
  * did, or why it failed ({@link FailureReason}), into the printed JSON line and the exit code.
  *
  * <p>The last line of standard output is one JSON object: {@code {"status":"ok",...}} with the
- * command's results, or {@code {"status":"failed","exit_code":N,"error":"..."}}. Messages go to
- * standard error. Exit codes: {@link #EXIT_OK}, {@link #EXIT_FAILED} (an input is missing or
- * unusable, or the run failed), {@link #EXIT_USAGE} (an unknown option, a malformed value or an
- * unknown {@code spark.lethe.*} setting), {@link #EXIT_NOT_REACHED}, {@link #EXIT_LOCKED}.
+ * command's results, or {@code {"status":"failed","exit_code":N,"error":"..."}} with what the
+ * command measured before it failed ({@link JobCommand#measured}). With {@code --report URI} the
+ * same object is written to URI ({@link ReportFile}) whatever the outcome; a report that cannot be
+ * written turns exit code 0 into {@link #EXIT_FAILED} and leaves any other. Messages go to standard
+ * error. Exit codes: {@link #EXIT_OK}, {@link #EXIT_FAILED} (an input is missing or unusable, or
+ * the run failed), {@link #EXIT_USAGE} (an unknown option, a malformed value or an unknown {@code
+ * spark.lethe.*} setting), {@link #EXIT_NOT_REACHED}, {@link #EXIT_LOCKED}.
  */
 public final class LetheMain {
 
@@ -74,12 +80,17 @@ public final class LetheMain {
    * Runs a command: parses the arguments, finds or starts a Spark session (stopping it afterwards
    * only if it started it) and prints the JSON summary line last on {@code out}.
    *
-   * @return {@link #EXIT_OK}, {@link #EXIT_FAILED}, {@link #EXIT_USAGE} or {@link
-   *     #EXIT_NOT_REACHED}
+   * @return {@link #EXIT_OK}, {@link #EXIT_FAILED}, {@link #EXIT_USAGE}, {@link #EXIT_NOT_REACHED}
+   *     or {@link #EXIT_LOCKED}
    */
   public static int run(String[] args, PrintStream out, PrintStream err) {
     String commandName = args.length > 0 ? args[0] : "";
     List<String> commands = LetheCommand.commandNames();
+    String reportUri = reportUri(args);
+    Configuration hadoop = null;
+    JobCommand command = null;
+    Map<String, Object> line;
+    int code;
     try {
       if (args.length == 0) {
         throw new UsageException(
@@ -96,26 +107,36 @@ public final class LetheMain {
       }
       ConfLayers layers = ConfLayers.load();
       LetheConf.from(layers.merged());
-      JobCommand command = parse(args);
+      CommandLine.Model.CommandSpec spec = parse(args);
+      command = (JobCommand) spec.userObject();
+      CommandLine.Model.OptionSpec report = spec.findOption("--report");
+      reportUri = report == null ? null : report.getValue();
       command.validate();
-      if (command instanceof ConfigCommand config) {
-        return print(commandName, config.show(layers, out), out, err);
-      }
       Outcome outcome;
-      try (SparkSessions.Handle spark =
-          SparkSessions.open("lethe " + commandName, layers.staticConf(command.sparkConf()))) {
-        LetheConf conf = layers.letheConf(spark.session().sparkContext().getConf());
-        outcome = command.run(spark.session(), conf);
+      if (command instanceof ConfigCommand config) {
+        outcome = config.show(layers, out);
+      } else {
+        try (SparkSessions.Handle spark =
+            SparkSessions.open("lethe " + commandName, layers.staticConf(command.sparkConf()))) {
+          // A copy: the report is written after the session stops (if this call started it).
+          hadoop = new Configuration(spark.session().sparkContext().hadoopConfiguration());
+          LetheConf conf = layers.letheConf(spark.session().sparkContext().getConf());
+          outcome = command.run(spark.session(), conf);
+        }
       }
-      return print(commandName, outcome, out, err);
+      line = summary(commandName, outcome);
+      code = outcome.failure() == null ? EXIT_OK : ExitCodes.of(outcome.failure());
+      if (outcome.failure() != null) {
+        err.println(outcome.message());
+      }
     } catch (UsageException e) {
       err.println(e.getMessage());
       err.println(
           "Run 'lethe "
               + (commands.contains(commandName) ? commandName + " " : "")
               + "--help' for the options.");
-      out.println(failure(EXIT_USAGE, e.getMessage()));
-      return EXIT_USAGE;
+      code = EXIT_USAGE;
+      line = failure(code, e.getMessage());
     } catch (Exception | Error e) {
       // Exception, not RuntimeException: Spark throws its checked SparkException undeclared.
       String message = SettingFlags.flagged(commandName, e, FailureMessages.describe(e));
@@ -123,13 +144,78 @@ public final class LetheMain {
       if (message.startsWith("Unexpected")) {
         e.printStackTrace(err);
       }
-      out.println(failure(ExitCodes.of(FailureReason.of(e)), message));
-      return ExitCodes.of(FailureReason.of(e));
+      code = ExitCodes.of(FailureReason.of(e));
+      line = failure(code, message);
+      if (command != null) {
+        command.measured().forEach(line::putIfAbsent);
+      }
+    }
+    if (reportUri != null) {
+      code = writeReport(reportUri, hadoop, line, code, err);
+    }
+    out.println(JobJson.line(line));
+    return code;
+  }
+
+  /**
+   * Writes the report of {@code --report}: the summary line's object. When that fails, says so in
+   * one line on {@code err} and returns the run's exit code, or {@link #EXIT_FAILED} (and marks the
+   * line failed) when the run itself succeeded: the caller did not get the report it asked for.
+   */
+  private static int writeReport(
+      String uri, Configuration hadoop, Map<String, Object> line, int code, PrintStream err) {
+    try {
+      ReportFile.write(hadoop != null ? hadoop : hadoopConf(), uri, JobJson.line(line));
+      return code;
+    } catch (Exception | Error e) {
+      String message =
+          "Cannot write the report to "
+              + uri
+              + " (--report): "
+              + FailureMessages.describe(e).replace('\n', ' ');
+      err.println(message);
+      if (code != EXIT_OK) {
+        return code;
+      }
+      line.put("status", "failed");
+      line.put("exit_code", EXIT_FAILED);
+      line.put("error", message);
+      return EXIT_FAILED;
     }
   }
 
+  /**
+   * The Hadoop settings of a run that failed before its Spark session started: the {@code
+   * spark.hadoop.*} properties (e.g. s3a's credentials provider), as Spark would apply them.
+   */
+  private static Configuration hadoopConf() {
+    Configuration conf = new Configuration();
+    for (scala.Tuple2<String, String> kv : new SparkConf().getAll()) {
+      if (kv._1().startsWith("spark.hadoop.")) {
+        conf.set(kv._1().substring("spark.hadoop.".length()), kv._2());
+      }
+    }
+    return conf;
+  }
+
+  /**
+   * The {@code --report} URI as written in the arguments, for a command line that does not parse;
+   * null when there is none.
+   */
+  private static String reportUri(String[] args) {
+    for (int i = 1; i < args.length; i++) {
+      if (args[i].equals("--report") && i + 1 < args.length) {
+        return args[i + 1];
+      }
+      if (args[i].startsWith("--report=")) {
+        return args[i].substring("--report=".length());
+      }
+    }
+    return null;
+  }
+
   /** The subcommand the arguments name, with its options filled in. */
-  private static JobCommand parse(String[] args) {
+  private static CommandLine.Model.CommandSpec parse(String[] args) {
     CommandLine cli = LetheCommand.commandLine();
     CommandLine.ParseResult parsed;
     try {
@@ -137,37 +223,31 @@ public final class LetheMain {
     } catch (CommandLine.ParameterException e) {
       throw ParameterErrors.usage(e);
     }
-    return (JobCommand) parsed.subcommand().commandSpec().userObject();
+    return parsed.subcommand().commandSpec();
   }
 
-  /** Prints the summary line of a command's outcome; returns the exit code. */
-  private static int print(String command, Outcome outcome, PrintStream out, PrintStream err) {
+  /** The summary line of a command's outcome. */
+  private static Map<String, Object> summary(String command, Outcome outcome) {
     Map<String, Object> line = new LinkedHashMap<>();
     line.put("status", outcome.failure() == null ? "ok" : "failed");
     line.put("command", command);
     line.putAll(outcome.fields());
-    if (outcome.failure() == null) {
-      out.println(JobJson.line(line));
-      return EXIT_OK;
+    if (outcome.failure() != null) {
+      line.put("exit_code", ExitCodes.of(outcome.failure()));
+      line.putIfAbsent("error", outcome.message());
     }
-    int code = ExitCodes.of(outcome.failure());
-    err.println(outcome.message());
-    line.put("status", "failed");
-    line.put("exit_code", code);
-    line.putIfAbsent("error", outcome.message());
-    out.println(JobJson.line(line));
-    return code;
+    return line;
   }
 
   private static boolean isHelp(String arg) {
     return arg.equals("--help") || arg.equals("-h");
   }
 
-  private static String failure(int code, String message) {
+  private static Map<String, Object> failure(int code, String message) {
     Map<String, Object> line = new LinkedHashMap<>();
     line.put("status", "failed");
     line.put("exit_code", code);
     line.put("error", message);
-    return JobJson.line(line);
+    return line;
   }
 }

@@ -114,6 +114,13 @@ public interface UnlearnAction {
    */
   UnlearnAction beforePublish(Runnable check);
 
+  /**
+   * A map the run fills, as it goes, with what it has measured (the validated inputs' sizes, the
+   * model's hash, the stage times) and the stage it is in, named as in the report: what a caller
+   * reports about a run that {@link #execute} leaves with an exception. Default: none.
+   */
+  UnlearnAction measuredInto(Map<String, Object> sink);
+
   /** Where versions are published: {@code <uri>/<model name>/<version>/}. Required. */
   UnlearnAction output(String uri);
 
@@ -139,6 +146,18 @@ public interface UnlearnAction {
    * @throws dev.lethe.job.failure.UsageException naming the setting when a setting does not fit
    */
   Result execute();
+
+  /**
+   * What {@link #execute} would do, without doing it (a dry run): every input read and checked as a
+   * run does, the settings resolved; nothing published, nothing written under {@link #output}. The
+   * plan's fields: model, forget, test, held_out, retain (uri and size), method, goal, targeted,
+   * target_class, preset, seed, tuning, settings, pgd, gates, stages, run_id, publish_to, work and
+   * already_published.
+   *
+   * @throws IllegalArgumentException naming the input when an input is missing or unusable
+   * @throws dev.lethe.job.failure.UsageException naming the setting when a setting does not fit
+   */
+  Map<String, Object> plan();
 
   /** How a run ended. */
   enum Status {

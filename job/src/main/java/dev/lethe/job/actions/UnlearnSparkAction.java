@@ -50,6 +50,7 @@ final class UnlearnSparkAction implements UnlearnAction {
   private Double maxTestDrop;
   private Double maxRetainDrop;
   private Runnable beforePublish = () -> {};
+  private Map<String, Object> measured = new LinkedHashMap<>();
 
   UnlearnSparkAction(SparkSession spark) {
     this.spark = Objects.requireNonNull(spark, "spark");
@@ -254,59 +255,20 @@ final class UnlearnSparkAction implements UnlearnAction {
   }
 
   @Override
+  public UnlearnAction measuredInto(Map<String, Object> sink) {
+    this.measured = Objects.requireNonNull(sink, "sink");
+    return this;
+  }
+
+  @Override
+  public Map<String, Object> plan() {
+    return new UnlearnRun(spark, request(), () -> {}).plan();
+  }
+
+  @Override
   public Result execute() {
-    required("model", model);
-    required("forget", forget);
-    required("output", output);
-    exclusive("sample", sample > 0, "forget ids", !forgetIds.isEmpty());
-    exclusive("held-out data", heldOut != null, "held-out-from-test", heldOutFromTest > 0);
-    exclusive("targeted", targeted, "target class", targetClass != null);
-    if (maxTestDrop != null && test == null) {
-      throw new IllegalStateException(
-          "Cannot unlearn: max-test-drop measures the test data but none was given;"
-              + " set the test data");
-    }
-    if (maxRetainDrop != null && retain == null) {
-      throw new IllegalStateException(
-          "Cannot unlearn: max-retain-drop measures the retain data but none was given;"
-              + " set the retain data");
-    }
-    if (heldOutFromTest > 0 && test == null) {
-      throw new IllegalStateException(
-          "Cannot unlearn: held-out-from-test draws from the test data but none was given;"
-              + " set the test data");
-    }
-    UnlearnRequest request =
-        new UnlearnRequest(
-            model,
-            forget,
-            output,
-            test,
-            heldOut,
-            retain,
-            labels,
-            method,
-            goal,
-            targeted,
-            targetClass,
-            preset,
-            seed,
-            runId,
-            tuning,
-            partitions,
-            limit,
-            forgetIds,
-            batchSize,
-            sample,
-            work,
-            keepWork,
-            recordIds,
-            heldOutFromTest,
-            modelName,
-            requestIds,
-            maxTestDrop,
-            maxRetainDrop);
-    UnlearnRun run = new UnlearnRun(spark, request, beforePublish);
+    UnlearnRequest request = request();
+    UnlearnRun run = new UnlearnRun(spark, request, beforePublish, measured);
     Optional<UnlearnReport> existing = run.alreadyPublished();
     if (existing.isPresent()) {
       return new Result(Status.PUBLISHED, null, existing.get(), true);
@@ -338,6 +300,60 @@ final class UnlearnSparkAction implements UnlearnAction {
             + "; nothing was published (raise max-epochs or learning-rate with --set)",
         report,
         false);
+  }
+
+  /** The request the setters gave, checked. */
+  private UnlearnRequest request() {
+    required("model", model);
+    required("forget", forget);
+    required("output", output);
+    exclusive("sample", sample > 0, "forget ids", !forgetIds.isEmpty());
+    exclusive("held-out data", heldOut != null, "held-out-from-test", heldOutFromTest > 0);
+    exclusive("targeted", targeted, "target class", targetClass != null);
+    if (maxTestDrop != null && test == null) {
+      throw new IllegalStateException(
+          "Cannot unlearn: max-test-drop measures the test data but none was given;"
+              + " set the test data");
+    }
+    if (maxRetainDrop != null && retain == null) {
+      throw new IllegalStateException(
+          "Cannot unlearn: max-retain-drop measures the retain data but none was given;"
+              + " set the retain data");
+    }
+    if (heldOutFromTest > 0 && test == null) {
+      throw new IllegalStateException(
+          "Cannot unlearn: held-out-from-test draws from the test data but none was given;"
+              + " set the test data");
+    }
+    return new UnlearnRequest(
+        model,
+        forget,
+        output,
+        test,
+        heldOut,
+        retain,
+        labels,
+        method,
+        goal,
+        targeted,
+        targetClass,
+        preset,
+        seed,
+        runId,
+        tuning,
+        partitions,
+        limit,
+        forgetIds,
+        batchSize,
+        sample,
+        work,
+        keepWork,
+        recordIds,
+        heldOutFromTest,
+        modelName,
+        requestIds,
+        maxTestDrop,
+        maxRetainDrop);
   }
 
   private static void exclusive(String one, boolean oneSet, String other, boolean otherSet) {

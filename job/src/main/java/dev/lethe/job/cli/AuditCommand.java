@@ -6,6 +6,7 @@ import dev.lethe.job.sweep.Audit;
 import java.util.Map;
 import org.apache.spark.sql.SparkSession;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -41,6 +42,8 @@ public final class AuditCommand implements JobCommand {
           "the versions' folder: adds the manifest hash and the re-measured accuracy (default:"
               + " the ledger's outcome only)")
   String out;
+
+  @Mixin ReportOption report = new ReportOption();
 
   @Option(
       names = {"--help", "-h"},

@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.Map;
 import org.apache.spark.sql.SparkSession;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -79,6 +80,8 @@ public final class EvaluateCommand implements JobCommand {
       paramLabel = "N",
       description = "evaluate only the first N samples (default: all)")
   String limit;
+
+  @Mixin ReportOption report = new ReportOption();
 
   @Option(
       names = {"--help", "-h"},

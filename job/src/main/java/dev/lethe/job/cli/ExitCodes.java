@@ -2,19 +2,28 @@ package dev.lethe.job.cli;
 
 import dev.lethe.job.failure.FailureReason;
 
-/** The process exit codes of {@code lethe}, and the one for each failure reason. */
+/**
+ * The process exit codes of {@code lethe}, and the one for each failure reason; README.md's
+ * exit-code table and {@code lethe --help} say the same.
+ */
 public final class ExitCodes {
 
-  /** A run that succeeded (or printed help). */
+  /** A run that succeeded: published, nothing to do, a valid dry run (or printed help). */
   public static final int OK = 0;
 
-  /** A run that failed: a missing or unusable input, or a failed Spark job. */
+  /**
+   * A run that failed: a missing or unusable input, a failed Spark job, or a {@code --report} that
+   * could not be written; retrying may help.
+   */
   public static final int FAILED = 1;
 
   /** A bad command line or setting. */
   public static final int USAGE = 2;
 
-  /** An unlearning run that did not reach its goal: nothing was published. */
+  /**
+   * An unlearning run that did not reach its goal, or broke a publish gate: nothing was published;
+   * retrying the same will not help.
+   */
   public static final int NOT_REACHED = 3;
 
   /**

@@ -24,6 +24,15 @@ public interface JobCommand {
     return java.util.Map.of();
   }
 
+  /**
+   * What the command measured before it failed with an exception (e.g. the sizes of the data it
+   * validated): fields the failed summary line and the {@code --report} carry after the error. None
+   * by default.
+   */
+  default java.util.Map<String, Object> measured() {
+    return java.util.Map.of();
+  }
+
   /** Runs the command; its outcome is what the command line prints. */
   Outcome run(SparkSession spark, LetheConf conf);
 }

@@ -104,10 +104,12 @@ public final class LetheHelp {
     tuningKeyLines().forEach(line -> text.append("  ").append(line).append('\n'));
     text.append(
         "Spark: the master comes from spark-submit or spark.master; without one, local[*].\n"
-            + "Output: the last line of stdout is a JSON summary. Exit codes: 0 ok, 1 failed (an"
-            + " input is missing or unusable), 2 bad options or settings, 3 unlearning did not reach its"
-            + " goal (nothing published),"
-            + " 4 another sweep holds the ledger's lock (nothing done; retry later).\n"
+            + "Output: the last line of stdout is a JSON summary (--report URI writes it there too)."
+            + " Exit codes: 0 ok (published, nothing to do, or a valid dry run), 1 failed (an input"
+            + " is missing or unusable, or --report could not be written; retrying may help), 2"
+            + " bad options or settings (fix the command), 3 goal not reached or publish gate"
+            + " broken (nothing published; retrying the same will not help), 4 another sweep"
+            + " holds the ledger's lock (nothing done; retry later).\n"
             + "Arguments: @FILE stands for the words in FILE (e.g. a long --forget-ids list).\n");
     return text.toString();
   }

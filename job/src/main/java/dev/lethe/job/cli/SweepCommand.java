@@ -19,6 +19,7 @@ import java.util.List;
 import java.util.Map;
 import org.apache.spark.sql.SparkSession;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -202,6 +203,17 @@ public final class SweepCommand implements JobCommand {
   String lockTtl;
 
   @Option(
+      names = "--dry-run",
+      order = 89,
+      description =
+          "check the inputs and print the plan (pending and rejected requests, runs, model, where"
+              + " it would publish); reads the ledger if there, creates nothing, takes no lock,"
+              + " records and publishes nothing (default: off)")
+  boolean dryRun;
+
+  @Mixin ReportOption report = new ReportOption();
+
+  @Option(
       names = {"--help", "-h"},
       order = 99,
       usageHelp = true,
@@ -271,6 +283,12 @@ public final class SweepCommand implements JobCommand {
             maxRetainDrop(),
             Duration.ofSeconds(
                 values.positiveInt("--lock-ttl", lockTtl).orElse(LOCK_TTL_DEFAULT_SECONDS)));
+    if (dryRun) {
+      Map<String, Object> fields = new LinkedHashMap<>();
+      fields.put("dry_run", true);
+      fields.putAll(new Sweep(spark, settings).plan());
+      return Outcome.ok(fields);
+    }
     Sweep.Result result;
     try {
       result = new Sweep(spark, settings).run();

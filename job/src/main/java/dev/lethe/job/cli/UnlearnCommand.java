@@ -161,6 +161,16 @@ public final class UnlearnCommand implements JobCommand {
   String batchSize;
 
   @Option(
+      names = "--dry-run",
+      order = 89,
+      description =
+          "check every input and print the plan (model, data sizes, settings, stages, where it"
+              + " would publish); publish nothing, write nothing (default: off)")
+  boolean dryRun;
+
+  @Mixin ReportOption report = new ReportOption();
+
+  @Option(
       names = {"--help", "-h"},
       order = 99,
       usageHelp = true,
@@ -168,6 +178,14 @@ public final class UnlearnCommand implements JobCommand {
   boolean help;
 
   private final OptionValues values = new OptionValues(NAME);
+
+  /** What the run measured so far, for the summary of a run that fails with an exception. */
+  private final Map<String, Object> measured = new LinkedHashMap<>();
+
+  @Override
+  public Map<String, Object> measured() {
+    return measured;
+  }
 
   @Override
   public void validate() {
@@ -222,7 +240,8 @@ public final class UnlearnCommand implements JobCommand {
             .batchSize(values.positiveInt("--batch-size", batchSize).orElse(conf.batchSize()))
             .work(work)
             .keepWork(keepWork)
-            .recordIds(recordIds);
+            .recordIds(recordIds)
+            .measuredInto(measured);
     if (target.runnerUp) {
       action.targeted();
     }
@@ -238,6 +257,12 @@ public final class UnlearnCommand implements JobCommand {
     values
         .positiveInt("--held-out-from-test", inputs.heldOut.fromTest)
         .ifPresent(action::heldOutFromTest);
+    if (dryRun) {
+      Map<String, Object> fields = new LinkedHashMap<>();
+      fields.put("dry_run", true);
+      fields.putAll(action.plan());
+      return Outcome.ok(fields);
+    }
     UnlearnAction.Result result = action.execute();
     Map<String, Object> fields = JobJson.mapper().convertValue(result.report(), FIELDS);
     fields.put("already_published", result.alreadyPublished());

@@ -126,6 +126,32 @@ public final class Ledger {
    * @throws IllegalArgumentException naming the URI when it holds something other than a ledger
    */
   public static Ledger open(SparkSession spark, String uri) {
+    Ledger ledger = checked(spark, uri);
+    if (DeltaTable.isDeltaTable(spark, ledger.location)) {
+      ledger.checkSchema();
+    } else {
+      ledger.create();
+    }
+    return ledger;
+  }
+
+  /**
+   * Opens the ledger at {@code uri} only to read it, or empty when there is none: nothing is
+   * created (a sweep's dry run).
+   *
+   * @throws IllegalStateException when the session lacks Delta's extension ({@link #SPARK_CONF})
+   * @throws IllegalArgumentException naming the URI when it holds a table other than a ledger
+   */
+  public static Optional<Ledger> openIfExists(SparkSession spark, String uri) {
+    Ledger ledger = checked(spark, uri);
+    if (!DeltaTable.isDeltaTable(spark, ledger.location)) {
+      return Optional.empty();
+    }
+    ledger.checkSchema();
+    return Optional.of(ledger);
+  }
+
+  private static Ledger checked(SparkSession spark, String uri) {
     Objects.requireNonNull(spark, "spark");
     if (uri == null || uri.isBlank()) {
       throw new IllegalArgumentException("Cannot open the ledger: its URI is empty; give --ledger");
@@ -143,13 +169,7 @@ public final class Ledger {
               + " --conf spark.sql.catalog.spark_catalog="
               + SPARK_CONF.get("spark.sql.catalog.spark_catalog"));
     }
-    Ledger ledger = new Ledger(spark, uri);
-    if (DeltaTable.isDeltaTable(spark, ledger.location)) {
-      ledger.checkSchema();
-    } else {
-      ledger.create();
-    }
-    return ledger;
+    return new Ledger(spark, uri);
   }
 
   /** The ledger's URI. */

@@ -32,6 +32,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.Set;
 import java.util.function.Consumer;
 import org.apache.hadoop.conf.Configuration;
@@ -97,7 +98,7 @@ public final class Sweep {
       Objects.requireNonNull(dataset, "dataset");
       Objects.requireNonNull(model, "model");
       Objects.requireNonNull(out, "out");
-      // Keeps the given order, as unlearn does: the manifest lists tuning options in it.
+      // In the given order, as unlearn records them: Map.copyOf's order changes from JVM to JVM.
       tuning = Collections.unmodifiableMap(new LinkedHashMap<>(tuning));
       Objects.requireNonNull(lockTtl, "lockTtl");
     }
@@ -141,6 +142,122 @@ public final class Sweep {
         SweepLock.acquire(ledger, SweepLock.holderName(spark), settings.lockTtl())) {
       progress.accept("holding the ledger's lock as " + lock.holder());
       return sweep(ledger, lock, start);
+    }
+  }
+
+  /**
+   * What {@link #run} would do, without doing it (a dry run): reads the requests, the ledger when
+   * it exists (else every request is pending) and the published versions, resolves the requests and
+   * plans the runs. Creates no ledger, takes no lock, records nothing, publishes nothing.
+   */
+  public Map<String, Object> plan() {
+    Configuration hadoop = spark.sparkContext().hadoopConfiguration();
+    String modelName = UnlearnRun.modelName(new Path(settings.model()).getName());
+    ErasureRequests.Result read = ErasureRequests.read(hadoop, settings.requests());
+    Optional<Ledger> ledger = Ledger.openIfExists(spark, settings.ledger());
+    List<ErasureRequest> pending =
+        ledger
+            .map(l -> l.pending(read.requests(), ErasureRequest::requestId))
+            .orElse(read.requests());
+    List<Outcome> rejected = new ArrayList<>();
+    Set<String> pendingRejections =
+        new HashSet<>(
+            ledger
+                .map(l -> l.pendingIds(read.rejections().stream().map(Outcome::requestId).toList()))
+                .orElse(read.rejections().stream().map(Outcome::requestId).toList()));
+    read.rejections().stream()
+        .filter(o -> pendingRejections.contains(o.requestId()))
+        .forEach(rejected::add);
+    SubjectResolver.Resolution resolution = new SubjectResolver.Resolution(List.of(), List.of());
+    if (!pending.isEmpty()) {
+      SubjectResolver resolver = new SubjectResolver(spark);
+      if (settings.subjects() != null) {
+        resolver.subjects(settings.subjects());
+      }
+      resolution =
+          resolver.resolve(
+              pending,
+              SubjectResolver.idsOf(new SampleReader(spark).read(settings.dataset()).samples()));
+    }
+    int pendingCount = pending.size() + rejected.size();
+    rejected.addAll(resolution.rejected());
+    List<String> fromManifests = List.of();
+    List<SubjectResolver.Resolved> toUnlearn = resolution.resolved();
+    if (!toUnlearn.isEmpty()) {
+      SweepOutcomes.FromManifests split =
+          SweepOutcomes.fromManifests(
+              new PublishedVersions(hadoop, settings.out(), modelName).all(), modelName, toUnlearn);
+      fromManifests = split.completed().stream().map(Outcome::requestId).toList();
+      toUnlearn = split.rest();
+    }
+    Optional<CurrentVersion> current = CurrentVersion.read(hadoop, settings.out(), modelName);
+    String startFrom = current.map(CurrentVersion::modelUri).orElse(settings.model());
+    String sha256;
+    try (ModelArtifact artifact = ModelArtifact.fetch(startFrom, hadoop)) {
+      sha256 = artifact.sha256();
+    }
+    mustExist(hadoop, "--test", settings.test());
+    mustExist(hadoop, "--held-out", settings.heldOut());
+    mustExist(hadoop, "--retain", settings.retain());
+    Path modelDir = new Path(new Path(settings.out()), modelName);
+    List<Map<String, Object>> runs = new ArrayList<>();
+    for (SweepPlan.Run run : SweepPlan.of(toUnlearn, settings.maxPerRun())) {
+      Map<String, Object> r = new LinkedHashMap<>();
+      r.put("request_ids", run.requestIds());
+      r.put("completes", run.completedRequestIds());
+      r.put("samples", run.sampleIds().size());
+      r.put("publish_to", new Path(modelDir, "<UTC start time>-" + runId(run)).toString());
+      runs.add(r);
+    }
+    Map<String, Object> fields = new LinkedHashMap<>();
+    Map<String, Object> ledgerFields = new LinkedHashMap<>();
+    ledgerFields.put("uri", settings.ledger());
+    ledgerFields.put("exists", ledger.isPresent());
+    fields.put("ledger", ledgerFields);
+    fields.put("requests_read", read.requests().size() + read.rejections().size());
+    fields.put("pending", pendingCount);
+    List<Map<String, Object>> rejections = new ArrayList<>();
+    for (Outcome o : rejected) {
+      Map<String, Object> r = new LinkedHashMap<>();
+      r.put("request_id", o.requestId());
+      r.put("reason", o.reason());
+      rejections.add(r);
+    }
+    fields.put("rejected", rejections);
+    fields.put("recorded_from_manifests", fromManifests);
+    fields.put("to_unlearn", toUnlearn.size());
+    fields.put("forgotten_earlier", ledger.map(l -> forgottenIds(l, modelName).size()).orElse(0));
+    Map<String, Object> model = new LinkedHashMap<>();
+    model.put("name", modelName);
+    model.put("start_from", startFrom);
+    model.put("sha256", sha256);
+    model.put("current_version", current.map(CurrentVersion::version).orElse(null));
+    fields.put("model", model);
+    fields.put("max_per_run", settings.maxPerRun());
+    fields.put("method", settings.method().cliName());
+    fields.put("goal", settings.goal().cliName());
+    fields.put("preset", settings.preset() == null ? "lethe" : settings.preset());
+    fields.put("runs", runs);
+    fields.put("publish_to", modelDir.toString());
+    return fields;
+  }
+
+  /** Throws naming the option when {@code uri} is given but nothing is there. */
+  private static void mustExist(Configuration hadoop, String option, String uri) {
+    if (uri == null) {
+      return;
+    }
+    Path path = new Path(uri);
+    boolean exists;
+    try {
+      exists = path.getFileSystem(hadoop).exists(path);
+    } catch (java.io.IOException e) {
+      throw new IllegalArgumentException(
+          "Cannot sweep: cannot read " + option + " " + uri + ": " + e.getMessage(), e);
+    }
+    if (!exists) {
+      throw new IllegalArgumentException(
+          "Cannot sweep: " + option + " " + uri + " does not exist; give an existing path");
     }
   }
 

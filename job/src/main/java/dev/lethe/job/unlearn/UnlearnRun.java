@@ -13,6 +13,7 @@ import dev.lethe.job.report.LetheVersion;
 import dev.lethe.job.report.Seconds;
 import dev.lethe.job.spark.JobGroup;
 import dev.lethe.unlearn.TuningOptions;
+import dev.lethe.unlearn.TuningTable;
 import dev.lethe.unlearn.UnlearningResult;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
@@ -63,6 +64,8 @@ public final class UnlearnRun {
   private final SparkSession spark;
   private final UnlearnRequest request;
   private final Runnable beforePublish;
+  private final Map<String, Object> measured;
+  private final Map<String, Object> stageSeconds = new LinkedHashMap<>();
   private final Consumer<String> progress = line -> LOG.info("unlearn: {}", line);
 
   /**
@@ -70,9 +73,25 @@ public final class UnlearnRun {
    * published and the exception leaves {@link #execute}.
    */
   public UnlearnRun(SparkSession spark, UnlearnRequest request, Runnable beforePublish) {
+    this(spark, request, beforePublish, new LinkedHashMap<>());
+  }
+
+  /**
+   * A run that also puts what it has measured so far into {@code measured}, as the report names it
+   * ({@code run_id}, {@code model_uri}, {@code model_sha256}, {@code method}, {@code goal}, {@code
+   * k}, {@code seed}, {@code forget}/{@code test}/{@code held_out}/{@code retain} sizes, {@code
+   * seconds} of the stages done) and the {@code stage} it is in: what a caller reports about a run
+   * that fails with an exception.
+   */
+  public UnlearnRun(
+      SparkSession spark,
+      UnlearnRequest request,
+      Runnable beforePublish,
+      Map<String, Object> measured) {
     this.spark = spark;
     this.request = request;
     this.beforePublish = beforePublish;
+    this.measured = measured;
   }
 
   /**
@@ -108,7 +127,11 @@ public final class UnlearnRun {
     Configuration hadoop = spark.sparkContext().hadoopConfiguration();
     TorchThreads.configure(jsc.getConf());
 
+    measured.put("stage", "validate");
+    measured.put("run_id", runId);
+    measured.put("model_uri", request.model());
     try (ModelArtifact artifact = ModelArtifact.fetch(request.model(), hadoop)) {
+      measured.put("model_sha256", artifact.sha256());
       UnlearnInputs in;
       RunSettings settings;
       try (JobGroup g =
@@ -131,6 +154,7 @@ public final class UnlearnRun {
                 in.retain().size(),
                 version));
       }
+      measureInputs(in);
       String modelName = modelNameOf(artifact.fileName());
       Path work =
           request.work() != null
@@ -165,6 +189,131 @@ public final class UnlearnRun {
         }
       }
     }
+  }
+
+  /**
+   * What {@link #execute} would do, without doing it: reads and checks every input as a run does
+   * (the model loads, the forget, test, held-out and retain data decode and fit it), resolves the
+   * settings, and returns the plan. Publishes nothing, writes nothing under the output folder.
+   *
+   * @throws dev.lethe.job.failure.UsageException when an option does not fit the model or the data
+   * @throws IllegalArgumentException naming the input when an input is missing or unusable
+   */
+  public Map<String, Object> plan() {
+    JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
+    Configuration hadoop = spark.sparkContext().hadoopConfiguration();
+    try (ModelArtifact artifact = ModelArtifact.fetch(request.model(), hadoop)) {
+      UnlearnInputs in;
+      try (JobGroup g =
+          JobGroup.start(
+              jsc, VALIDATE_GROUP, "Lethe unlearn dry run: validate " + request.model())) {
+        in = new InputReader(spark, request).read(artifact);
+      }
+      RunSettings settings =
+          RunSettings.resolve(request.preset(), request.goal(), request.tuning(), in.spec().input())
+              .withSeed(request.seed());
+      String modelName = modelNameOf(artifact.fileName());
+      Map<String, Object> plan = new LinkedHashMap<>();
+      Map<String, Object> model = new LinkedHashMap<>();
+      model.put("uri", request.model());
+      model.put("sha256", artifact.sha256());
+      model.put("name", modelName);
+      model.put("input", in.spec().input().toString());
+      model.put("classes", in.spec().numClasses());
+      plan.put("model", model);
+      plan.put("forget", data(request.forget(), in.forget().size()));
+      boolean drawn = request.heldOutFromTest() > 0;
+      plan.put("test", request.test() == null ? null : data(request.test(), in.test().size()));
+      Map<String, Object> heldOut =
+          in.heldOut().isEmpty() && !drawn
+              ? null
+              : data(drawn ? request.test() : request.heldOut(), in.heldOut().size());
+      if (heldOut != null) {
+        heldOut.put("from_test", drawn);
+      }
+      plan.put("held_out", heldOut);
+      plan.put(
+          "retain", request.retain() == null ? null : data(request.retain(), in.retain().size()));
+      plan.put("method", request.method().cliName());
+      plan.put("goal", request.goal().cliName());
+      plan.put(
+          "targeted",
+          request.targeted() ? "runner-up" : request.targetClass() != null ? "class" : "no");
+      plan.put("target_class", request.targetClass());
+      plan.put("preset", request.presetName());
+      plan.put("seed", request.seed());
+      plan.put("tuning", request.tuning());
+      plan.put("settings", settings.candidates().stream().map(TuningTable::recorded).toList());
+      var pgd = settings.pgd();
+      plan.put(
+          "pgd",
+          new Manifest.Pgd(
+              TuningOptions.spelling(pgd.norm()),
+              pgd.epsilon(),
+              pgd.stepSize(),
+              pgd.steps(),
+              pgd.perInstance(),
+              pgd.seed()));
+      Map<String, Object> gates = new LinkedHashMap<>();
+      gates.put("max_test_drop", request.maxTestDrop());
+      gates.put("max_retain_drop", request.maxRetainDrop());
+      plan.put("gates", gates);
+      plan.put("stages", stageNames());
+      plan.put("run_id", request.runId());
+      String version =
+          "<UTC start time>-" + (request.runId() != null ? request.runId() : "<run id>");
+      Path modelDir = new Path(new Path(request.out()), modelName);
+      plan.put("publish_to", new Path(modelDir, version).toString());
+      plan.put(
+          "work",
+          request.work() != null
+              ? new Path(new Path(request.work()), version).toString()
+              : new Path(modelDir, ".work-" + version).toString());
+      plan.put("already_published", alreadyPublished().map(UnlearnReport::version).orElse(null));
+      return plan;
+    }
+  }
+
+  /** The stages a run of this request's method runs, in order. */
+  private List<String> stageNames() {
+    List<String> stages = new ArrayList<>();
+    stages.add("validate");
+    if (request.method().usesAdversarialExamples()) {
+      stages.add("adversarial");
+    }
+    if (request.method().usesImportance()) {
+      stages.add("importance");
+    }
+    stages.add("finetune");
+    stages.add("evaluate");
+    stages.add("publish");
+    return stages;
+  }
+
+  private static Map<String, Object> data(String uri, int size) {
+    Map<String, Object> data = new LinkedHashMap<>();
+    data.put("uri", uri);
+    data.put("size", size);
+    return data;
+  }
+
+  /** Puts the validated inputs' sizes into {@link #measured}, as the report names them. */
+  private void measureInputs(UnlearnInputs in) {
+    measured.put("method", request.method().cliName());
+    measured.put("goal", request.goal().cliName());
+    measured.put("k", in.forget().size());
+    measured.put("seed", request.seed());
+    measured.put("forget", Map.of("size", in.forget().size()));
+    if (!in.test().isEmpty()) {
+      measured.put("test", Map.of("size", in.test().size()));
+    }
+    if (!in.heldOut().isEmpty()) {
+      measured.put("held_out", Map.of("size", in.heldOut().size()));
+    }
+    if (!in.retain().isEmpty()) {
+      measured.put("retain", Map.of("size", in.retain().size()));
+    }
+    measured.put("seconds", stageSeconds);
   }
 
   /** Whether {@code error} is the error of a run that forgot but broke a publish gate. */
@@ -226,6 +375,7 @@ public final class UnlearnRun {
       double adversarialSeconds = 0;
       double importanceSeconds = 0;
       if (request.method().usesAdversarialExamples()) {
+        measured.put("stage", "adversarial");
         AdversarialStage.Output a =
             AdversarialStage.run(
                 spark,
@@ -238,8 +388,10 @@ public final class UnlearnRun {
                 progress);
         adversarial = a.examples();
         adversarialSeconds = a.seconds();
+        stageSeconds.put("adversarial", Seconds.round(adversarialSeconds));
       }
       if (request.method().usesImportance()) {
+        measured.put("stage", "importance");
         ImportanceStage.Output b =
             ImportanceStage.run(
                 jsc,
@@ -251,10 +403,13 @@ public final class UnlearnRun {
                 progress);
         importance = b.importance();
         importanceSeconds = b.seconds();
+        stageSeconds.put("importance", Seconds.round(importanceSeconds));
       }
+      measured.put("stage", "finetune");
       FineTuneStage.Output c =
           FineTuneStage.run(
               jsc, artifact, request, in, settings, adversarial, importance, progress);
+      measured.put("stage", "evaluate");
       UnlearningResult result =
           EvaluationStage.run(
               jsc,
@@ -295,6 +450,7 @@ public final class UnlearnRun {
       String version,
       Instant started,
       long start) {
+    measured.put("stage", "publish");
     beforePublish.run();
     Path versionDir = new Path(new Path(new Path(request.out()), modelName), version);
     UnlearnReport r = done.report();
