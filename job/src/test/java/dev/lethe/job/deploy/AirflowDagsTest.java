@@ -3,6 +3,7 @@ package dev.lethe.job.deploy;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.core.type.TypeReference;
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.lethe.job.JobFixtures;
 import dev.lethe.job.JobFixtures.CliRun;
@@ -24,9 +25,10 @@ import org.junit.jupiter.api.io.TempDir;
  * The Airflow DAGs in deploy/airflow, without Airflow (which no registry here serves): every file
  * compiles with python3, the DAGs build their spark-submit arguments with lethe_args.py, and the
  * lists that lethe_args.py returns for concrete values run against the real job with {@code
- * --dry-run} (in-process, a local[2] Spark with Delta Lake for the sweep). The exit-code policy and
- * the report checks of lethe_args.py run in python3 too. What is not checked: that Airflow loads
- * the DAGs, the provider's operator, XCom, retries (docs/DEPLOY.md).
+ * --dry-run} (in-process, a local[2] Spark with Delta Lake for the sweep). The DAG files' own code
+ * runs under a fake Airflow (test resources airflow-fake) that records their tasks and lets their
+ * functions run. What is not checked: that Airflow loads the DAGs, the provider's operator, XCom
+ * resolution, retries (docs/DEPLOY.md).
  */
 class AirflowDagsTest extends DeltaSparkTestBase {
 
@@ -35,6 +37,10 @@ class AirflowDagsTest extends DeltaSparkTestBase {
 
   /** An Airflow run id as Airflow writes it: ':' and '+' are not allowed in a Lethe run id. */
   private static final String AIRFLOW_RUN_ID = "manual__2026-12-01T10:00:00.123456+00:00";
+
+  /** fake_airflow.py (the few Airflow names the DAGs use) and check_dags.py, which uses it. */
+  private static final Path FAKE_AIRFLOW =
+      Path.of("src/test/resources/airflow-fake").toAbsolutePath().normalize();
 
   @TempDir Path tmp;
 
@@ -48,17 +54,28 @@ class AirflowDagsTest extends DeltaSparkTestBase {
 
   /** Runs python3 with lethe_args importable; the script reads its input as JSON from argv[1]. */
   private CliRun python(String script, Object input) throws Exception {
+    return python(List.of("-c", script), input);
+  }
+
+  /**
+   * Runs python3 with deploy/airflow and the fake Airflow (test resources) importable, {@code
+   * program} being "-c SCRIPT" or a file, and the input as JSON in the last argument.
+   */
+  private CliRun python(List<String> program, Object input) throws Exception {
+    List<String> command = new ArrayList<>(List.of(PYTHON, "-B"));
+    command.addAll(program);
+    command.add(JSON.writeValueAsString(input));
     CliRun run =
         JobFixtures.process(
-            List.of(PYTHON, "-B", "-c", script, JSON.writeValueAsString(input)),
+            command,
             Map.of(
                 "PYTHONPATH",
-                airflowDir().toString(),
+                airflowDir() + java.io.File.pathSeparator + FAKE_AIRFLOW,
                 "PYTHONPYCACHEPREFIX",
                 tmp.resolve("pycache").toString()),
             Duration.ofMinutes(1));
     assertThat(run.exitCode())
-        .as("python3 -c %s\nstdout:\n%s\nstderr:\n%s", script, run.stdout(), run.stderr())
+        .as("python3 %s\nstdout:\n%s\nstderr:\n%s", program, run.stdout(), run.stderr())
         .isZero();
     return run;
   }
@@ -195,6 +212,52 @@ class AirflowDagsTest extends DeltaSparkTestBase {
                     LetheMain.EXIT_USAGE,
                     LetheMain.EXIT_NOT_REACHED,
                     LetheMain.EXIT_LOCKED)));
+  }
+
+  /**
+   * The DAG files' own code, run with a fake Airflow (check_dags.py asserts tasks, schedule,
+   * retries, trigger rules, the exit-code policy and the report checks): their plan tasks build
+   * exactly the lists lethe_args.py builds for the same values, which the dry-run tests below run
+   * against the job.
+   */
+  @Test
+  void theDagsOwnCodeBuildsTheBuildersArgumentsAndRetriesOnlyExit1() throws Exception {
+    Path out = tmp.resolve("out");
+    Path reports = Files.createDirectories(tmp.resolve("reports"));
+    String unlearnReport = reports.resolve("unlearn.json").toString();
+    Map<String, Object> unlearnConf = unlearnValues(out, unlearnReport);
+    unlearnConf.remove("run_id");
+    Map<String, Object> sweepSettings = sweepValues(out, tmp.resolve("ledger"), null);
+    sweepSettings.remove("report");
+    sweepSettings.put("report_base", reports.toString());
+    Map<String, Object> input = new LinkedHashMap<>();
+    input.put("airflow_run_id", AIRFLOW_RUN_ID);
+    input.put("unlearn_conf", unlearnConf);
+    input.put("sweep_settings", sweepSettings);
+    input.put("reports", reports.toString());
+    JsonNode planned =
+        JSON.readTree(
+            python(List.of(FAKE_AIRFLOW.resolve("check_dags.py").toString()), input)
+                .stdout()
+                .strip());
+
+    assertThat(texts(planned.path("unlearn").path("application_args")))
+        .as("the unlearn DAG's arguments")
+        .isEqualTo(built("unlearn_args", unlearnValues(out, unlearnReport)));
+    String sweepReport = reports.resolve("sweep-" + runId() + ".json").toString();
+    assertThat(planned.path("sweep").path("report").asText())
+        .as("the sweep DAG's report URI")
+        .isEqualTo(sweepReport);
+    assertThat(texts(planned.path("sweep").path("application_args")))
+        .as("the sweep DAG's arguments")
+        .isEqualTo(built("sweep_args", sweepValues(out, tmp.resolve("ledger"), sweepReport)));
+  }
+
+  private static List<String> texts(JsonNode array) {
+    List<String> out = new ArrayList<>();
+    array.forEach(n -> out.add(n.asText()));
+    assertThat(out).as("arguments").isNotEmpty();
+    return out;
   }
 
   @Test
