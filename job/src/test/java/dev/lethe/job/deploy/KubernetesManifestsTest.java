@@ -203,11 +203,39 @@ class KubernetesManifestsTest extends DeltaSparkTestBase {
             .toList();
     assertThat(users).as("USER lines").isNotEmpty();
     assertThat(users.get(users.size() - 1)).as("the image's user").isNotIn("root", "0");
+    List<String> ignore = Files.readAllLines(k8sDir().resolve("Dockerfile.dockerignore"));
+    for (String source : copySources(dockerfile)) {
+      assertThat(ignore)
+          .as("Dockerfile.dockerignore lets %s into the context", source)
+          .contains("!" + source);
+      if (!source.startsWith("job/target/")) {
+        assertThat(JobFixtures.repo().resolve(source)).as("what the Dockerfile copies").exists();
+      }
+    }
     for (JsonNode manifest : List.of(unlearn(), sweep())) {
       assertThat(application(manifest).path("sparkVersion").asText())
           .as("sparkVersion of %s", manifest.path("kind").asText())
           .isEqualTo(version.group(1));
     }
+  }
+
+  /** The sources of the Dockerfile's COPY instructions (continued lines joined; no flags). */
+  private static List<String> copySources(String dockerfile) {
+    List<String> sources = new ArrayList<>();
+    String joined = dockerfile.replace("\\\n", " ");
+    for (String line : joined.lines().toList()) {
+      if (line.startsWith("COPY ")) {
+        List<String> words =
+            new ArrayList<>(
+                List.of(line.substring(5).trim().split("\\s+")).stream()
+                    .filter(w -> !w.startsWith("--"))
+                    .toList());
+        words.remove(words.size() - 1);
+        sources.addAll(words);
+      }
+    }
+    assertThat(sources).as("COPY sources in the Dockerfile").isNotEmpty();
+    return sources;
   }
 
   @Test
