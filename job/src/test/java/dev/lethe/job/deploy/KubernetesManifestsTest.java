@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import dev.lethe.job.JobFixtures;
+import dev.lethe.job.JobFixtures.CliRun;
 import dev.lethe.job.LetheMain;
 import dev.lethe.job.conf.LetheConf;
 import dev.lethe.job.ledger.DeltaSparkTestBase;
@@ -236,6 +237,30 @@ class KubernetesManifestsTest extends DeltaSparkTestBase {
     }
     assertThat(sources).as("COPY sources in the Dockerfile").isNotEmpty();
     return sources;
+  }
+
+  /**
+   * The image's warm-up (the {@code lethe evaluate} the Dockerfile runs at build time so that DJL
+   * unpacks libtorch) with its fixture paths in /opt/lethe/warm-up/ mapped to the repository's: it
+   * must succeed, or the image build would fail.
+   */
+  @Test
+  void theImagesWarmUpRunSucceedsOnTheFixtures() throws Exception {
+    String joined = Files.readString(k8sDir().resolve("Dockerfile")).replace("\\\n", " ");
+    Matcher run =
+        Pattern.compile(Pattern.quote(JAR) + "\\s+(evaluate\\s.*?)\\s*&&").matcher(joined);
+    assertThat(run.find()).as("the warm-up run in the Dockerfile").isTrue();
+    List<String> args = new ArrayList<>();
+    for (String word : run.group(1).trim().split("\\s+")) {
+      args.add(word.replace("/opt/lethe/warm-up/", JobFixtures.DIR + "/"));
+    }
+    CliRun warmUp = JobFixtures.cli(args.toArray(String[]::new));
+    assertThat(warmUp.exitCode())
+        .as("warm-up %s\nstdout:\n%s\nstderr:\n%s", args, warmUp.stdout(), warmUp.stderr())
+        .isZero();
+    assertThat(warmUp.summary().path("command").asText())
+        .as("warm-up command")
+        .isEqualTo("evaluate");
   }
 
   @Test
