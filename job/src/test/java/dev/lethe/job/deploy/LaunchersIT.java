@@ -36,10 +36,14 @@ class LaunchersIT {
 
   @TempDir static Path tmp;
 
-  /** Folders a fresh clone does not have: build outputs, fetched data, published demo models. */
+  /**
+   * Folders a fresh clone does not have: build outputs, fetched data, published demo models, the
+   * sweep demo's and the sweep benchmark's work folders.
+   */
   private static final Set<String> NOT_IN_A_CLONE = Set.of("target", ".git", ".idea");
 
-  private static final Set<String> NOT_IN_A_CLONE_AT_TOP = Set.of("data", "lethe-out");
+  private static final Set<String> NOT_IN_A_CLONE_AT_TOP =
+      Set.of("data", "lethe-out", "lethe-sweep-demo", "lethe-sweep-128");
 
   private static final Duration BUILD = Duration.ofMinutes(8);
 
