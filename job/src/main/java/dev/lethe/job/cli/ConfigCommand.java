@@ -1,13 +1,9 @@
 package dev.lethe.job.cli;
 
-import dev.lethe.attack.PgdSettings;
-import dev.lethe.data.ImageShape;
 import dev.lethe.job.conf.ConfLayers;
 import dev.lethe.job.conf.LetheConf;
 import dev.lethe.unlearn.Goal;
-import dev.lethe.unlearn.TuningOptions;
 import dev.lethe.unlearn.TuningTable;
-import dev.lethe.unlearn.UnlearnSettings;
 import java.io.PrintStream;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -136,22 +132,7 @@ public final class ConfigCommand implements JobCommand {
     }
   }
 
-  /** The --set options, each checked against the preset's settings for the goal. */
   private Map<String, String> tuning() {
-    Map<String, String> parsed;
-    try {
-      parsed = TuningOptions.parse(sets);
-    } catch (IllegalArgumentException e) {
-      throw values.usage("option --set: " + e.getMessage());
-    }
-    try {
-      for (UnlearnSettings base :
-          UnlearnSettings.presetCandidates(preset == null ? "lethe" : preset, values.goal(goal))) {
-        TuningOptions.apply(base, PgdSettings.defaults(new ImageShape(1, 28, 28)), parsed);
-      }
-    } catch (IllegalArgumentException e) {
-      throw values.usage("option --set: " + e.getMessage());
-    }
-    return parsed;
+    return values.tuning(sets, preset, values.goal(goal));
   }
 }

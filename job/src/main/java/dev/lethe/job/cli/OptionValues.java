@@ -1,9 +1,14 @@
 package dev.lethe.job.cli;
 
+import dev.lethe.attack.PgdSettings;
 import dev.lethe.data.ImageShape;
 import dev.lethe.job.failure.UsageException;
 import dev.lethe.unlearn.Goal;
 import dev.lethe.unlearn.Method;
+import dev.lethe.unlearn.TuningOptions;
+import dev.lethe.unlearn.UnlearnSettings;
+import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -111,6 +116,32 @@ final class OptionValues {
   }
 
   /** A usage error of this command: "Cannot run &lt;command&gt;: {@code message}". */
+  /**
+   * The {@code --set} options, each checked against every candidate of {@code preset}'s settings
+   * (null: lethe) for {@code goal}, so a bad key or value is a usage error before any work.
+   */
+  Map<String, String> tuning(List<String> sets, String preset, Goal goal) {
+    Map<String, String> parsed;
+    try {
+      parsed = TuningOptions.parse(sets);
+    } catch (IllegalArgumentException e) {
+      throw usage("option --set: " + e.getMessage());
+    }
+    try {
+      for (UnlearnSettings base :
+          UnlearnSettings.presetCandidates(preset == null ? "lethe" : preset, goal)) {
+        TuningOptions.apply(base, PgdSettings.defaults(new ImageShape(1, 28, 28)), parsed);
+      }
+    } catch (IllegalArgumentException e) {
+      throw usage(
+          "option "
+              + (preset != null && e.getMessage().contains("preset") ? "--preset" : "--set")
+              + ": "
+              + e.getMessage());
+    }
+    return parsed;
+  }
+
   UsageException usage(String message) {
     return new UsageException("Cannot run " + command + ": " + message);
   }

@@ -12,7 +12,6 @@ import dev.lethe.job.sweep.Sweep;
 import dev.lethe.job.unlearn.RunSettings;
 import dev.lethe.unlearn.Goal;
 import dev.lethe.unlearn.Method;
-import dev.lethe.unlearn.TuningOptions;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -327,11 +326,7 @@ public final class SweepCommand implements JobCommand {
   }
 
   private Map<String, String> tuning() {
-    try {
-      return TuningOptions.parse(sets);
-    } catch (IllegalArgumentException e) {
-      throw values.usage("option --set: " + e.getMessage());
-    }
+    return values.tuning(sets, preset, goal());
   }
 
   private Method method() {

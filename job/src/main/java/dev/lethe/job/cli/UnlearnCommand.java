@@ -1,7 +1,6 @@
 package dev.lethe.job.cli;
 
 import com.fasterxml.jackson.core.type.TypeReference;
-import dev.lethe.attack.PgdSettings;
 import dev.lethe.data.ImageShape;
 import dev.lethe.job.actions.LetheActions;
 import dev.lethe.job.actions.UnlearnAction;
@@ -10,8 +9,6 @@ import dev.lethe.job.report.JobJson;
 import dev.lethe.job.unlearn.RunSettings;
 import dev.lethe.unlearn.Goal;
 import dev.lethe.unlearn.Method;
-import dev.lethe.unlearn.TuningOptions;
-import dev.lethe.unlearn.UnlearnSettings;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -273,25 +270,7 @@ public final class UnlearnCommand implements JobCommand {
   }
 
   private Map<String, String> tuning() {
-    Map<String, String> parsed;
-    try {
-      parsed = TuningOptions.parse(sets);
-    } catch (IllegalArgumentException e) {
-      throw values.usage("option --set: " + e.getMessage());
-    }
-    try {
-      for (UnlearnSettings base :
-          UnlearnSettings.presetCandidates(preset == null ? "lethe" : preset, goal())) {
-        TuningOptions.apply(base, PgdSettings.defaults(new ImageShape(1, 28, 28)), parsed);
-      }
-    } catch (IllegalArgumentException e) {
-      throw values.usage(
-          "option "
-              + (preset != null && e.getMessage().contains("preset") ? "--preset" : "--set")
-              + ": "
-              + e.getMessage());
-    }
-    return parsed;
+    return values.tuning(sets, preset, goal());
   }
 
   private Method method() {

@@ -6,15 +6,12 @@ import static org.apache.spark.sql.functions.explode;
 import dev.lethe.eval.Stopwatch;
 import dev.lethe.job.actions.LetheActions;
 import dev.lethe.job.actions.UnlearnAction;
-import dev.lethe.job.data.SampleReader;
 import dev.lethe.job.ledger.Ledger;
 import dev.lethe.job.ledger.Outcome;
 import dev.lethe.job.ledger.Status;
 import dev.lethe.job.ledger.SweepLock;
 import dev.lethe.job.model.ModelArtifact;
 import dev.lethe.job.report.Seconds;
-import dev.lethe.job.requests.ErasureRequest;
-import dev.lethe.job.requests.ErasureRequests;
 import dev.lethe.job.requests.SubjectResolver;
 import dev.lethe.job.unlearn.CurrentVersion;
 import dev.lethe.job.unlearn.PublishedVersions;
@@ -26,7 +23,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.EnumMap;
-import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -146,149 +142,23 @@ public final class Sweep {
   }
 
   /**
-   * What {@link #run} would do, without doing it (a dry run): reads the requests, the ledger when
-   * it exists (else every request is pending) and the published versions, resolves the requests and
-   * plans the runs. Creates no ledger, takes no lock, records nothing, publishes nothing.
+   * What {@link #run} would do, without doing it (a dry run): see {@link SweepDryRun}. Creates no
+   * ledger, takes no lock, records nothing, publishes nothing.
    */
   public Map<String, Object> plan() {
-    Configuration hadoop = spark.sparkContext().hadoopConfiguration();
-    String modelName = UnlearnRun.modelName(new Path(settings.model()).getName());
-    ErasureRequests.Result read = ErasureRequests.read(hadoop, settings.requests());
-    Optional<Ledger> ledger = Ledger.openIfExists(spark, settings.ledger());
-    List<ErasureRequest> pending =
-        ledger
-            .map(l -> l.pending(read.requests(), ErasureRequest::requestId))
-            .orElse(read.requests());
-    List<Outcome> rejected = new ArrayList<>();
-    Set<String> pendingRejections =
-        new HashSet<>(
-            ledger
-                .map(l -> l.pendingIds(read.rejections().stream().map(Outcome::requestId).toList()))
-                .orElse(read.rejections().stream().map(Outcome::requestId).toList()));
-    read.rejections().stream()
-        .filter(o -> pendingRejections.contains(o.requestId()))
-        .forEach(rejected::add);
-    SubjectResolver.Resolution resolution = new SubjectResolver.Resolution(List.of(), List.of());
-    if (!pending.isEmpty()) {
-      SubjectResolver resolver = new SubjectResolver(spark);
-      if (settings.subjects() != null) {
-        resolver.subjects(settings.subjects());
-      }
-      resolution =
-          resolver.resolve(
-              pending,
-              SubjectResolver.idsOf(new SampleReader(spark).read(settings.dataset()).samples()));
-    }
-    int pendingCount = pending.size() + rejected.size();
-    rejected.addAll(resolution.rejected());
-    List<String> fromManifests = List.of();
-    List<SubjectResolver.Resolved> toUnlearn = resolution.resolved();
-    if (!toUnlearn.isEmpty()) {
-      SweepOutcomes.FromManifests split =
-          SweepOutcomes.fromManifests(
-              new PublishedVersions(hadoop, settings.out(), modelName).all(), modelName, toUnlearn);
-      fromManifests = split.completed().stream().map(Outcome::requestId).toList();
-      toUnlearn = split.rest();
-    }
-    Optional<CurrentVersion> current = CurrentVersion.read(hadoop, settings.out(), modelName);
-    String startFrom = current.map(CurrentVersion::modelUri).orElse(settings.model());
-    String sha256;
-    try (ModelArtifact artifact = ModelArtifact.fetch(startFrom, hadoop)) {
-      sha256 = artifact.sha256();
-    }
-    mustExist(hadoop, "--test", settings.test());
-    mustExist(hadoop, "--held-out", settings.heldOut());
-    mustExist(hadoop, "--retain", settings.retain());
-    Path modelDir = new Path(new Path(settings.out()), modelName);
-    List<Map<String, Object>> runs = new ArrayList<>();
-    for (SweepPlan.Run run : SweepPlan.of(toUnlearn, settings.maxPerRun())) {
-      Map<String, Object> r = new LinkedHashMap<>();
-      r.put("request_ids", run.requestIds());
-      r.put("completes", run.completedRequestIds());
-      r.put("samples", run.sampleIds().size());
-      r.put("publish_to", new Path(modelDir, "<UTC start time>-" + runId(run)).toString());
-      runs.add(r);
-    }
-    Map<String, Object> fields = new LinkedHashMap<>();
-    Map<String, Object> ledgerFields = new LinkedHashMap<>();
-    ledgerFields.put("uri", settings.ledger());
-    ledgerFields.put("exists", ledger.isPresent());
-    fields.put("ledger", ledgerFields);
-    fields.put("requests_read", read.requests().size() + read.rejections().size());
-    fields.put("pending", pendingCount);
-    List<Map<String, Object>> rejections = new ArrayList<>();
-    for (Outcome o : rejected) {
-      Map<String, Object> r = new LinkedHashMap<>();
-      r.put("request_id", o.requestId());
-      r.put("reason", o.reason());
-      rejections.add(r);
-    }
-    fields.put("rejected", rejections);
-    fields.put("recorded_from_manifests", fromManifests);
-    fields.put("to_unlearn", toUnlearn.size());
-    fields.put("forgotten_earlier", ledger.map(l -> forgottenIds(l, modelName).size()).orElse(0));
-    Map<String, Object> model = new LinkedHashMap<>();
-    model.put("name", modelName);
-    model.put("start_from", startFrom);
-    model.put("sha256", sha256);
-    model.put("current_version", current.map(CurrentVersion::version).orElse(null));
-    fields.put("model", model);
-    fields.put("max_per_run", settings.maxPerRun());
-    fields.put("method", settings.method().cliName());
-    fields.put("goal", settings.goal().cliName());
-    fields.put("preset", settings.preset() == null ? "lethe" : settings.preset());
-    fields.put("runs", runs);
-    fields.put("publish_to", modelDir.toString());
-    return fields;
-  }
-
-  /** Throws naming the option when {@code uri} is given but nothing is there. */
-  private static void mustExist(Configuration hadoop, String option, String uri) {
-    if (uri == null) {
-      return;
-    }
-    Path path = new Path(uri);
-    boolean exists;
-    try {
-      exists = path.getFileSystem(hadoop).exists(path);
-    } catch (java.io.IOException e) {
-      throw new IllegalArgumentException(
-          "Cannot sweep: cannot read " + option + " " + uri + ": " + e.getMessage(), e);
-    }
-    if (!exists) {
-      throw new IllegalArgumentException(
-          "Cannot sweep: " + option + " " + uri + " does not exist; give an existing path");
-    }
+    return new SweepDryRun(spark, settings).plan();
   }
 
   private Result sweep(Ledger ledger, SweepLock lock, long start) {
     Configuration hadoop = spark.sparkContext().hadoopConfiguration();
     String modelName = UnlearnRun.modelName(new Path(settings.model()).getName());
-    ErasureRequests.Result read = ErasureRequests.read(hadoop, settings.requests());
-    List<ErasureRequest> pending = ledger.pending(read.requests(), ErasureRequest::requestId);
+    SweepIntake in = SweepIntake.read(spark, settings, Optional.of(ledger));
     Map<Status, Integer> counts = new EnumMap<>(Status.class);
     for (Status s : Status.values()) {
       counts.put(s, 0);
     }
-    List<Outcome> rejected = new ArrayList<>();
-    Set<String> pendingRejections =
-        new HashSet<>(
-            ledger.pendingIds(read.rejections().stream().map(Outcome::requestId).toList()));
-    read.rejections().stream()
-        .filter(o -> pendingRejections.contains(o.requestId()))
-        .forEach(rejected::add);
-    SubjectResolver.Resolution resolution = new SubjectResolver.Resolution(List.of(), List.of());
-    if (!pending.isEmpty()) {
-      SubjectResolver resolver = new SubjectResolver(spark);
-      if (settings.subjects() != null) {
-        resolver.subjects(settings.subjects());
-      }
-      resolution =
-          resolver.resolve(
-              pending,
-              SubjectResolver.idsOf(new SampleReader(spark).read(settings.dataset()).samples()));
-    }
-    rejected.addAll(resolution.rejected());
+    List<Outcome> rejected = in.rejected();
+    SubjectResolver.Resolution resolution = in.resolution();
     ledger.record(rejected);
     counts.merge(Status.REJECTED, rejected.size(), Integer::sum);
     List<SubjectResolver.Resolved> toUnlearn = completeFromManifests(ledger, modelName, resolution);
@@ -296,8 +166,8 @@ public final class Sweep {
     progress.accept(
         String.format(
             "%d requests read, %d pending, %d rejected, %d recorded from manifests, %d to unlearn",
-            read.requests().size(),
-            pending.size(),
+            in.read().requests().size(),
+            in.pending().size(),
             rejected.size(),
             resolution.resolved().size() - toUnlearn.size(),
             toUnlearn.size()));
@@ -434,7 +304,7 @@ public final class Sweep {
   }
 
   /** The sample ids of the model's forgotten requests: they stay in every later forget set. */
-  private List<String> forgottenIds(Ledger ledger, String modelName) {
+  static List<String> forgottenIds(Ledger ledger, String modelName) {
     return ledger
         .rows()
         .filter(col(Ledger.STATUS).equalTo(Status.FORGOTTEN.value()))
