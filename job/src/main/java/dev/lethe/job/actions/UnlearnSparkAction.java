@@ -1,6 +1,7 @@
 package dev.lethe.job.actions;
 
 import dev.lethe.job.conf.LetheConf;
+import dev.lethe.job.unlearn.UnlearnDryRun;
 import dev.lethe.job.unlearn.UnlearnReport;
 import dev.lethe.job.unlearn.UnlearnRequest;
 import dev.lethe.job.unlearn.UnlearnRun;
@@ -262,7 +263,7 @@ final class UnlearnSparkAction implements UnlearnAction {
 
   @Override
   public Map<String, Object> plan() {
-    return new UnlearnRun(spark, request(), () -> {}).plan();
+    return new UnlearnDryRun(spark, request()).plan();
   }
 
   @Override

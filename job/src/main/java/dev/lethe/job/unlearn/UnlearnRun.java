@@ -13,7 +13,6 @@ import dev.lethe.job.report.LetheVersion;
 import dev.lethe.job.report.Seconds;
 import dev.lethe.job.spark.JobGroup;
 import dev.lethe.unlearn.TuningOptions;
-import dev.lethe.unlearn.TuningTable;
 import dev.lethe.unlearn.UnlearningResult;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
@@ -189,112 +188,6 @@ public final class UnlearnRun {
         }
       }
     }
-  }
-
-  /**
-   * What {@link #execute} would do, without doing it: reads and checks every input as a run does
-   * (the model loads, the forget, test, held-out and retain data decode and fit it), resolves the
-   * settings, and returns the plan. Publishes nothing, writes nothing under the output folder.
-   *
-   * @throws dev.lethe.job.failure.UsageException when an option does not fit the model or the data
-   * @throws IllegalArgumentException naming the input when an input is missing or unusable
-   */
-  public Map<String, Object> plan() {
-    JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
-    Configuration hadoop = spark.sparkContext().hadoopConfiguration();
-    try (ModelArtifact artifact = ModelArtifact.fetch(request.model(), hadoop)) {
-      UnlearnInputs in;
-      try (JobGroup g =
-          JobGroup.start(
-              jsc, VALIDATE_GROUP, "Lethe unlearn dry run: validate " + request.model())) {
-        in = new InputReader(spark, request).read(artifact);
-      }
-      RunSettings settings =
-          RunSettings.resolve(request.preset(), request.goal(), request.tuning(), in.spec().input())
-              .withSeed(request.seed());
-      String modelName = modelNameOf(artifact.fileName());
-      Map<String, Object> plan = new LinkedHashMap<>();
-      Map<String, Object> model = new LinkedHashMap<>();
-      model.put("uri", request.model());
-      model.put("sha256", artifact.sha256());
-      model.put("name", modelName);
-      model.put("input", in.spec().input().toString());
-      model.put("classes", in.spec().numClasses());
-      plan.put("model", model);
-      plan.put("forget", data(request.forget(), in.forget().size()));
-      boolean drawn = request.heldOutFromTest() > 0;
-      plan.put("test", request.test() == null ? null : data(request.test(), in.test().size()));
-      Map<String, Object> heldOut =
-          in.heldOut().isEmpty() && !drawn
-              ? null
-              : data(drawn ? request.test() : request.heldOut(), in.heldOut().size());
-      if (heldOut != null) {
-        heldOut.put("from_test", drawn);
-      }
-      plan.put("held_out", heldOut);
-      plan.put(
-          "retain", request.retain() == null ? null : data(request.retain(), in.retain().size()));
-      plan.put("method", request.method().cliName());
-      plan.put("goal", request.goal().cliName());
-      plan.put(
-          "targeted",
-          request.targeted() ? "runner-up" : request.targetClass() != null ? "class" : "no");
-      plan.put("target_class", request.targetClass());
-      plan.put("preset", request.presetName());
-      plan.put("seed", request.seed());
-      plan.put("tuning", request.tuning());
-      plan.put("settings", settings.candidates().stream().map(TuningTable::recorded).toList());
-      var pgd = settings.pgd();
-      plan.put(
-          "pgd",
-          new Manifest.Pgd(
-              TuningOptions.spelling(pgd.norm()),
-              pgd.epsilon(),
-              pgd.stepSize(),
-              pgd.steps(),
-              pgd.perInstance(),
-              pgd.seed()));
-      Map<String, Object> gates = new LinkedHashMap<>();
-      gates.put("max_test_drop", request.maxTestDrop());
-      gates.put("max_retain_drop", request.maxRetainDrop());
-      plan.put("gates", gates);
-      plan.put("stages", stageNames());
-      plan.put("run_id", request.runId());
-      String version =
-          "<UTC start time>-" + (request.runId() != null ? request.runId() : "<run id>");
-      Path modelDir = new Path(new Path(request.out()), modelName);
-      plan.put("publish_to", new Path(modelDir, version).toString());
-      plan.put(
-          "work",
-          request.work() != null
-              ? new Path(new Path(request.work()), version).toString()
-              : new Path(modelDir, ".work-" + version).toString());
-      plan.put("already_published", alreadyPublished().map(UnlearnReport::version).orElse(null));
-      return plan;
-    }
-  }
-
-  /** The stages a run of this request's method runs, in order. */
-  private List<String> stageNames() {
-    List<String> stages = new ArrayList<>();
-    stages.add("validate");
-    if (request.method().usesAdversarialExamples()) {
-      stages.add("adversarial");
-    }
-    if (request.method().usesImportance()) {
-      stages.add("importance");
-    }
-    stages.add("finetune");
-    stages.add("evaluate");
-    stages.add("publish");
-    return stages;
-  }
-
-  private static Map<String, Object> data(String uri, int size) {
-    Map<String, Object> data = new LinkedHashMap<>();
-    data.put("uri", uri);
-    data.put("size", size);
-    return data;
   }
 
   /** Puts the validated inputs' sizes into {@link #measured}, as the report names them. */
@@ -556,7 +449,7 @@ public final class UnlearnRun {
   }
 
   /** The model's folder name: the request's, else {@link #modelName} of the file name. */
-  private String modelNameOf(String fileName) {
+  String modelNameOf(String fileName) {
     return request.modelName() != null ? request.modelName() : modelName(fileName);
   }
 
