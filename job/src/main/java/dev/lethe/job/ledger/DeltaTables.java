@@ -10,11 +10,15 @@ import org.apache.spark.sql.types.StructType;
 /** What the ledger and its sweep lock share about Delta tables: creation and conflicts. */
 final class DeltaTables {
 
+  private static final int CREATE_ATTEMPTS = 20;
+  private static final long CREATE_RETRY_MILLIS = 250;
+
   private DeltaTables() {}
 
   /**
    * Creates a Delta table at {@code location} unless one is there; another writer creating it at
-   * the same moment is fine (its table is used).
+   * the same moment is fine: its table is used (the attempt is retried for up to 5 s while the
+   * other's first commit lands).
    */
   static void createIfMissing(
       SparkSession spark,
@@ -22,24 +26,39 @@ final class DeltaTables {
       StructType schema,
       String comment,
       Map<String, String> properties) {
+    RuntimeException failed = null;
+    for (int attempt = 0; attempt < CREATE_ATTEMPTS; attempt++) {
+      if (DeltaTable.isDeltaTable(spark, location)) {
+        return;
+      }
+      try {
+        DeltaTableBuilder builder =
+            DeltaTable.createIfNotExists(spark)
+                .location(location)
+                .addColumns(schema)
+                .comment(comment);
+        for (Map.Entry<String, String> p : properties.entrySet()) {
+          builder = builder.property(p.getKey(), p.getValue());
+        }
+        builder.execute();
+        return;
+      } catch (RuntimeException e) {
+        // Another writer creating it at the same moment: Delta reports a conflict, or, while the
+        // other's first commit is still being written, a location that is "not empty and also not
+        // a Delta table". Wait for that commit and use the other's table.
+        failed = e;
+        try {
+          Thread.sleep(CREATE_RETRY_MILLIS);
+        } catch (InterruptedException interrupted) {
+          Thread.currentThread().interrupt();
+          throw e;
+        }
+      }
+    }
     if (DeltaTable.isDeltaTable(spark, location)) {
       return;
     }
-    try {
-      DeltaTableBuilder builder =
-          DeltaTable.createIfNotExists(spark)
-              .location(location)
-              .addColumns(schema)
-              .comment(comment);
-      for (Map.Entry<String, String> p : properties.entrySet()) {
-        builder = builder.property(p.getKey(), p.getValue());
-      }
-      builder.execute();
-    } catch (RuntimeException e) {
-      if (conflictIn(e) == null || !DeltaTable.isDeltaTable(spark, location)) {
-        throw e;
-      }
-    }
+    throw failed;
   }
 
   /** The Delta conflict among {@code e} and its causes, or null when there is none. */

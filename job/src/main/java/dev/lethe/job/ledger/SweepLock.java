@@ -156,7 +156,10 @@ public final class SweepLock implements AutoCloseable {
           .insertAll()
           .execute();
     } catch (RuntimeException e) {
-      if (DeltaTables.conflictIn(e) == null) {
+      // Delta refuses the second of two MERGEs at once as a conflict; whatever the error, the
+      // lease row says who won (checked below). Only an error with no lease row at all is this
+      // sweep's own.
+      if (lock.current().isEmpty()) {
         throw e;
       }
       LOG.info("Sweep lock of {}: another sweep committed first ({})", ledger.uri(), e.toString());

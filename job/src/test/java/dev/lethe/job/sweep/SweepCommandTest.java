@@ -454,7 +454,14 @@ class SweepCommandTest extends DeltaSparkTestBase {
             "one sweep published; stderr:\n%s\n---\n%s",
             twins.get(0).stderr(), twins.get(1).stderr())
         .hasSize(1);
-    assertThat(refused).as("the other was refused (exit 4)").hasSize(1);
+    assertThat(refused)
+        .as(
+            "the other was refused (exit 4); exit codes %d, %d; stderr:\n%s\n---\n%s",
+            twins.get(0).exitCode(),
+            twins.get(1).exitCode(),
+            twins.get(0).stderr(),
+            twins.get(1).stderr())
+        .hasSize(1);
     JsonNode refusal = refused.get(0).summary();
     assertThat(refusal.get("status").asText()).as("refused status").isEqualTo("failed");
     assertThat(refusal.get("locked_by").asText()).as("names the holder").startsWith("sweep ");
