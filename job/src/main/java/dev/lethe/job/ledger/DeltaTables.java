@@ -26,7 +26,7 @@ final class DeltaTables {
       StructType schema,
       String comment,
       Map<String, String> properties) {
-    RuntimeException failed = null;
+    Exception failed = null;
     for (int attempt = 0; attempt < CREATE_ATTEMPTS; attempt++) {
       if (DeltaTable.isDeltaTable(spark, location)) {
         return;
@@ -42,7 +42,8 @@ final class DeltaTables {
         }
         builder.execute();
         return;
-      } catch (RuntimeException e) {
+      } catch (Exception e) {
+        // Exception, not RuntimeException: Delta's AnalysisException is checked, thrown undeclared.
         // Another writer creating it at the same moment: Delta reports a conflict, or, while the
         // other's first commit is still being written, a location that is "not empty and also not
         // a Delta table". Wait for that commit and use the other's table.
@@ -51,14 +52,21 @@ final class DeltaTables {
           Thread.sleep(CREATE_RETRY_MILLIS);
         } catch (InterruptedException interrupted) {
           Thread.currentThread().interrupt();
-          throw e;
+          throw unchecked(e, location);
         }
       }
     }
     if (DeltaTable.isDeltaTable(spark, location)) {
       return;
     }
-    throw failed;
+    throw unchecked(failed, location);
+  }
+
+  private static RuntimeException unchecked(Exception e, String location) {
+    return e instanceof RuntimeException runtime
+        ? runtime
+        : new IllegalStateException(
+            "Cannot create the Delta table at " + location + ": " + e.getMessage(), e);
   }
 
   /** The Delta conflict among {@code e} and its causes, or null when there is none. */

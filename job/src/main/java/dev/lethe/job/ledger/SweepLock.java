@@ -155,12 +155,16 @@ public final class SweepLock implements AutoCloseable {
           .whenNotMatched()
           .insertAll()
           .execute();
-    } catch (RuntimeException e) {
+    } catch (Exception e) {
+      // Exception: Delta's AnalysisException is checked, thrown undeclared.
       // Delta refuses the second of two MERGEs at once as a conflict; whatever the error, the
       // lease row says who won (checked below). Only an error with no lease row at all is this
       // sweep's own.
       if (lock.current().isEmpty()) {
-        throw e;
+        throw e instanceof RuntimeException runtime
+            ? runtime
+            : new IllegalStateException(
+                "Cannot take the sweep lease at " + location + ": " + e.getMessage(), e);
       }
       LOG.info("Sweep lock of {}: another sweep committed first ({})", ledger.uri(), e.toString());
     }
@@ -234,7 +238,7 @@ public final class SweepLock implements AutoCloseable {
               mine(),
               Map.of("released_at", lit(Timestamp.from(now())).cast(DataTypes.TimestampType)));
       LOG.info("Sweep lock of {}: released by {}", ledgerUri, holder);
-    } catch (RuntimeException e) {
+    } catch (Exception e) { // Delta's AnalysisException is checked, thrown undeclared
       LOG.warn(
           "Sweep lock of {}: could not release it ({}); it expires by itself within {}",
           ledgerUri,
@@ -281,7 +285,7 @@ public final class SweepLock implements AutoCloseable {
               mine(),
               Map.of(
                   "expires_at", lit(Timestamp.from(now.plus(ttl))).cast(DataTypes.TimestampType)));
-    } catch (RuntimeException e) {
+    } catch (Exception e) { // Delta's AnalysisException is checked, thrown undeclared
       if (DeltaTables.conflictIn(e) == null) {
         return "could not renew the lease: " + e;
       }

@@ -13,14 +13,17 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** Two sweeps opening (and so creating) the same new ledger at the same moment both get it. */
+/**
+ * Two sweeps opening (and so creating) the same new ledger at the same moment both get it: before
+ * the fix the second failed in round 0 with Delta's DELTA_CREATE_TABLE_WITH_NON_EMPTY_LOCATION.
+ */
 class LedgerCreateRaceTest extends DeltaSparkTestBase {
 
   @TempDir Path tmp;
 
   @Test
   void twoWritersCreatingOneLedgerAtOnceBothOpenIt() throws Exception {
-    for (int round = 0; round < 6; round++) {
+    for (int round = 0; round < 10; round++) {
       String uri = tmp.resolve("ledger-" + round).toString();
       CyclicBarrier start = new CyclicBarrier(2);
       ExecutorService pool = Executors.newFixedThreadPool(2);
