@@ -179,10 +179,9 @@ public final class SweepLock implements AutoCloseable {
 
   /** The lease recorded now, if any (released or not). */
   public static Optional<Lease> current(Ledger ledger) {
-    SweepLock reader =
-        new SweepLock(ledger.spark(), ledger.uri(), locationOf(ledger), "reader", DEFAULT_TTL);
-    return DeltaTable.isDeltaTable(ledger.spark(), reader.location)
-        ? reader.current()
+    String location = locationOf(ledger);
+    return DeltaTable.isDeltaTable(ledger.spark(), location)
+        ? read(ledger.spark(), location)
         : Optional.empty();
   }
 
@@ -308,6 +307,11 @@ public final class SweepLock implements AutoCloseable {
   }
 
   private Optional<Lease> current() {
+    return read(spark, location);
+  }
+
+  /** The lease row of the lease table at {@code location}, if any. */
+  private static Optional<Lease> read(SparkSession spark, String location) {
     List<Row> rows =
         spark
             .read()
