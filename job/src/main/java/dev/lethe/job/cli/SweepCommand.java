@@ -221,6 +221,14 @@ public final class SweepCommand implements JobCommand {
 
   private final OptionValues values = new OptionValues(NAME);
 
+  /** What the sweep did so far, for the summary of a sweep that fails with an exception. */
+  private final Map<String, Object> measured = new LinkedHashMap<>();
+
+  @Override
+  public Map<String, Object> measured() {
+    return measured;
+  }
+
   @Override
   public Map<String, String> sparkConf() {
     return Ledger.SPARK_CONF;
@@ -290,9 +298,10 @@ public final class SweepCommand implements JobCommand {
     }
     Sweep.Result result;
     try {
-      result = new Sweep(spark, settings).run();
+      result = new Sweep(spark, settings).measuredInto(measured).run();
     } catch (SweepLockException e) {
-      Map<String, Object> fields = new LinkedHashMap<>();
+      // What the sweep recorded and published before it lost (or never got) the lease.
+      Map<String, Object> fields = new LinkedHashMap<>(measured);
       fields.put("ledger", e.ledger());
       if (e instanceof SweepLockedException locked && locked.lease() != null) {
         fields.put("locked_by", locked.lease().holder());

@@ -116,10 +116,29 @@ public final class Sweep {
   private final SparkSession spark;
   private final Settings settings;
   private final Consumer<String> progress = line -> LOG.info("sweep: {}", line);
+  private Map<String, Object> measured = new LinkedHashMap<>();
 
   public Sweep(SparkSession spark, Settings settings) {
     this.spark = Objects.requireNonNull(spark, "spark");
     this.settings = Objects.requireNonNull(settings, "settings");
+  }
+
+  /**
+   * Keeps {@code sink} up to date with what the sweep has done so far, as {@link #fields} names it
+   * (stage, counts, pending, versions, runs), so that a sweep that stops with an exception (a lost
+   * lease, a failed Spark job) still reports what it recorded and published before.
+   */
+  public Sweep measuredInto(Map<String, Object> sink) {
+    this.measured = Objects.requireNonNull(sink, "sink");
+    return this;
+  }
+
+  /** Records the sweep's state so far into {@link #measured}. */
+  private void measure(
+      String stage, Map<Status, Integer> counts, int pending, List<String> versions, int runs) {
+    measured.put("stage", stage);
+    measured.putAll(fields(new Result(counts, pending, versions, runs, 0)));
+    measured.remove("seconds");
   }
 
   /**
@@ -133,6 +152,8 @@ public final class Sweep {
    */
   public Result run() {
     long start = System.nanoTime();
+    measured.put("stage", "lock");
+    measured.put("ledger", settings.ledger());
     Ledger ledger = Ledger.open(spark, settings.ledger());
     try (SweepLock lock =
         SweepLock.acquire(ledger, SweepLock.holderName(spark), settings.lockTtl())) {
@@ -152,6 +173,7 @@ public final class Sweep {
   private Result sweep(Ledger ledger, SweepLock lock, long start) {
     Configuration hadoop = spark.sparkContext().hadoopConfiguration();
     String modelName = UnlearnRun.modelName(new Path(settings.model()).getName());
+    measured.put("stage", "intake");
     SweepIntake in = SweepIntake.read(spark, settings, Optional.of(ledger));
     Map<Status, Integer> counts = new EnumMap<>(Status.class);
     for (Status s : Status.values()) {
@@ -178,6 +200,12 @@ public final class Sweep {
     int done = 0;
     int runsMade = 0;
     for (SweepPlan.Run run : runs) {
+      measure(
+          "run " + (runsMade + 1) + "/" + runs.size(),
+          counts,
+          toUnlearn.size() - done,
+          versions,
+          runsMade);
       List<String> forget = new ArrayList<>(forgotten);
       run.sampleIds().stream().filter(id -> !forgotten.contains(id)).forEach(forget::add);
       String parent =
@@ -225,6 +253,7 @@ public final class Sweep {
               + " forgotten");
     }
     int left = toUnlearn.size() - done;
+    measure("done", counts, left, versions, runsMade);
     return new Result(
         counts, left, versions, runsMade, Seconds.round(Stopwatch.secondsSince(start)));
   }

@@ -498,6 +498,12 @@ class SweepCommandTest extends DeltaSparkTestBase {
         .contains("lost its lock")
         .contains("sweep intruder took it");
     assertThat(versions(modelDir)).as("nothing more published").containsExactlyElementsOf(versions);
+    JsonNode fencedLine = fenced.summary();
+    assertThat(fencedLine.get("stage").asText())
+        .as("the report says how far the sweep got before it lost its lease")
+        .isEqualTo("run 1/1");
+    assertThat(fencedLine.get("versions")).as("published before").isEmpty();
+    assertThat(fencedLine.get("pending").asInt()).as("t-003 still to do").isEqualTo(1);
     assertThat(Ledger.open(spark, ledgerDir.toString()).outcome("t-003"))
         .as("t-003 still pending")
         .isEmpty();
