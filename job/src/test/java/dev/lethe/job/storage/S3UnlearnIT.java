@@ -111,9 +111,13 @@ class S3UnlearnIT extends SparkTestBase {
         new org.apache.hadoop.fs.Path("s3a://" + BUCKET + "/requests/r1"));
     String out = "s3a://" + BUCKET + "/published";
 
-    CliRun run = unlearn(models, out, "--run-id", "s3");
+    String reports = "s3a://" + BUCKET + "/reports/";
+    CliRun run = unlearn(models, out, "--run-id", "s3", "--report", reports + "ok.json");
     assertThat(run.exitCode()).as("stderr:\n%s", run.stderr()).isZero();
     JsonNode report = run.summary();
+    assertThat(JSON.readTree(read(fs, reports + "ok.json")))
+        .as("--report on s3a holds the summary line")
+        .isEqualTo(report);
     assertThat(report.get("forget").get("accuracy_after").asDouble()).isZero();
     assertThat(report.get("k").asInt()).isEqualTo(forget.size());
     String version = report.get("version").asText();
@@ -165,9 +169,21 @@ class S3UnlearnIT extends SparkTestBase {
             "--set",
             "learning-rate=1e-9",
             "--set",
-            "max-epochs=1");
+            "max-epochs=1",
+            "--report",
+            reports + "failed.json");
     assertThat(failed.exitCode()).as("stderr:\n%s", failed.stderr()).isEqualTo(3);
     assertThat(objects(fs, "s3a://" + BUCKET + "/failed")).isEmpty();
+    JsonNode failedReport = JSON.readTree(read(fs, reports + "failed.json"));
+    assertThat(failedReport).as("a failed run's report on s3a").isEqualTo(failed.summary());
+    assertThat(failedReport.get("status").asText()).isEqualTo("failed");
+    assertThat(failedReport.get("exit_code").asInt()).isEqualTo(3);
+    assertThat(failedReport.get("forget").get("accuracy_after").asDouble())
+        .as("what the run measured before it failed")
+        .isPositive();
+    assertThat(objects(fs, reports))
+        .as("only the two reports: no temporary report objects left")
+        .containsExactlyInAnyOrder(reports + "ok.json", reports + "failed.json");
   }
 
   private static CliRun unlearn(String models, String out, String... extra) {
