@@ -84,8 +84,16 @@ public record ConfLayers(Map<String, String> spark, Map<String, String> defaults
       spark.put(entry._1(), entry._2());
     }
     String file = System.getProperty(DEFAULTS_PROPERTY);
-    return new ConfLayers(
-        spark, file == null || file.isBlank() ? Map.of() : readDefaults(Path.of(file)));
+    if (file != null && !file.isBlank()) {
+      return new ConfLayers(spark, readDefaults(Path.of(file)));
+    }
+    // Under spark-submit the file's values are already Spark configuration; the file is read
+    // only to label them, and may be absent where the driver runs (cluster deploy mode).
+    String submitted = spark.get(LetheConf.DEFAULTS_FILE);
+    if (submitted != null && Files.isReadable(Path.of(submitted))) {
+      return new ConfLayers(spark, readDefaults(Path.of(submitted)));
+    }
+    return new ConfLayers(spark, Map.of());
   }
 
   /**

@@ -41,6 +41,13 @@ public final class LetheConf {
    */
   public static final String BATCH_SIZE = PREFIX + "batchSize";
 
+  /**
+   * The defaults file a launcher gave spark-submit as {@code --properties-file} ({@code
+   * lethe-submit} sets it), so that {@code config --explain} can tell the file's values from {@code
+   * --conf}; not a setting of the run.
+   */
+  public static final String DEFAULTS_FILE = PREFIX + "defaultsFile";
+
   /** Default of {@link #BATCH_SIZE}. */
   public static final int BATCH_SIZE_DEFAULT = 256;
 
@@ -95,7 +102,10 @@ public final class LetheConf {
   public static LetheConf from(Map<String, String> properties) {
     List<String> unknown = new ArrayList<>();
     for (String key : properties.keySet()) {
-      if (key.startsWith(PREFIX) && !key.equals(BATCH_SIZE) && tuningKey(key).isEmpty()) {
+      if (key.startsWith(PREFIX)
+          && !key.equals(BATCH_SIZE)
+          && !key.equals(DEFAULTS_FILE)
+          && tuningKey(key).isEmpty()) {
         unknown.add(key);
       }
     }

@@ -181,12 +181,12 @@ class LaunchersIT {
         .as("lethe-submit config --explain: %s", submitConfig.stderr())
         .isZero();
     assertThat(submitConfig.stdout().lines())
-        .as("lethe-submit config --explain (the properties file is Spark configuration there)")
+        .as("lethe-submit config --explain (the properties file's values are labelled as its)")
         .contains(
             "spark.lethe.learning-rate = 0.05    (option)",
             "spark.lethe.max-epochs = 60    (spark conf/properties)",
-            "spark.lethe.momentum = 0.5    (spark conf/properties)",
-            "spark.hadoop.fs.s3a.secret.key = *****    (spark conf/properties)");
+            "spark.lethe.momentum = 0.5    (defaults file)",
+            "spark.hadoop.fs.s3a.secret.key = *****    (defaults file)");
     for (CliRun run : List.of(config, submitConfig)) {
       assertThat(run.stdout() + run.stderr()).as("output").doesNotContain("planted-s3cr3t");
     }
