@@ -91,6 +91,48 @@ public final class PublishedVersions {
     }
   }
 
+  /**
+   * What earlier attempts of run id {@code runId} left unfinished: version folders {@code
+   * <time>-<runId>} without a manifest (an object-store publish cut short), temporary folders
+   * {@code .tmp-<time>-<runId>} (a rename publish cut short) and work folders {@code
+   * .work-<time>-<runId>}, except {@code keep} (the calling run's own).
+   *
+   * @throws UncheckedIOException naming the folder when it cannot be listed
+   */
+  public List<Path> unfinished(String runId, Path keep) {
+    try {
+      FileSystem fs = root.getFileSystem(conf);
+      FileStatus[] children;
+      try {
+        children = fs.listStatus(root);
+      } catch (FileNotFoundException e) {
+        return List.of();
+      }
+      List<Path> out = new java.util.ArrayList<>();
+      for (FileStatus child : children) {
+        String name = child.getPath().getName();
+        if (!child.isDirectory()
+            || !name.endsWith("-" + runId)
+            || (keep != null && name.equals(keep.getName()))) {
+          continue;
+        }
+        boolean leftover =
+            name.startsWith(".tmp-")
+                || name.startsWith(".work-")
+                || (!name.startsWith(".")
+                    && !fs.exists(new Path(child.getPath(), Publisher.MANIFEST)));
+        if (leftover) {
+          out.add(child.getPath());
+        }
+      }
+      out.sort(Comparator.comparing(Path::getName));
+      return out;
+    } catch (IOException e) {
+      throw new UncheckedIOException(
+          "Cannot list " + root + " for run id " + runId + ": " + e + "; check --out", e);
+    }
+  }
+
   /** A published version's name and its manifest. */
   public record Published(String version, JsonNode manifest) {}
 

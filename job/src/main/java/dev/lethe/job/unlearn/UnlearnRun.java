@@ -179,7 +179,8 @@ public final class UnlearnRun {
               null,
               null);
         }
-        return publish(hadoop, artifact, in, settings, done, modelName, version, started, start);
+        return publish(
+            hadoop, artifact, in, settings, done, modelName, version, work, started, start);
       } finally {
         if (request.keepWork()) {
           progress.accept("work folder kept: " + work);
@@ -341,10 +342,12 @@ public final class UnlearnRun {
       Unlearned done,
       String modelName,
       String version,
+      Path work,
       Instant started,
       long start) {
     measured.put("stage", "publish");
     beforePublish.run();
+    removeUnfinished(hadoop, modelName, work);
     Path versionDir = new Path(new Path(new Path(request.out()), modelName), version);
     UnlearnReport r = done.report();
     UnlearnReport.StageSeconds seconds = r.measured().seconds();
@@ -380,6 +383,26 @@ public final class UnlearnRun {
                 entries -> JobJson.indented(manifest.withFiles(entries)));
     progress.accept("published " + published);
     return report;
+  }
+
+  /**
+   * Removes what earlier attempts of this run id left when they died while publishing (a version
+   * folder without a manifest, a temporary or work folder), so that a retry publishes once and
+   * leaves one folder. A run without {@code --run-id} has a fresh id, so nothing is its own.
+   */
+  private void removeUnfinished(Configuration hadoop, String modelName, Path work) {
+    if (request.runId() == null) {
+      return;
+    }
+    for (Path left :
+        new PublishedVersions(hadoop, request.out(), modelName).unfinished(request.runId(), work)) {
+      progress.accept(
+          "removing "
+              + left
+              + ", left unfinished by an earlier attempt of run id "
+              + request.runId());
+      Publisher.deleteQuietly(hadoop, left);
+    }
   }
 
   private Manifest manifest(
