@@ -233,8 +233,8 @@ class LetheMainTest extends SparkTestBase {
         .as("message")
         .startsWith(
             "Cannot resolve the model's input shape: sidecar "
-                + JobFixtures.DIR.resolve("digits-cnn-bn.json")
-                + " says 1x8x8 but the command-line options says 1x28x28");
+                + JobFixtures.DIR.resolve("digits-cnn-bn.lethe.json")
+                + " says 1x8x8 but option --input-shape says 1x28x28");
   }
 
   @Test
