@@ -42,8 +42,9 @@ public final class ClassIndex implements Serializable {
 
   /** How to give class names, quoted in error messages. */
   public static final String HOW_TO_NAME_CLASSES =
-      "give the model's class names, in the order of its outputs, either in a JSON sidecar next to"
-          + " the model ({\"classes\": [\"name0\", \"name1\", ...]}) or as a list"
+      "give the model's class names, in the order of its outputs, either in its sidecar next to"
+          + " it (model.pt -> model.lethe.json: {\"classes\": [\"name0\", \"name1\", ...]}) or"
+          + " as a list"
           + " name0,name1,... "
           + SettingException.named(CLASS_NAMES);
 

@@ -265,4 +265,29 @@ class LetheMainTest extends SparkTestBase {
         .contains("name0,name1,... (option --class-names)")
         .doesNotContain("(setting: ");
   }
+
+  @Test
+  void unlearnOnAFolderWithNamedClassesAdvisesItsOwnClassNamesOption() throws Exception {
+    Path root = tmp.resolve("named-forget");
+    JobFixtures.writeImageFolder(JobFixtures.testSamples().subList(0, 5), root);
+    Files.move(root.resolve("0"), root.resolve("zero"));
+
+    CliRun run =
+        JobFixtures.cli(
+            "unlearn",
+            "--model",
+            JobFixtures.mlp().toString(),
+            "--forget",
+            root.toString(),
+            "--out",
+            tmp.resolve("named-out").toString(),
+            "--dry-run");
+
+    assertThat(run.exitCode()).as("exit code").isEqualTo(1);
+    assertThat(run.stderr().lines().findFirst().orElseThrow())
+        .as("the advice names an option unlearn has")
+        .startsWith("Cannot label the images in " + root)
+        .contains("name0,name1,... (option --class-names)")
+        .doesNotContain("(setting: ");
+  }
 }
