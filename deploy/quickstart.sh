@@ -7,7 +7,7 @@
 #
 # Fetches Fashion-MNIST first (Debian's dataset-fashion-mnist, sha256-checked) and builds the job if
 # needed. The unlearned model is published under $LETHE_OUT (default ./lethe-out) as
-# fashion-resnet18-w16/<version>/{model.pt,model.json,report.json,manifest.json}. 1,000 random test
+# fashion-resnet18-w16/<version>/{model.pt,model.lethe.json,report.json,manifest.json}. 1,000 random test
 # images serve as the held-out sample (the fine-tune holds the model's outputs on them; labels
 # unused); test accuracy before/after is measured on the other 9,000, which the method never sees.
 set -euo pipefail

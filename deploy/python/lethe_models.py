@@ -1,7 +1,8 @@
 """Model definitions and IDX helpers shared by Lethe's model and fixture scripts.
 
 Run with Debian's PyTorch: /usr/bin/python3 (package python3-torch). Every model takes NCHW float
-images in [0,1]; normalisation is NOT part of the network: the JSON sidecar declares mean/std and
+images in [0,1]; normalisation is NOT part of the network: the JSON sidecar (model.pt ->
+model.lethe.json, a name no other tool writes) declares mean/std and
 Lethe applies them inside its forward pass, so attack distances stay in pixel units.
 """
 import gzip
@@ -107,13 +108,18 @@ def accuracy(model, images, labels, batch=1000):
     return correct / len(images)
 
 
+def sidecar_path(model_path):
+    """Lethe's sidecar of a model file: model.pt -> model.lethe.json."""
+    return model_path[: model_path.rfind(".")] + ".lethe.json"
+
+
 def save_torchscript(net, path, sidecar):
-    """Saves `net` (without normalisation) as TorchScript and writes `<path minus .pt>.json`."""
+    """Saves `net` (without normalisation) as TorchScript and writes its sidecar (sidecar_path)."""
     net.eval()
     torch.jit.script(net).save(path)
     sidecar = dict(sidecar)
     sidecar["sha256"] = sha256(path)
-    with open(path[:-3] + ".json", "w") as f:
+    with open(sidecar_path(path), "w") as f:
         json.dump(sidecar, f, indent=2)
         f.write("\n")
     return sidecar

@@ -5,7 +5,8 @@
 Data: the 1,797 8x8 handwritten digits shipped by Debian's python3-sklearn (BSD-3-Clause), scaled to
 [0,1] and quantised to bytes, split 1,297 train / 500 test, written as gzipped IDX files.
 Models (TorchScript, trained here with a fixed seed):
-  digits-cnn-bn.pt  a small CNN with BatchNorm, with a JSON sidecar (classes, input, mean/std)
+  digits-cnn-bn.pt  a small CNN with BatchNorm, with a sidecar digits-cnn-bn.lethe.json (classes,
+                    input, mean/std)
   digits-mlp.pt     an MLP without BatchNorm and without any sidecar (a user's plain .pt)
 Reference outputs for the Java tests (reference.json): PyTorch logits of the first 32 test images for
 both models, and the eval-mode input gradient of the summed cross-entropy (cnn, with the sidecar's

@@ -80,7 +80,8 @@ def main():
     yf = torch.tensor(tr_y[index].astype(np.int64))
     xt = torch.tensor(te_x[a.held_out:][:, None] / 255.0, dtype=torch.float32)
     yt = torch.tensor(te_y[a.held_out:].astype(np.int64))
-    with open(a.model[:-3] + ".json") as f:
+    # Lethe's sidecar: model.pt -> model.lethe.json
+    with open(a.model[: a.model.rfind(".")] + ".lethe.json") as f:
         sidecar = json.load(f)
     mean = torch.tensor(sidecar["mean"]).view(1, -1, 1, 1)
     std = torch.tensor(sidecar["std"]).view(1, -1, 1, 1)

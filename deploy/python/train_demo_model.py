@@ -8,8 +8,8 @@ defaults were not tuned on: deploy/models/mnist-resnet18-w16.pt.
 
 The full-width ResNet-18 (base 64) takes about 46 min per epoch on a 2-core CPU; base width 16
 (about 700k parameters) takes about 6.5 min and still reaches over 90 % test accuracy in a few
-epochs. Writes deploy/models/fashion-resnet18-w16.pt and its JSON sidecar. Deterministic for a
-seed on one machine (single-threaded data order, fixed torch seed).
+epochs. Writes deploy/models/fashion-resnet18-w16.pt and its sidecar fashion-resnet18-w16.lethe.json.
+Deterministic for a seed on one machine (single-threaded data order, fixed torch seed).
 """
 import argparse
 import os

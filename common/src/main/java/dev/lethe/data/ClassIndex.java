@@ -21,7 +21,10 @@ import java.util.regex.Pattern;
  *
  * <ol>
  *   <li>when the model's class names are known, a folder maps to the position of its name in that
- *       list, and a folder that is not among them is an error;
+ *       list, and a folder that is not among them is an error. A folder name cannot hold '/', so a
+ *       folder writes each '/' of a class name as '_' ({@link #folderName}): folder {@code
+ *       t-shirt_top} is class {@code t-shirt/top}. Two class names that become one folder name
+ *       ({@code a/b} and {@code a_b}) make that folder an error naming both;
  *   <li>otherwise, when every folder name is a non-negative integer, that integer is the index;
  *   <li>otherwise the folders are refused, with a message that says how to give the class names.
  * </ol>
@@ -39,13 +42,18 @@ public final class ClassIndex implements Serializable {
 
   /** How to give class names, quoted in error messages. */
   public static final String HOW_TO_NAME_CLASSES =
-      "give the model's class names, in the order of its outputs, either in a JSON sidecar next to"
-          + " the model ({\"classes\": [\"name0\", \"name1\", ...]}) or as a list"
+      "give the model's class names, in the order of its outputs, either in its sidecar next to"
+          + " it (model.pt -> model.lethe.json: {\"classes\": [\"name0\", \"name1\", ...]}) or"
+          + " as a list"
           + " name0,name1,... "
           + SettingException.named(CLASS_NAMES);
 
+  /** What a folder name writes in place of each '/' of a class name. */
+  public static final char SLASH_IN_FOLDER_NAME = '_';
+
   private final List<String> classNames;
   private final String source;
+  private transient volatile Map<String, List<Integer>> byFolderName;
 
   private ClassIndex(List<String> classNames, String source) {
     this.classNames = classNames;
@@ -157,8 +165,27 @@ public final class ClassIndex implements Serializable {
   public int indexOf(String folderName) {
     String where = source == null ? "" : " in " + source;
     if (classNames != null) {
-      int index = classNames.indexOf(folderName);
-      if (index < 0) {
+      List<Integer> matches = byFolderName().getOrDefault(folderName, List.of());
+      if (matches.size() > 1) {
+        List<String> names = new ArrayList<>();
+        matches.forEach(i -> names.add(classNames.get(i)));
+        throw new SettingException(
+            CLASS_NAMES,
+            "Cannot label class folder \""
+                + folderName
+                + "\""
+                + where
+                + ": it stands for the model's class names "
+                + quoted(names)
+                + " alike, since a folder name writes '/' as '"
+                + SLASH_IN_FOLDER_NAME
+                + "'; give class names that stay distinct once '/' is written as '"
+                + SLASH_IN_FOLDER_NAME
+                + "' "
+                + SettingException.named(CLASS_NAMES));
+      }
+      if (matches.isEmpty()) {
+        List<String> folders = classNames.stream().map(ClassIndex::folderName).toList();
         throw new IllegalArgumentException(
             "Cannot label class folder \""
                 + folderName
@@ -167,10 +194,15 @@ public final class ClassIndex implements Serializable {
                 + ": it is not one of the model's "
                 + classNames.size()
                 + " class names "
-                + quoted(classNames)
+                + quoted(folders)
+                + (folders.equals(classNames)
+                    ? ""
+                    : " (as folder names: '/' in a class name is written '"
+                        + SLASH_IN_FOLDER_NAME
+                        + "')")
                 + "; rename the folder to one of these names, or give the right class names");
       }
-      return index;
+      return matches.get(0);
     }
     if (!INDEX.matcher(folderName).matches()) {
       throw new SettingException(
@@ -183,6 +215,25 @@ public final class ClassIndex implements Serializable {
               + HOW_TO_NAME_CLASSES);
     }
     return Integer.parseInt(folderName);
+  }
+
+  /**
+   * The folder name of a class: its name with each '/' written as {@value #SLASH_IN_FOLDER_NAME} (a
+   * folder name cannot hold '/'); other names are their own folder name.
+   */
+  public static String folderName(String className) {
+    return className.replace('/', SLASH_IN_FOLDER_NAME);
+  }
+
+  private Map<String, List<Integer>> byFolderName() {
+    if (byFolderName == null) {
+      Map<String, List<Integer>> map = new HashMap<>();
+      for (int i = 0; i < classNames.size(); i++) {
+        map.computeIfAbsent(folderName(classNames.get(i)), k -> new ArrayList<>()).add(i);
+      }
+      byFolderName = map;
+    }
+    return byFolderName;
   }
 
   /** The number of classes, when the class names are known. */

@@ -11,13 +11,14 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
+import java.util.Set;
 
 /**
  * Works out a model's {@link ModelSpec} from up to three sources, in order: a JSON sidecar next to
- * the model ({@code model.pt} -> {@code model.json}), the user's options, and values inferred from
- * the data (image shape, class-folder names). The number of classes, when no source gives it, comes
- * from a probe forward in {@link Classifier#load}. A user's plain .pt therefore works without any
- * extra file. When the sidecar and an option disagree, resolution fails rather than silently
+ * the model ({@code model.pt} -> {@code model.lethe.json}), the user's options, and values inferred
+ * from the data (image shape, class-folder names). The number of classes, when no source gives it,
+ * comes from a probe forward in {@link Classifier#load}. A user's plain .pt therefore works without
+ * any extra file. When the sidecar and an option disagree, resolution fails rather than silently
  * preferring one.
  */
 public final class SpecResolver {
@@ -92,25 +93,175 @@ public final class SpecResolver {
     }
   }
 
+  /** What Lethe's sidecar name ends in: {@code model.pt} -> {@code model.lethe.json}. */
+  public static final String SIDECAR_SUFFIX = ".lethe.json";
+
+  /** Keys older Lethe sidecars (named {@code model.json}) hold, none of them required. */
+  private static final Set<String> OLD_KEYS =
+      Set.of(
+          "name",
+          "architecture",
+          "dataset",
+          "classes",
+          "num_classes",
+          "input",
+          "mean",
+          "std",
+          "train_accuracy",
+          "test_accuracy",
+          "training",
+          "sha256");
+
+  /** The keys that say something about the spec; an old sidecar has at least one. */
+  private static final List<String> SPEC_KEYS =
+      List.of("input", "classes", "num_classes", "mean", "std");
+
   /**
-   * The sidecar path for a model file: the same name with {@code .json} in place of {@code .pt}.
+   * The sidecar a model's spec was read from: its partial spec (empty when none was read), the file
+   * (null when none), and one line for the run's log when there is something to say about the files
+   * next to the model (an old sidecar name, or another tool's {@code model.json} that was ignored),
+   * else null.
+   */
+  public record Sidecar(Partial partial, Path file, String notice) {}
+
+  /**
+   * Lethe's sidecar path for a model file: the same name with {@code .lethe.json} in place of its
+   * extension ({@code model.pt} -> {@code model.lethe.json}), a name no other tool writes.
    */
   public static Path sidecarPath(Path model) {
+    return model.resolveSibling(baseName(model) + SIDECAR_SUFFIX);
+  }
+
+  /**
+   * The sidecar name older Lethe wrote ({@code model.pt} -> {@code model.json}); other tools write
+   * that name too, so it is read only when it looks like Lethe's.
+   */
+  public static Path oldSidecarPath(Path model) {
+    return model.resolveSibling(baseName(model) + ".json");
+  }
+
+  private static String baseName(Path model) {
     String name = model.getFileName().toString();
     int dot = name.lastIndexOf('.');
-    String base = dot > 0 ? name.substring(0, dot) : name;
-    return model.resolveSibling(base + ".json");
+    return dot > 0 ? name.substring(0, dot) : name;
   }
 
   /** Reads the sidecar next to {@code model} if there is one, else an empty partial spec. */
   public static Partial readSidecarOf(Path model) throws IOException {
+    return findSidecar(model).partial();
+  }
+
+  /**
+   * Finds and reads the sidecar next to {@code model}: {@code model.lethe.json} when it exists (an
+   * error if it is not a valid sidecar); else {@code model.json} when every key in it is one Lethe
+   * writes, with Lethe's type (read, with a notice to rename it); else nothing (with a notice that
+   * the {@code model.json} there, if any, was ignored).
+   *
+   * @throws IllegalArgumentException naming the file when {@code model.lethe.json} is not valid
+   */
+  public static Sidecar findSidecar(Path model) throws IOException {
     Path sidecar = sidecarPath(model);
-    if (!Files.isRegularFile(sidecar)) {
-      return Partial.empty("no sidecar");
+    if (Files.isRegularFile(sidecar)) {
+      try (InputStream in = Files.newInputStream(sidecar)) {
+        return new Sidecar(readSidecar(in, sidecar.toString()), sidecar, null);
+      }
     }
-    try (InputStream in = Files.newInputStream(sidecar)) {
-      return readSidecar(in, sidecar.toString());
+    Path old = oldSidecarPath(model);
+    if (!Files.isRegularFile(old)) {
+      return new Sidecar(Partial.empty("no sidecar"), null, null);
     }
+    String why = notLethes(Files.readAllBytes(old));
+    if (why != null) {
+      return new Sidecar(Partial.empty("no sidecar"), null, ignoredNotice(model, why));
+    }
+    try (InputStream in = Files.newInputStream(old)) {
+      return new Sidecar(readSidecar(in, old.toString()), old, oldNameNotice(model));
+    }
+  }
+
+  /** The line a run logs when it reads a model's sidecar under the old name. */
+  public static String oldNameNotice(Path model) {
+    return oldSidecarPath(model).getFileName()
+        + ": reading Lethe's old sidecar name; rename it to "
+        + sidecarPath(model).getFileName();
+  }
+
+  /**
+   * The line a run logs when it ignores the {@code model.json} next to a model, {@code why} being
+   * what {@link #notLethes} said.
+   */
+  public static String ignoredNotice(Path model, String why) {
+    return "ignoring "
+        + oldSidecarPath(model).getFileName()
+        + " next to the model: not a Lethe sidecar ("
+        + why
+        + "); Lethe reads "
+        + sidecarPath(model).getFileName();
+  }
+
+  /**
+   * Why a file under the old sidecar name is not Lethe's (keys Lethe never wrote, keys of another
+   * type, not a JSON object, none of the spec's keys), or null when it is.
+   */
+  public static String notLethes(byte[] json) {
+    JsonNode parsed;
+    try {
+      parsed = JSON.readTree(json);
+    } catch (IOException e) {
+      parsed = null;
+    }
+    JsonNode root = parsed;
+    if (root == null || !root.isObject()) {
+      return "not a JSON object";
+    }
+    List<String> unknown = new ArrayList<>();
+    List<String> mistyped = new ArrayList<>();
+    root.fieldNames()
+        .forEachRemaining(
+            key -> {
+              if (!OLD_KEYS.contains(key)) {
+                unknown.add(key);
+              } else if (!hasLethesType(key, root.get(key))) {
+                mistyped.add(key);
+              }
+            });
+    List<String> why = new ArrayList<>();
+    if (!unknown.isEmpty()) {
+      why.add("keys Lethe does not write: " + String.join(", ", unknown));
+    }
+    if (!mistyped.isEmpty()) {
+      why.add("keys not of Lethe's type: " + String.join(", ", mistyped));
+    }
+    if (why.isEmpty() && SPEC_KEYS.stream().noneMatch(root::has)) {
+      why.add("none of Lethe's keys " + String.join(", ", SPEC_KEYS));
+    }
+    return why.isEmpty() ? null : String.join("; ", why);
+  }
+
+  private static boolean hasLethesType(String key, JsonNode v) {
+    return switch (key) {
+      case "name", "architecture", "dataset", "sha256" -> v.isTextual();
+      case "classes" -> v.isArray() && allMatch(v, JsonNode::isTextual);
+      case "num_classes" -> v.canConvertToInt() && v.isIntegralNumber();
+      case "input" ->
+          v.isObject()
+              && v.size() == 3
+              && List.of("channels", "height", "width").stream()
+                  .allMatch(k -> v.has(k) && v.get(k).isIntegralNumber());
+      case "mean", "std" -> v.isArray() && allMatch(v, JsonNode::isNumber);
+      case "train_accuracy", "test_accuracy" -> v.isNumber();
+      case "training" -> v.isObject();
+      default -> false;
+    };
+  }
+
+  private static boolean allMatch(JsonNode array, java.util.function.Predicate<JsonNode> test) {
+    for (JsonNode item : array) {
+      if (!test.test(item)) {
+        return false;
+      }
+    }
+    return true;
   }
 
   /**
@@ -224,6 +375,60 @@ public final class SpecResolver {
       }
     }
     return new Partial(input, classes, mean, std, names, out.source());
+  }
+
+  /**
+   * What a resolved spec assumes, one line per value (input shape, normalisation, number of
+   * classes, class names), each naming where it came from: the first of {@code sources}, in merge
+   * order, that knows it, else how it was decided (a probe forward, no normalisation, classes
+   * numbered 0..N-1). For the run's first log lines.
+   */
+  public static List<String> describe(ModelSpec spec, Partial... sources) {
+    String input = firstKnowing(sources, p -> p.input() != null);
+    String norm = firstKnowing(sources, p -> p.mean() != null);
+    String names = firstKnowing(sources, p -> p.classNames() != null && !p.classNames().isEmpty());
+    String classes = firstKnowing(sources, p -> p.numClasses() != null);
+    if (classes == null) {
+      classes = names;
+    }
+    List<String> out = new ArrayList<>();
+    out.add("input shape " + spec.input() + from(input));
+    out.add(
+        spec.normalises()
+            ? "normalisation mean "
+                + Arrays.toString(spec.mean())
+                + " std "
+                + Arrays.toString(spec.std())
+                + from(norm)
+            : "normalisation none (inputs used as they are, in [0,1])");
+    out.add(
+        spec.numClasses()
+            + " classes"
+            + (classes == null ? " (from a probe forward)" : from(classes)));
+    if (spec.classNames().isEmpty()) {
+      out.add("class names none, classes numbered 0.." + (spec.numClasses() - 1));
+    } else {
+      StringBuilder quoted = new StringBuilder();
+      for (String name : spec.classNames()) {
+        quoted.append(quoted.length() == 0 ? "\"" : ", \"").append(name).append('"');
+      }
+      out.add("class names " + quoted + from(names));
+    }
+    return out;
+  }
+
+  private static String firstKnowing(
+      Partial[] sources, java.util.function.Predicate<Partial> knows) {
+    for (Partial p : sources) {
+      if (p != null && knows.test(p)) {
+        return p.source();
+      }
+    }
+    return null;
+  }
+
+  private static String from(String source) {
+    return source == null ? "" : " (from " + source + ")";
   }
 
   private static IllegalArgumentException conflict(

@@ -78,4 +78,43 @@ class ClassIndexTest {
         .as("empty name")
         .hasMessageContaining("class name 1");
   }
+
+  /** The demo model's class names: "t-shirt/top" cannot be a folder name. */
+  private static final List<String> DEMO =
+      List.of(
+          "t-shirt/top",
+          "trouser",
+          "pullover",
+          "dress",
+          "coat",
+          "sandal",
+          "shirt",
+          "sneaker",
+          "bag",
+          "ankle boot");
+
+  @Test
+  void folderNamesWriteSlashAsUnderscore() {
+    ClassIndex index = ClassIndex.resolve("forget", List.of("t-shirt_top", "bag"), DEMO);
+
+    assertThat(index.indexOf("t-shirt_top")).as("t-shirt_top is t-shirt/top").isZero();
+    assertThat(index.indexOf("bag")).as("bag").isEqualTo(8);
+    assertThatThrownBy(() -> index.indexOf("t-shirt/top"))
+        .as("no folder can hold a '/'; the literal name is not a folder name")
+        .hasMessageContaining("\"t-shirt_top\"");
+  }
+
+  @Test
+  void folderThatMatchesTwoClassNamesIsRefusedNamingBoth() {
+    ClassIndex index = ClassIndex.ofNames(List.of("a/b", "a_b", "c"));
+
+    assertThatThrownBy(() -> index.indexOf("a_b"))
+        .as("a_b is both a/b (with '/' written '_') and a_b")
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageStartingWith("Cannot label class folder \"a_b\"")
+        .hasMessageContaining("\"a/b\"")
+        .hasMessageContaining("\"a_b\"")
+        .hasMessageContaining("class-names");
+    assertThat(index.indexOf("c")).as("other folders still map").isEqualTo(2);
+  }
 }

@@ -122,7 +122,7 @@ class ClassifierTest {
   @Test
   void savedModelReloadsWithTheSameWeightsAndOutputs() throws IOException {
     Path out = tmp.resolve("saved.pt");
-    Files.copy(Fixtures.path("digits-cnn-bn.json"), tmp.resolve("saved.json"));
+    Files.copy(Fixtures.path("digits-cnn-bn.lethe.json"), tmp.resolve("saved.lethe.json"));
     List<Sample> probe = Fixtures.test().subList(0, 16);
     try (Classifier c = Classifier.load(Fixtures.cnn(), NONE)) {
       c.save(out);
@@ -166,7 +166,7 @@ class ClassifierTest {
     assertThatThrownBy(() -> Classifier.load(Fixtures.mlp(), NONE))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("input shape is unknown")
-        .hasMessageContaining("digits-mlp.json");
+        .hasMessageContaining("digits-mlp.lethe.json");
   }
 
   @Test
@@ -174,7 +174,7 @@ class ClassifierTest {
     assertThatThrownBy(() -> Classifier.load(Fixtures.cnn(), NONE.withNumClasses(7)))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("number of classes")
-        .hasMessageContaining("digits-cnn-bn.json");
+        .hasMessageContaining("digits-cnn-bn.lethe.json");
   }
 
   static float[] flatten(float[][] rows) {

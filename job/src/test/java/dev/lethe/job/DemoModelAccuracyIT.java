@@ -43,7 +43,7 @@ class DemoModelAccuracyIT extends SparkTestBase {
   @Test
   void demoModelReachesItsRecordedTestAccuracy() throws Exception {
     Path model = repo().resolve("deploy/models/fashion-resnet18-w16.pt");
-    Path sidecar = repo().resolve("deploy/models/fashion-resnet18-w16.json");
+    Path sidecar = repo().resolve("deploy/models/fashion-resnet18-w16.lethe.json");
     Path images = dataDir().resolve("fashion-mnist/t10k-images-idx3-ubyte.gz");
     Path labels = dataDir().resolve("fashion-mnist/t10k-labels-idx1-ubyte.gz");
     if (!Files.isRegularFile(images) || !Files.isRegularFile(labels)) {

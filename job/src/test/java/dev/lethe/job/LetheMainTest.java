@@ -233,8 +233,8 @@ class LetheMainTest extends SparkTestBase {
         .as("message")
         .startsWith(
             "Cannot resolve the model's input shape: sidecar "
-                + JobFixtures.DIR.resolve("digits-cnn-bn.json")
-                + " says 1x8x8 but the command-line options says 1x28x28");
+                + JobFixtures.DIR.resolve("digits-cnn-bn.lethe.json")
+                + " says 1x8x8 but option --input-shape says 1x28x28");
   }
 
   @Test
@@ -262,6 +262,31 @@ class LetheMainTest extends SparkTestBase {
                 + ": class folder [\"zero\"] is not a class index");
     assertThat(run.stderr().lines().findFirst().orElseThrow())
         .as("the library's setting, spelt as the command's option")
+        .contains("name0,name1,... (option --class-names)")
+        .doesNotContain("(setting: ");
+  }
+
+  @Test
+  void unlearnOnAFolderWithNamedClassesAdvisesItsOwnClassNamesOption() throws Exception {
+    Path root = tmp.resolve("named-forget");
+    JobFixtures.writeImageFolder(JobFixtures.testSamples().subList(0, 5), root);
+    Files.move(root.resolve("0"), root.resolve("zero"));
+
+    CliRun run =
+        JobFixtures.cli(
+            "unlearn",
+            "--model",
+            JobFixtures.mlp().toString(),
+            "--forget",
+            root.toString(),
+            "--out",
+            tmp.resolve("named-out").toString(),
+            "--dry-run");
+
+    assertThat(run.exitCode()).as("exit code").isEqualTo(1);
+    assertThat(run.stderr().lines().findFirst().orElseThrow())
+        .as("the advice names an option unlearn has")
+        .startsWith("Cannot label the images in " + root)
         .contains("name0,name1,... (option --class-names)")
         .doesNotContain("(setting: ");
   }

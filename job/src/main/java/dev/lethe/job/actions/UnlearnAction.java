@@ -42,6 +42,12 @@ public interface UnlearnAction {
   /** The IDX label file of the forget data (default: derived from the image file's name). */
   UnlearnAction labels(String uri);
 
+  /**
+   * The model's class names in output order (default: its sidecar's, else none): they label image
+   * folders by name, and must agree with the sidecar when it names the classes too.
+   */
+  UnlearnAction classNames(List<String> names);
+
   /** Test data: accuracy before and after, membership-inference non-members. */
   UnlearnAction test(String uri);
 

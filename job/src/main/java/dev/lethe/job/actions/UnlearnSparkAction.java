@@ -29,6 +29,7 @@ final class UnlearnSparkAction implements UnlearnAction {
   private String heldOut;
   private String retain;
   private String labels;
+  private List<String> classNames = List.of();
   private Method method = Method.L2UL;
   private Goal goal = Goal.MISCLASSIFY;
   private boolean targeted;
@@ -94,6 +95,12 @@ final class UnlearnSparkAction implements UnlearnAction {
   @Override
   public UnlearnAction labels(String uri) {
     this.labels = uri;
+    return this;
+  }
+
+  @Override
+  public UnlearnAction classNames(List<String> names) {
+    this.classNames = names == null ? List.of() : List.copyOf(names);
     return this;
   }
 
@@ -334,6 +341,7 @@ final class UnlearnSparkAction implements UnlearnAction {
         heldOut,
         retain,
         labels,
+        classNames,
         method,
         goal,
         targeted,

@@ -1,6 +1,5 @@
 package dev.lethe.job.cli;
 
-import dev.lethe.data.ClassIndex;
 import dev.lethe.job.actions.LetheActions;
 import dev.lethe.job.conf.LetheConf;
 import dev.lethe.job.data.DataFormat;
@@ -29,7 +28,9 @@ public final class EvaluateCommand implements JobCommand {
       names = "--model",
       paramLabel = "URI",
       required = true,
-      description = "TorchScript .pt model (s3a://, file:// or a path); sidecar .json (required)")
+      description =
+          "TorchScript .pt model (s3a://, file:// or a path); its sidecar, if any, is"
+              + " <name>.lethe.json next to it (required)")
   String model;
 
   @Option(
@@ -60,7 +61,7 @@ public final class EvaluateCommand implements JobCommand {
   @Option(
       names = "--class-names",
       paramLabel = "A,B,..",
-      description = "model class names (default: sidecar, else folder names are indices)")
+      description = OptionValues.CLASS_NAMES_HELP)
   String classNames;
 
   @Option(
@@ -139,13 +140,6 @@ public final class EvaluateCommand implements JobCommand {
   }
 
   private List<String> classNames() {
-    if (classNames == null) {
-      return List.of();
-    }
-    try {
-      return ClassIndex.parseClassNames(classNames);
-    } catch (IllegalArgumentException e) {
-      throw values.usage("option --class-names is '" + classNames + "': " + e.getMessage());
-    }
+    return values.classNames("--class-names", classNames);
   }
 }

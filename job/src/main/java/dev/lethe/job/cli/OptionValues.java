@@ -1,6 +1,7 @@
 package dev.lethe.job.cli;
 
 import dev.lethe.attack.PgdSettings;
+import dev.lethe.data.ClassIndex;
 import dev.lethe.data.ImageShape;
 import dev.lethe.job.failure.UsageException;
 import dev.lethe.unlearn.Goal;
@@ -116,6 +117,28 @@ final class OptionValues {
   }
 
   /** A usage error of this command: "Cannot run &lt;command&gt;: {@code message}". */
+  /**
+   * What {@code --class-names} says about a model's outputs, for {@code lethe evaluate} and {@code
+   * lethe unlearn}: names in output order separated by commas (spaces around each trimmed); a class
+   * folder writes each '/' of a name as '_'.
+   */
+  static final String CLASS_NAMES_HELP =
+      "model class names in output order, comma-separated; an image folder's class folder writes"
+          + " '/' in a name as '_' (t-shirt/top: t-shirt_top) (default: the sidecar's, else"
+          + " class folders are named 0, 1, ...)";
+
+  /** The names of a {@code --class-names} value; empty when the option was not given. */
+  List<String> classNames(String name, String value) {
+    if (value == null) {
+      return List.of();
+    }
+    try {
+      return ClassIndex.parseClassNames(value);
+    } catch (IllegalArgumentException e) {
+      throw usage("option " + name + " is '" + value + "': " + e.getMessage());
+    }
+  }
+
   /**
    * The {@code --set} options, each checked against every candidate of {@code preset}'s settings
    * (null: lethe) for {@code goal}, so a bad key or value is a usage error before any work.

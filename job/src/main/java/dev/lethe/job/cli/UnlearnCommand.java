@@ -207,6 +207,7 @@ public final class UnlearnCommand implements JobCommand {
     seed();
     runId();
     inputs.forgetIds();
+    inputs.classNames();
     values.positiveInt("--sample", inputs.rows.sample);
     values.positiveInt("--partitions", partitions);
     values.positiveInt("--limit", inputs.limit);
@@ -227,6 +228,7 @@ public final class UnlearnCommand implements JobCommand {
             .heldOut(inputs.heldOut.uri)
             .retain(inputs.retain)
             .labels(inputs.labels)
+            .classNames(inputs.classNames())
             .method(method())
             .goal(goal())
             .preset(preset)

@@ -17,7 +17,9 @@ public final class UnlearnInputOptions {
       order = 1,
       paramLabel = "URI",
       required = true,
-      description = "TorchScript .pt model (sidecar .json next to it) (required)")
+      description =
+          "TorchScript .pt model; its sidecar, if any, is <name>.lethe.json next to it"
+              + " (required)")
   String model;
 
   @Option(
@@ -84,6 +86,13 @@ public final class UnlearnInputOptions {
   String labels;
 
   @Option(
+      names = "--class-names",
+      order = 8,
+      paramLabel = "A,B,..",
+      description = OptionValues.CLASS_NAMES_HELP)
+  String classNames;
+
+  @Option(
       names = "--limit",
       order = 18,
       paramLabel = "N",
@@ -115,6 +124,11 @@ public final class UnlearnInputOptions {
   }
 
   private final OptionValues values = new OptionValues("unlearn");
+
+  /** The names of {@code --class-names}; empty when not given. */
+  List<String> classNames() {
+    return values.classNames("--class-names", classNames);
+  }
 
   /** The ids of {@code --forget-ids}: one or more values (from @-files too), each split at ','. */
   List<String> forgetIds() {

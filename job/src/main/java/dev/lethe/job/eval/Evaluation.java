@@ -166,11 +166,14 @@ public final class Evaluation {
           artifact.bytes().length,
           artifact.sha256(),
           artifact.sidecarUri().map(s -> ", sidecar " + s).orElse(""));
-      SpecResolver.Partial options =
-          SpecResolver.Partial.empty("the command-line options")
-              .withInput(inputShape)
+      SpecResolver.Partial sidecar = artifact.sidecar();
+      SpecResolver.Partial shapeOption =
+          SpecResolver.Partial.empty("option --input-shape").withInput(inputShape);
+      SpecResolver.Partial namesOption =
+          SpecResolver.Partial.empty("option --class-names")
               .withClassNames(classNames.isEmpty() ? null : classNames);
-      SpecResolver.Partial known = SpecResolver.merge(artifact.sidecar(), options);
+      SpecResolver.Partial options = SpecResolver.merge(shapeOption, namesOption);
+      SpecResolver.Partial known = SpecResolver.merge(sidecar, shapeOption, namesOption);
 
       SampleReader reader =
           new SampleReader(spark)
@@ -184,22 +187,20 @@ public final class Evaluation {
       SampleReader.Result samples = reader.read(data);
       LOG.info("Reading {}", samples.description());
 
+      SpecResolver.Partial fromData = null;
       if (known.input() == null) {
         Sample first = samples.samples().first();
-        LOG.info(
-            "Model {} declares no input shape: using the data's image shape {}",
-            model,
-            first.shape());
-        options =
-            SpecResolver.merge(
-                options, SpecResolver.Partial.empty("data " + data).withInput(first.shape()));
+        fromData = SpecResolver.Partial.empty("data " + data).withInput(first.shape());
+        options = SpecResolver.merge(options, fromData);
       }
       TorchThreads.configure(jsc.getConf());
       ModelSpec spec;
       try (Classifier classifier = artifact.load(options, false)) {
         spec = classifier.spec();
       }
-      LOG.info("Model {} loads on the driver: {}", model, spec);
+      for (String line : SpecResolver.describe(spec, sidecar, shapeOption, namesOption, fromData)) {
+        LOG.info("Model {}: {}", model, line);
+      }
 
       ExecutorModel executorModel = ExecutorModel.broadcast(jsc, artifact, spec);
       DistributedAccuracy.Result counts;

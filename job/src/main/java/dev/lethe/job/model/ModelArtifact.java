@@ -17,14 +17,19 @@ import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * A model file fetched on the driver through Hadoop's FileSystem (s3a://, file://, hdfs:// or a
  * plain path): its bytes (to broadcast once), their SHA-256, its JSON sidecar when there is one
- * ({@code model.pt} -> {@code model.json}), and a local copy of both that DJL can load. Messages
- * about the copy name the original URIs. Close it to delete the copy.
+ * ({@code model.pt} -> {@code model.lethe.json}, else the old name {@code model.json} when it looks
+ * like Lethe's, see {@link SpecResolver#findSidecar}), and a local copy of both that DJL can load.
+ * Messages about the copy name the original URIs. Close it to delete the copy.
  */
 public final class ModelArtifact implements AutoCloseable {
+
+  private static final Logger LOG = LoggerFactory.getLogger(ModelArtifact.class);
 
   private final String uri;
   private final byte[] bytes;
@@ -102,20 +107,26 @@ public final class ModelArtifact implements AutoCloseable {
               + " bytes; a TorchScript model of 1 byte to 2 GiB is needed");
     }
     byte[] bytes = readAll(fs, path, "model " + uri);
-    String sidecarName =
-        SpecResolver.sidecarPath(java.nio.file.Path.of(path.getName())).getFileName().toString();
-    Path sidecar = new Path(path.getParent(), sidecarName);
-    byte[] sidecarBytes = null;
-    try {
-      if (fs.getFileStatus(sidecar).isFile()) {
-        sidecarBytes = readAll(fs, sidecar, "model sidecar " + sidecar);
+    // Lethe's sidecar (model.lethe.json); else the old name (model.json) when it looks like Lethe's
+    // (another tool's model.json is ignored, with a line saying so).
+    java.nio.file.Path name = java.nio.file.Path.of(path.getName());
+    Path sidecar = new Path(path.getParent(), SpecResolver.sidecarPath(name).toString());
+    byte[] sidecarBytes = readIfFile(fs, sidecar);
+    if (sidecarBytes == null) {
+      Path old = new Path(path.getParent(), SpecResolver.oldSidecarPath(name).toString());
+      byte[] oldBytes = readIfFile(fs, old);
+      if (oldBytes != null) {
+        String why = SpecResolver.notLethes(oldBytes);
+        if (why == null) {
+          LOG.warn("Model {}: {}", uri, SpecResolver.oldNameNotice(name));
+          sidecar = old;
+          sidecarBytes = oldBytes;
+        } else {
+          LOG.warn("Model {}: {}", uri, SpecResolver.ignoredNotice(name, why));
+        }
       }
-    } catch (FileNotFoundException e) {
-      // no sidecar: the spec comes from the options or the data
-    } catch (IOException e) {
-      throw new UncheckedIOException(
-          "Cannot read model sidecar " + sidecar + ": " + e + "; check its permissions", e);
     }
+    String sidecarName = sidecar.getName();
     java.nio.file.Path dir = null;
     try {
       dir = Files.createTempDirectory("lethe-model-");
@@ -243,6 +254,21 @@ public final class ModelArtifact implements AutoCloseable {
       return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException("This JVM has no SHA-256", e);
+    }
+  }
+
+  /** The bytes of {@code file} when it is a file, else null. */
+  private static byte[] readIfFile(FileSystem fs, Path file) {
+    try {
+      if (fs.getFileStatus(file).isFile()) {
+        return readAll(fs, file, "model sidecar " + file);
+      }
+      return null;
+    } catch (FileNotFoundException e) {
+      return null; // no sidecar: the spec comes from the options or the data
+    } catch (IOException e) {
+      throw new UncheckedIOException(
+          "Cannot read model sidecar " + file + ": " + e + "; check its permissions", e);
     }
   }
 

@@ -14,6 +14,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import org.apache.spark.sql.SparkSession;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Reads and validates a run's inputs on the driver, before any stage: the model loads, every forget
@@ -22,6 +24,11 @@ import org.apache.spark.sql.SparkSession;
  * off the test data when asked.
  */
 public final class InputReader {
+
+  /** Where class names given to the run come from, as messages name it. */
+  static final String CLASS_NAMES_SOURCE = "option --class-names";
+
+  private static final Logger LOG = LoggerFactory.getLogger(InputReader.class);
 
   private final SparkSession spark;
   private final UnlearnRequest request;
@@ -39,18 +46,25 @@ public final class InputReader {
    */
   public UnlearnInputs read(ModelArtifact artifact) {
     SpecResolver.Partial sidecar = artifact.sidecar();
-    List<Sample> forget = readForget(sidecar.classNames());
-    SpecResolver.Partial options = SpecResolver.Partial.empty("the command-line options");
-    if (sidecar.input() == null) {
-      options =
-          SpecResolver.merge(
-              options,
-              SpecResolver.Partial.empty("forget data " + request.forget())
-                  .withInput(forget.get(0).shape()));
+    SpecResolver.Partial given =
+        SpecResolver.Partial.empty(CLASS_NAMES_SOURCE)
+            .withClassNames(request.classNames().isEmpty() ? null : request.classNames());
+    SpecResolver.Partial known = SpecResolver.merge(sidecar, given);
+    List<Sample> forget = readForget(known.classNames());
+    SpecResolver.Partial options = given;
+    SpecResolver.Partial data = null;
+    if (known.input() == null) {
+      data =
+          SpecResolver.Partial.empty("forget data " + request.forget())
+              .withInput(forget.get(0).shape());
+      options = SpecResolver.merge(options, data);
     }
     ModelSpec spec;
     try (Classifier classifier = artifact.load(options, false)) {
       spec = classifier.spec();
+    }
+    for (String line : SpecResolver.describe(spec, sidecar, given, data)) {
+      LOG.info("Model {}: {}", request.model(), line);
     }
     check(forget, spec, "forget data " + request.forget());
     if (request.targetClass() != null && request.targetClass() >= spec.numClasses()) {

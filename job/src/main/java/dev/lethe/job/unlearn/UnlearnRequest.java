@@ -16,6 +16,7 @@ import java.util.Map;
  * {@code requestIds} are the erasure requests the run serves (empty for a plain unlearn). {@code
  * maxTestDrop} (null: no gate) is the most test accuracy, in percentage points, a run may lose and
  * still publish; {@code maxRetainDrop} (null: no gate) the same for the retain data's accuracy.
+ * {@code classNames} (empty: the sidecar's, if any) are the model's class names as given.
  */
 public record UnlearnRequest(
     String model,
@@ -25,6 +26,7 @@ public record UnlearnRequest(
     String heldOut,
     String retain,
     String labels,
+    List<String> classNames,
     Method method,
     Goal goal,
     boolean targeted,
@@ -50,6 +52,7 @@ public record UnlearnRequest(
   public UnlearnRequest {
     tuning = Collections.unmodifiableMap(new LinkedHashMap<>(tuning)); // keeps the given order
     forgetIds = List.copyOf(forgetIds);
+    classNames = classNames == null ? List.of() : List.copyOf(classNames);
     requestIds = requestIds == null ? List.of() : List.copyOf(requestIds);
   }
 

@@ -12,6 +12,7 @@ import dev.lethe.job.report.JobJson;
 import dev.lethe.job.report.LetheVersion;
 import dev.lethe.job.report.Seconds;
 import dev.lethe.job.spark.JobGroup;
+import dev.lethe.model.SpecResolver;
 import dev.lethe.unlearn.TuningOptions;
 import dev.lethe.unlearn.UnlearningResult;
 import java.nio.charset.StandardCharsets;
@@ -37,12 +38,16 @@ import org.slf4j.LoggerFactory;
 /**
  * One unlearning run, stage by stage: validate on the driver ({@link InputReader}), stage A ({@link
  * AdversarialStage}), stage B ({@link ImportanceStage}), stage C ({@link FineTuneStage}), stage D
- * ({@link EvaluationStage}), then publish {@code model.pt}, {@code model.json} (the parent's
+ * ({@link EvaluationStage}), then publish {@code model.pt}, {@code model.lethe.json} (the parent's
  * sidecar, if any), {@code report.json} and {@code manifest.json} last as a new immutable version
  * ({@link Publisher}). A run that does not reach its goal publishes nothing and returns its report
  * with status failed; the work folder goes either way unless asked to keep it.
  */
 public final class UnlearnRun {
+
+  /** The published model's sidecar: the parent's, under Lethe's sidecar name of model.pt. */
+  public static final String PUBLISHED_SIDECAR =
+      SpecResolver.sidecarPath(java.nio.file.Path.of("model.pt")).getFileName().toString();
 
   /** Spark job group of the driver-side validation. */
   public static final String VALIDATE_GROUP = "lethe-unlearn-validate";
@@ -369,7 +374,7 @@ public final class UnlearnRun {
             new Path(versionDir, Publisher.MANIFEST).toString());
     Map<String, byte[]> files = new LinkedHashMap<>();
     files.put("model.pt", done.model());
-    artifact.sidecarBytes().ifPresent(sidecar -> files.put("model.json", sidecar));
+    artifact.sidecarBytes().ifPresent(sidecar -> files.put(PUBLISHED_SIDECAR, sidecar));
     files.put("report.json", JobJson.indented(report));
     Manifest manifest =
         manifest(report.runId(), version, modelName, artifact, in, settings, report, started);

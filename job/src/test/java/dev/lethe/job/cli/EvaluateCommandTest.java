@@ -5,16 +5,19 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.lethe.data.ImageEncoder;
 import dev.lethe.data.ImageFolderReader;
+import dev.lethe.data.ImageShape;
 import dev.lethe.data.ParquetSampleWriter;
 import dev.lethe.data.Sample;
 import dev.lethe.job.JobFixtures;
 import dev.lethe.job.JobFixtures.CliRun;
+import dev.lethe.job.LoggedCli;
 import dev.lethe.job.SparkTestBase;
 import dev.lethe.model.Classifier;
 import dev.lethe.model.SpecResolver;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -245,5 +248,122 @@ class EvaluateCommandTest extends SparkTestBase {
     assertThat(given.summary().get("accuracy").asDouble())
         .as("accuracy with --input-shape")
         .isEqualTo(expected);
+  }
+
+  /** Training metadata another tool wrote next to a model, under the name Lethe once used. */
+  private static final String FOREIGN_JSON =
+      "{\"epochs\": 20, \"lr\": 0.01, \"input\": {\"shape\": [1, 8, 8]}, \"classes\": 10}";
+
+  private static double mlpAccuracy() throws Exception {
+    try (Classifier mlp =
+        Classifier.load(
+            JobFixtures.mlp(),
+            SpecResolver.Partial.empty("test").withInput(samples.get(0).shape()))) {
+      return mlp.accuracy(samples, 64);
+    }
+  }
+
+  private static List<String> lines(String stderr, String containing) {
+    return stderr.lines().filter(l -> l.contains(containing)).toList();
+  }
+
+  @Test
+  void foreignModelJsonIsIgnoredWithOneLineAndTheSpecIsInferred() throws Exception {
+    Path dir = Files.createDirectories(tmp.resolve("foreign-json"));
+    Path model = Files.copy(JobFixtures.mlp(), dir.resolve("plain.pt"));
+    Files.writeString(dir.resolve("plain.json"), FOREIGN_JSON);
+
+    CliRun run =
+        LoggedCli.run(
+            "evaluate", "--model", model.toString(), "--data", JobFixtures.testImages().toString());
+
+    assertThat(run.exitCode()).as("exit code; stderr: %s", run.stderr()).isZero();
+    assertThat(run.summary().get("accuracy").asDouble())
+        .as("accuracy as without any sidecar")
+        .isEqualTo(mlpAccuracy());
+    assertThat(lines(run.stderr(), "plain.json"))
+        .as("what the run says about plain.json")
+        .singleElement()
+        .asString()
+        .endsWith(
+            "ignoring plain.json next to the model: not a Lethe sidecar (keys Lethe does not"
+                + " write: epochs, lr; keys not of Lethe's type: input, classes); Lethe reads"
+                + " plain.lethe.json");
+    assertThat(run.stderr())
+        .as("the assumptions, each with where it came from")
+        .contains(
+            "input shape 1x8x8 (from data " + JobFixtures.testImages() + ")",
+            "normalisation none (inputs used as they are, in [0,1])",
+            "10 classes (from a probe forward)",
+            "class names none, classes numbered 0..9");
+  }
+
+  @Test
+  void oldSidecarNameIsReadWithOneDeprecationLine() throws Exception {
+    Path dir = Files.createDirectories(tmp.resolve("old-name"));
+    Path model = Files.copy(JobFixtures.cnn(), dir.resolve("m.pt"));
+    Files.copy(JobFixtures.DIR.resolve("digits-cnn-bn.lethe.json"), dir.resolve("m.json"));
+
+    CliRun run =
+        LoggedCli.run(
+            "evaluate", "--model", model.toString(), "--data", JobFixtures.testImages().toString());
+
+    assertThat(run.exitCode()).as("exit code; stderr: %s", run.stderr()).isZero();
+    assertThat(run.summary().get("accuracy").asDouble())
+        .as("accuracy with the old sidecar's normalisation")
+        .isEqualTo(expectedAccuracy);
+    assertThat(lines(run.stderr(), "old sidecar name"))
+        .singleElement()
+        .asString()
+        .endsWith("m.json: reading Lethe's old sidecar name; rename it to m.lethe.json");
+    assertThat(run.stderr())
+        .contains("normalisation mean [0.3] std [0.4] (from sidecar " + dir.resolve("m.json"));
+  }
+
+  @Test
+  void firstLinesSayWhatTheRunAssumedAndWhereFrom() {
+    CliRun run =
+        LoggedCli.run(
+            "evaluate",
+            "--model",
+            JobFixtures.cnn().toString(),
+            "--data",
+            JobFixtures.testImages().toString());
+
+    assertThat(run.exitCode()).as("exit code; stderr: %s", run.stderr()).isZero();
+    String sidecar = "(from sidecar " + JobFixtures.DIR.resolve("digits-cnn-bn.lethe.json") + ")";
+    assertThat(run.stderr())
+        .contains(
+            "input shape 1x8x8 " + sidecar,
+            "normalisation mean [0.3] std [0.4] " + sidecar,
+            "10 classes " + sidecar,
+            "class names \"0\", \"1\", \"2\", \"3\", \"4\", \"5\", \"6\", \"7\", \"8\", \"9\" "
+                + sidecar);
+    assertThat(run.stderr()).as("no notice about sidecar names").doesNotContain("sidecar name");
+  }
+
+  @Test
+  void demoModelReadsClassFolderTShirtUnderscoreTopAsTShirtSlashTop() throws Exception {
+    Path demo = JobFixtures.repo().resolve("deploy/models/fashion-resnet18-w16.pt");
+    Path folder = tmp.resolve("fashion-folder");
+    ImageShape shape = new ImageShape(1, 28, 28);
+    int i = 0;
+    for (String className : List.of("t-shirt_top", "trouser", "ankle boot")) {
+      for (int k = 0; k < 2; k++, i++) {
+        float[] pixels = new float[shape.size()];
+        for (int p = 0; p < pixels.length; p++) {
+          pixels[p] = ((p * 7 + i * 13) % 256) / 255f;
+        }
+        Path file = folder.resolve(className).resolve("img-" + i + ".png");
+        Files.createDirectories(file.getParent());
+        Files.write(file, ImageEncoder.png(new Sample("x" + i, 0, shape, pixels)));
+      }
+    }
+
+    CliRun run = LoggedCli.run("evaluate", "--model", demo.toString(), "--data", folder.toString());
+
+    assertThat(run.exitCode()).as("exit code; stderr: %s", run.stderr()).isZero();
+    assertThat(run.summary().get("samples").asLong()).as("every image labelled").isEqualTo(6);
+    assertThat(run.stderr()).contains("class names \"t-shirt/top\", \"trouser\"");
   }
 }

@@ -36,7 +36,7 @@ class ExecutorModelTest extends SparkTestBase {
       cnn.save(model);
     }
     java.nio.file.Files.copy(
-        JobFixtures.DIR.resolve("digits-cnn-bn.json"), tmp.resolve("resaved-cnn.json"));
+        JobFixtures.DIR.resolve("digits-cnn-bn.lethe.json"), tmp.resolve("resaved-cnn.lethe.json"));
     try (ModelArtifact artifact =
         ModelArtifact.fetch(model.toString(), spark.sparkContext().hadoopConfiguration())) {
       ExecutorModel holder = broadcast(artifact);

@@ -90,7 +90,7 @@ class S3UnlearnIT extends SparkTestBase {
   void unlearnsFromS3AndPublishesAVersionThere() throws Exception {
     FileSystem fs = s3();
     String models = "s3a://" + BUCKET + "/models/";
-    for (String name : List.of("digits-cnn-bn.pt", "digits-cnn-bn.json")) {
+    for (String name : List.of("digits-cnn-bn.pt", "digits-cnn-bn.lethe.json")) {
       fs.copyFromLocalFile(
           new org.apache.hadoop.fs.Path(JobFixtures.DIR.resolve(name).toString()),
           new org.apache.hadoop.fs.Path(models + name));
@@ -155,7 +155,7 @@ class S3UnlearnIT extends SparkTestBase {
     // The objects are s3proxy's: its storage folder holds them.
     Path onServer = storage.resolve(BUCKET).resolve("published/digits-cnn-bn/" + version);
     assertThat(onServer.resolve("model.pt")).isRegularFile();
-    assertThat(onServer.resolve("model.json")).isRegularFile();
+    assertThat(onServer.resolve("model.lethe.json")).isRegularFile();
     try (Classifier model =
         Classifier.load(onServer.resolve("model.pt"), SpecResolver.Partial.empty("test"))) {
       assertThat(model.accuracy(forget, 64)).isZero();

@@ -16,6 +16,7 @@ import dev.lethe.importance.MasMode;
 import dev.lethe.job.JobFixtures;
 import dev.lethe.job.JobFixtures.CliRun;
 import dev.lethe.job.JsonShape;
+import dev.lethe.job.LoggedCli;
 import dev.lethe.job.SparkTestBase;
 import dev.lethe.job.conf.ConfLayers;
 import dev.lethe.job.model.ExecutorModel;
@@ -180,7 +181,7 @@ class UnlearnCommandTest extends SparkTestBase {
       assertThat((long) bytes.length).isEqualTo(file.get("size").asLong());
       names.add(file.get("name").asText());
     }
-    assertThat(names).contains("model.pt", "report.json");
+    assertThat(names).as("published files").contains("model.pt", "model.lethe.json", "report.json");
     JsonNode published = JSON.readTree(dir.resolve("report.json").toFile());
     assertThat(published.get("version").asText()).isEqualTo(version);
 
@@ -537,5 +538,68 @@ class UnlearnCommandTest extends SparkTestBase {
         holder.release();
       }
     }
+  }
+
+  private static final List<String> WORDS =
+      List.of("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine");
+
+  /** The forget digits as an image folder whose class folders are named by {@link #WORDS}. */
+  private static Path namedForgetFolder() throws Exception {
+    Path root = tmp.resolve("named-forget");
+    for (Sample sample : forget) {
+      Path file =
+          root.resolve(WORDS.get(sample.label())).resolve(sample.id().replace('/', '-') + ".png");
+      Files.createDirectories(file.getParent());
+      Files.write(file, dev.lethe.data.ImageEncoder.png(sample));
+    }
+    return root;
+  }
+
+  @Test
+  void classNamesOptionLabelsNamedClassFoldersOfAModelWithoutSidecar() throws Exception {
+    Path folder = namedForgetFolder();
+    CliRun run =
+        LoggedCli.run(
+            "unlearn",
+            "--model",
+            JobFixtures.mlp().toString(),
+            "--forget",
+            folder.toString(),
+            "--out",
+            tmp.resolve("class-names-out").toString(),
+            "--class-names",
+            String.join(",", WORDS),
+            "--dry-run");
+
+    assertThat(run.exitCode()).as("exit code; stderr:\n%s", run.stderr()).isZero();
+    assertThat(run.summary().get("forget").get("size").asInt()).as("forget rows").isEqualTo(K);
+    assertThat(run.stderr())
+        .as("the assumptions, each with where it came from")
+        .contains(
+            "input shape 1x8x8 (from forget data " + folder + ")",
+            "normalisation none (inputs used as they are, in [0,1])",
+            "10 classes (from option --class-names)",
+            "class names \"zero\", \"one\", \"two\"");
+    assertThat(JobFixtures.cli("unlearn", "--help").stdout())
+        .as("unlearn --help")
+        .contains("--class-names");
+  }
+
+  @Test
+  void classNamesThatContradictTheSidecarAreRefusedNamingBoth() {
+    CliRun run =
+        unlearn(
+            tmp.resolve("contradiction"),
+            "--forget-ids",
+            IDS,
+            "--class-names",
+            String.join(",", WORDS),
+            "--dry-run");
+
+    assertThat(run.exitCode()).as("exit code; stderr:\n%s", run.stderr()).isEqualTo(1);
+    assertThat(run.summary().get("error").asText())
+        .startsWith("Cannot resolve the model's class names: sidecar ")
+        .contains("digits-cnn-bn.lethe.json", "option --class-names", "zero")
+        .doesNotContain("\n");
   }
 }
