@@ -139,6 +139,42 @@ class InputReadersFuzzTest {
         });
   }
 
+  /** Every pair of odd values as an image's declared height and width, PNG and JPEG. */
+  @Test
+  void imagesWithOddDeclaredSizesAreDecodedOrRefusedCleanly() {
+    Sample gray = Fixtures.test().get(7);
+    byte[] png = ImageEncoder.png(gray);
+    byte[] jpeg = ImageEncoder.jpeg(gray, 0.9f);
+    Field pngWidth = pngFields().get(1);
+    Field pngHeight = pngFields().get(2);
+    Field jpegHeight = jpegFields(jpeg).get(2);
+    Field jpegWidth = jpegFields(jpeg).get(3);
+    long[] sizes = {0, 1, 7, 9, 0x7fff, 0x8000, 0xffff, 0x10000, 46341, 0x7fffffffL, 0xffffffffL};
+    int pairs = sizes.length * sizes.length;
+    fuzz(
+        "ImageDecoder sizes",
+        5,
+        2 * pairs,
+        Duration.ofSeconds(60),
+        (index, random) -> {
+          boolean isPng = index < pairs;
+          long height = sizes[(index % pairs) / sizes.length];
+          long width = sizes[index % sizes.length];
+          byte[] bytes = (isPng ? png : jpeg).clone();
+          set(bytes, isPng ? pngHeight : jpegHeight, height);
+          set(bytes, isPng ? pngWidth : jpegWidth, width);
+          return new Input(
+              (isPng ? "PNG" : "JPEG") + " declaring " + width + "x" + height + " pixels",
+              () -> ImageDecoder.decode("fuzz", 0, bytes));
+        });
+  }
+
+  private static void set(byte[] bytes, Field field, long value) {
+    for (int i = 0; i < field.width(); i++) {
+      bytes[field.offset() + i] = (byte) (value >>> (8 * (field.width() - 1 - i)));
+    }
+  }
+
   @Test
   void modelSidecarsAreReadOrRefusedCleanly() throws IOException {
     List<String> bases =
