@@ -26,7 +26,7 @@ import org.junit.jupiter.api.io.TempDir;
  * file the configuration names, not to standard error. The test classpath's log4j2-test.properties
  * is not what a user gets, so the job runs in a separate JVM here.
  */
-class TaskFailureOutputTest {
+class TaskFailureOutputIT {
 
   @TempDir Path tmp;
 
