@@ -114,7 +114,8 @@ public final class IdxReader {
     int last = (int) Math.min((long) first + limit, count);
     skip(imageData, (long) first * shape.size(), imagesName);
     skip(labelData, first, labelsName);
-    List<Sample> samples = new ArrayList<>(last - first);
+    // Not presized to the header's count: a corrupt count would allocate gigabytes up front.
+    List<Sample> samples = new ArrayList<>(Math.min(last - first, 1 << 12));
     byte[] raw = new byte[shape.size()];
     for (int index = first; index < last; index++) {
       readFully(imageData, raw, imagesName, index);
@@ -237,6 +238,18 @@ public final class IdxReader {
               + "x"
               + dims[2]
               + " pixels; give a file with non-empty images");
+    }
+    if ((long) dims[1] * dims[2] > ImageShape.MAX_PIXELS) {
+      throw corrupt(
+          name,
+          "its header declares "
+              + dims[1]
+              + "x"
+              + dims[2]
+              + " pixels per image, more than the "
+              + ImageShape.MAX_PIXELS
+              + " (4096x4096) Lethe reads",
+          null);
     }
     return new ImageShape(1, dims[1], dims[2]);
   }

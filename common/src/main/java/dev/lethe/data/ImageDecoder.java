@@ -6,7 +6,10 @@ import java.awt.image.ColorModel;
 import java.awt.image.Raster;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
+import java.util.Iterator;
 import javax.imageio.ImageIO;
+import javax.imageio.ImageReader;
+import javax.imageio.stream.ImageInputStream;
 
 /**
  * Decodes PNG or JPEG bytes (through {@code javax.imageio}) into a {@link Sample} at the image's
@@ -53,9 +56,10 @@ public final class ImageDecoder {
       throw new IllegalArgumentException(
           "Cannot decode image " + id + ": it has no bytes; give a PNG or JPEG image");
     }
+    long[] size = new long[2];
     BufferedImage image;
     try {
-      image = ImageIO.read(new ByteArrayInputStream(bytes));
+      image = decode(bytes, size);
     } catch (IOException | RuntimeException e) {
       throw new IllegalArgumentException(
           "Cannot decode image "
@@ -67,6 +71,19 @@ public final class ImageDecoder {
               + "); give an intact PNG or JPEG image",
           e);
     }
+    if (size[0] * size[1] > ImageShape.MAX_PIXELS) {
+      throw new IllegalArgumentException(
+          "Cannot decode image "
+              + id
+              + ": it declares "
+              + size[0]
+              + "x"
+              + size[1]
+              + " pixels, more than the "
+              + ImageShape.MAX_PIXELS
+              + " (4096x4096) Lethe decodes; give a smaller image, or an intact one if it is not"
+              + " that large");
+    }
     if (image == null) {
       throw new IllegalArgumentException(
           "Cannot decode image "
@@ -76,6 +93,34 @@ public final class ImageDecoder {
               + " bytes are not in a format javax.imageio can read; give a PNG or JPEG image");
     }
     return image;
+  }
+
+  /**
+   * As {@code ImageIO.read}, but reads the declared width and height into {@code size} first and
+   * decodes nothing (null) when they exceed {@link ImageShape#MAX_PIXELS}: a corrupt header would
+   * otherwise allocate, and decode, gigabytes of pixels. Null, with size 0x0, for bytes no reader
+   * recognises.
+   */
+  private static BufferedImage decode(byte[] bytes, long[] size) throws IOException {
+    try (ImageInputStream stream =
+        ImageIO.createImageInputStream(new ByteArrayInputStream(bytes))) {
+      Iterator<ImageReader> readers = ImageIO.getImageReaders(stream);
+      if (!readers.hasNext()) {
+        return null;
+      }
+      ImageReader reader = readers.next();
+      try {
+        reader.setInput(stream, true, true);
+        size[0] = reader.getWidth(0);
+        size[1] = reader.getHeight(0);
+        if (size[0] * size[1] > ImageShape.MAX_PIXELS) {
+          return null;
+        }
+        return reader.read(0);
+      } finally {
+        reader.dispose();
+      }
+    }
   }
 
   private static float[] gray(BufferedImage image) {

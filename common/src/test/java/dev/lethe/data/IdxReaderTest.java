@@ -176,6 +176,36 @@ class IdxReaderTest {
         .hasMessageContaining("dimensions");
   }
 
+  /** Found by InputReadersFuzzTest: height x width overflowed an int into a negative size. */
+  @Test
+  void rejectsAHeaderDeclaringHugeImagesBeforeAllocating() {
+    byte[] images =
+        java.nio.ByteBuffer.allocate(16 + 64)
+            .putInt(0x0803)
+            .putInt(1)
+            .putInt(0x7fffffff)
+            .putInt(0x7fffffff)
+            .array();
+    byte[] labels = java.nio.ByteBuffer.allocate(9).putInt(0x0801).putInt(1).array();
+
+    assertThatThrownBy(
+            () ->
+                IdxReader.read(
+                    new java.io.ByteArrayInputStream(images),
+                    "huge-images.idx",
+                    new java.io.ByteArrayInputStream(labels),
+                    "labels.idx",
+                    "huge",
+                    0,
+                    IdxReader.NO_LIMIT))
+        .as("an IDX header declaring 2147483647x2147483647 images")
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage(
+            "Cannot read IDX file huge-images.idx: its header declares 2147483647x2147483647"
+                + " pixels per image, more than the 16777216 (4096x4096) Lethe reads; fetch the"
+                + " file again");
+  }
+
   @Test
   void rejectsImageAndLabelCountsThatDiffer() {
     assertThatThrownBy(() -> IdxReader.read(TRAIN_IMAGES, TEST_LABELS))

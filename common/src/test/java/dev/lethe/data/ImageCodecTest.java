@@ -79,6 +79,28 @@ class ImageCodecTest {
     assertThat(s.pixels()).as("red, not premultiplied").containsExactly(1f, 0f, 0f);
   }
 
+  /**
+   * Found by InputReadersFuzzTest: a PNG whose header declares 32767x32767 pixels took 10 s (and a
+   * gigabyte) to fail; the declared size is now checked before anything is decoded.
+   */
+  @Test
+  void anImageDeclaringMorePixelsThanTheLimitIsRefusedBeforeDecoding() {
+    byte[] png = ImageEncoder.png(Fixtures.test().get(7));
+    java.nio.ByteBuffer.wrap(png).putInt(16, 32767).putInt(20, 32767);
+
+    long start = System.nanoTime();
+    assertThatThrownBy(() -> ImageDecoder.decode("3/big.png", 3, png))
+        .as("a PNG declaring 32767x32767 pixels")
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage(
+            "Cannot decode image 3/big.png: it declares 32767x32767 pixels, more than the"
+                + " 16777216 (4096x4096) Lethe decodes; give a smaller image, or an intact one if"
+                + " it is not that large");
+    assertThat(java.time.Duration.ofNanos(System.nanoTime() - start))
+        .as("time to refuse it")
+        .isLessThan(java.time.Duration.ofSeconds(2));
+  }
+
   @Test
   void garbageBytesAreRefusedNamingTheImage() {
     byte[] garbage = "definitely not a PNG".getBytes(java.nio.charset.StandardCharsets.UTF_8);

@@ -104,6 +104,14 @@ final class OptionValues {
         int h = Integer.parseInt(parts[1].trim());
         int w = Integer.parseInt(parts[2].trim());
         if (c > 0 && h > 0 && w > 0) {
+          if ((long) h * w > ImageShape.MAX_PIXELS || c > ImageShape.MAX_CHANNELS) {
+            throw invalid(
+                name,
+                value,
+                "give at most 4096x4096 pixels (height x width) and "
+                    + ImageShape.MAX_CHANNELS
+                    + " channels, e.g. 1,28,28");
+          }
           return Optional.of(new ImageShape(c, h, w));
         }
       } catch (NumberFormatException e) {

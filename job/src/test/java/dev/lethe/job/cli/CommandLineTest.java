@@ -49,6 +49,14 @@ class CommandLineTest {
   }
 
   @Test
+  void rejectsAnInputShapeLargerThanLetheReadsNamingTheOption() {
+    assertUsage(
+        "Cannot run evaluate: option --input-shape is '1,100000,100000'; give at most 4096x4096"
+            + " pixels (height x width) and 64 channels, e.g. 1,28,28",
+        "evaluate --model m.pt --data d --input-shape 1,100000,100000");
+  }
+
+  @Test
   void forgetIdsComeFromAnAtFile() throws Exception {
     Path ids = tmp.resolve("ids.txt");
     Files.writeString(ids, "# the rows to forget\ndigits/0\ndigits/37, digits/74\n");
