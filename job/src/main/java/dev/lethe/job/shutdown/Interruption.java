@@ -44,8 +44,17 @@ public final class Interruption {
   /** The hook's priority in Hadoop's ShutdownHookManager: above Spark's (40) and FileSystem's. */
   public static final int PRIORITY = FileSystem.SHUTDOWN_HOOK_PRIORITY + 40;
 
-  /** How long the hook works at most; Hadoop's manager cancels it a little later. */
-  public static final Duration BUDGET = Duration.ofSeconds(10);
+  /** The system property that sets {@link #BUDGET}, in seconds. */
+  public static final String BUDGET_PROPERTY = "lethe.stop.budget.seconds";
+
+  /**
+   * How long the hook works at most (Hadoop's manager cancels it 5 s later): {@value
+   * #BUDGET_PROPERTY} in seconds, else 10 s. Raise it where the scheduler waits longer between
+   * SIGTERM and SIGKILL (Kubernetes' grace period: 30 s by default) and stage A's partitions are
+   * long: a cancelled Spark task ends only with its partition, and a sweep's lease is released only
+   * once a task slot is free.
+   */
+  public static final Duration BUDGET = Duration.ofSeconds(Long.getLong(BUDGET_PROPERTY, 10));
 
   private static final long HOOK_TIMEOUT_SECONDS = BUDGET.toSeconds() + 5;
   private static final long SECOND = TimeUnit.SECONDS.toNanos(1);
@@ -165,10 +174,10 @@ public final class Interruption {
     }
     Set<SparkContext> contexts = contexts(guards);
     contexts.forEach(Interruption::cancelJobs);
-    long unwound = deadline - 3 * SECOND;
+    long unwound = deadline - 2 * SECOND;
     guards.forEach(g -> g.awaitReturn(unwound));
-    contexts.forEach(sc -> awaitNoRunningTasks(sc, deadline - 2 * SECOND));
-    runCleanups(deadline - SECOND);
+    contexts.forEach(sc -> awaitNoRunningTasks(sc, deadline - SECOND));
+    runCleanups(deadline - SECOND / 2);
     interrupted.forEach(g -> g.printInterrupted(deadline));
   }
 
