@@ -15,6 +15,7 @@ import dev.lethe.job.failure.FailureReason;
 import dev.lethe.job.failure.UsageException;
 import dev.lethe.job.report.JobJson;
 import dev.lethe.job.report.ReportFile;
+import dev.lethe.job.shutdown.RunGuard;
 import dev.lethe.job.spark.SparkSessions;
 import java.io.PrintStream;
 import java.util.Arrays;
@@ -39,6 +40,10 @@ import picocli.CommandLine;
  * error. Exit codes: {@link #EXIT_OK}, {@link #EXIT_FAILED} (an input is missing or unusable, or
  * the run failed), {@link #EXIT_USAGE} (an unknown option, a malformed value or an unknown {@code
  * spark.lethe.*} setting), {@link #EXIT_NOT_REACHED}, {@link #EXIT_LOCKED}.
+ *
+ * <p>A run stopped by a signal (SIGTERM, SIGINT) prints {@code {"status":"interrupted",...}} last
+ * instead, from a shutdown hook that first removes what the run was writing ({@link RunGuard}); the
+ * JVM then exits with 128 + the signal's number (143 for SIGTERM, 130 for SIGINT).
  */
 public final class LetheMain {
 
@@ -84,6 +89,18 @@ public final class LetheMain {
    *     or {@link #EXIT_LOCKED}
    */
   public static int run(String[] args, PrintStream out, PrintStream err) {
+    // A signal during the run: the guard's hook cleans up and prints an "interrupted" line instead.
+    try (RunGuard guard =
+        RunGuard.arm(
+            args.length > 0 ? args[0] : "",
+            out,
+            err,
+            (uri, hadoop, line) -> writeReport(uri, hadoop, line, EXIT_FAILED, err))) {
+      return run(args, out, err, guard);
+    }
+  }
+
+  private static int run(String[] args, PrintStream out, PrintStream err, RunGuard guard) {
     String commandName = args.length > 0 ? args[0] : "";
     List<String> commands = LetheCommand.commandNames();
     String reportUri = reportUri(args);
@@ -111,6 +128,8 @@ public final class LetheMain {
       command = (JobCommand) spec.userObject();
       CommandLine.Model.OptionSpec report = spec.findOption("--report");
       reportUri = report == null ? null : report.getValue();
+      guard.measured(command::measured);
+      guard.report(reportUri, null);
       command.validate();
       Outcome outcome;
       if (command instanceof ConfigCommand config) {
@@ -120,13 +139,15 @@ public final class LetheMain {
             SparkSessions.open("lethe " + commandName, layers.staticConf(command.sparkConf()))) {
           // A copy: the report is written after the session stops (if this call started it).
           hadoop = new Configuration(spark.session().sparkContext().hadoopConfiguration());
+          guard.sparkContext(spark.session().sparkContext());
+          guard.report(reportUri, hadoop);
           LetheConf conf = layers.letheConf(spark.session().sparkContext().getConf());
           outcome = command.run(spark.session(), conf);
         }
       }
       line = summary(commandName, outcome);
       code = outcome.failure() == null ? EXIT_OK : ExitCodes.of(outcome.failure());
-      if (outcome.failure() != null) {
+      if (outcome.failure() != null && !guard.interrupted()) {
         err.println(outcome.message());
       }
     } catch (UsageException e) {
@@ -140,8 +161,10 @@ public final class LetheMain {
     } catch (Exception | Error e) {
       // Exception, not RuntimeException: Spark throws its checked SparkException undeclared.
       String message = SettingFlags.flagged(commandName, e, FailureMessages.describe(e));
-      err.println(message);
-      if (message.startsWith("Unexpected")) {
+      if (!guard.interrupted()) {
+        err.println(message);
+      }
+      if (message.startsWith("Unexpected") && !guard.interrupted()) {
         e.printStackTrace(err);
       }
       code = ExitCodes.of(FailureReason.of(e));
@@ -149,6 +172,9 @@ public final class LetheMain {
       if (command != null) {
         command.measured().forEach(line::putIfAbsent);
       }
+    }
+    if (!guard.finish()) {
+      return code; // the guard's hook prints the interrupted line and writes the report
     }
     if (reportUri != null) {
       code = writeReport(reportUri, hadoop, line, code, err);

@@ -109,7 +109,8 @@ public final class LetheHelp {
             + " is missing or unusable, or --report could not be written; retrying may help), 2"
             + " bad options or settings (fix the command), 3 goal not reached or publish gate"
             + " broken (nothing published; retrying the same will not help), 4 another sweep"
-            + " holds the ledger's lock (nothing done; retry later).\n"
+            + " holds the ledger's lock (nothing done; retry later), 143 or 130 stopped by"
+            + " SIGTERM or SIGINT (the last line says status interrupted; run it again).\n"
             + "Arguments: @FILE stands for the words in FILE (e.g. a long --forget-ids list).\n");
     return text.toString();
   }

@@ -3,6 +3,7 @@ package dev.lethe.job.ledger;
 import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.lit;
 
+import dev.lethe.job.shutdown.Interruption;
 import io.delta.tables.DeltaTable;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
@@ -18,6 +19,7 @@ import java.util.UUID;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Row;
@@ -46,7 +48,8 @@ import org.slf4j.LoggerFactory;
  *       taken over an expired lease (a sweep paused longer than the time to live, e.g. a stopped
  *       JVM): the sweep calls it right before it publishes a version, so a sweep that lost its
  *       lease publishes nothing.
- *   <li>{@link #close} releases the lease.
+ *   <li>{@link #close} releases the lease; so does a JVM stopped by a signal ({@link
+ *       Interruption}), while Spark is still up.
  * </ul>
  *
  * <p>Expiry compares the drivers' clocks: keep them in sync (NTP) to well under the time to live.
@@ -94,6 +97,8 @@ public final class SweepLock implements AutoCloseable {
   private final Duration ttl;
   private ScheduledExecutorService heartbeat;
   private volatile String lost;
+  private final AtomicBoolean closed = new AtomicBoolean();
+  private Interruption.Cleanup onStop;
 
   private SweepLock(
       SparkSession spark, String ledgerUri, String location, String holder, Duration ttl) {
@@ -173,6 +178,7 @@ public final class SweepLock implements AutoCloseable {
       throw new SweepLockedException(ledger.uri(), current.orElse(null));
     }
     lock.startHeartbeat();
+    lock.onStop = Interruption.onStop("sweep lease of " + ledger.uri(), lock::close);
     LOG.info("Sweep lock of {}: taken by {} until {}", ledger.uri(), holder, now.plus(ttl));
     return lock;
   }
@@ -220,9 +226,18 @@ public final class SweepLock implements AutoCloseable {
     }
   }
 
-  /** Stops renewing and releases the lease (if this sweep still holds it). */
+  /**
+   * Stops renewing and releases the lease (if this sweep still holds it); once, whichever of the
+   * sweep's thread and the stopping JVM's hook comes first.
+   */
   @Override
   public void close() {
+    if (!closed.compareAndSet(false, true)) {
+      return;
+    }
+    if (onStop != null) {
+      onStop.close();
+    }
     if (heartbeat != null) {
       heartbeat.shutdownNow();
       try {

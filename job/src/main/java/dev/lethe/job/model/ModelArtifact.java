@@ -1,5 +1,6 @@
 package dev.lethe.job.model;
 
+import dev.lethe.job.shutdown.Interruption;
 import dev.lethe.model.Classifier;
 import dev.lethe.model.SpecResolver;
 import java.io.FileNotFoundException;
@@ -39,6 +40,7 @@ public final class ModelArtifact implements AutoCloseable {
   private final java.nio.file.Path dir;
   private final java.nio.file.Path localFile;
   private final java.nio.file.Path localSidecar;
+  private final Interruption.Cleanup onStop;
 
   private ModelArtifact(
       String uri,
@@ -47,7 +49,8 @@ public final class ModelArtifact implements AutoCloseable {
       byte[] sidecarBytes,
       java.nio.file.Path dir,
       java.nio.file.Path localFile,
-      java.nio.file.Path localSidecar) {
+      java.nio.file.Path localSidecar,
+      Interruption.Cleanup onStop) {
     this.uri = uri;
     this.bytes = bytes;
     this.sha256 = sha256(bytes);
@@ -56,6 +59,7 @@ public final class ModelArtifact implements AutoCloseable {
     this.dir = dir;
     this.localFile = localFile;
     this.localSidecar = localSidecar;
+    this.onStop = onStop;
   }
 
   /**
@@ -128,8 +132,12 @@ public final class ModelArtifact implements AutoCloseable {
     }
     String sidecarName = sidecar.getName();
     java.nio.file.Path dir = null;
+    Interruption.Cleanup onStop = null;
     try {
       dir = Files.createTempDirectory("lethe-model-");
+      java.nio.file.Path copy = dir;
+      // A JVM stopped by a signal removes the copy too (Interruption's hook).
+      onStop = Interruption.onStop("local model copy " + dir, () -> deleteQuietly(copy));
       java.nio.file.Path local = dir.resolve(path.getName());
       Files.write(local, bytes);
       java.nio.file.Path localSidecar = dir.resolve(sidecarName);
@@ -143,9 +151,13 @@ public final class ModelArtifact implements AutoCloseable {
           sidecarBytes,
           dir,
           local,
-          localSidecar);
+          localSidecar,
+          onStop);
     } catch (IOException e) {
       deleteQuietly(dir);
+      if (onStop != null) {
+        onStop.close();
+      }
       throw new UncheckedIOException(
           "Cannot copy model "
               + uri
@@ -246,6 +258,7 @@ public final class ModelArtifact implements AutoCloseable {
   @Override
   public void close() {
     deleteQuietly(dir);
+    onStop.close();
   }
 
   /** The SHA-256 of {@code bytes} in lower-case hex. */

@@ -17,6 +17,7 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.Objects;
 import java.util.function.BiFunction;
+import org.apache.spark.TaskContext;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.sql.SparkSession;
@@ -159,7 +160,14 @@ public final class DistributedStages {
     try (Classifier model = holder.loadPrivate(true)) {
       JniUtils.setGradMode(true);
       try {
-        return new ArrayList<>(work.apply(model, samples));
+        List<T> done = new ArrayList<>(work.apply(model, samples));
+        // A task of a cancelled job (a stopping JVM, a failed sibling) ends here and writes
+        // nothing: the partition is done as a whole, so this is the first chance to notice.
+        TaskContext task = TaskContext.get();
+        if (task != null) {
+          task.killTaskIfInterrupted();
+        }
+        return done;
       } finally {
         JniUtils.setGradMode(false);
       }

@@ -11,6 +11,7 @@ import dev.lethe.job.report.DriverMemory;
 import dev.lethe.job.report.JobJson;
 import dev.lethe.job.report.LetheVersion;
 import dev.lethe.job.report.Seconds;
+import dev.lethe.job.shutdown.Interruption;
 import dev.lethe.job.spark.JobGroup;
 import dev.lethe.model.SpecResolver;
 import dev.lethe.unlearn.TuningOptions;
@@ -160,10 +161,14 @@ public final class UnlearnRun {
       }
       measureInputs(in);
       String modelName = modelNameOf(artifact.fileName());
+      Path modelDir = new Path(new Path(request.out()), modelName);
       Path work =
           request.work() != null
               ? new Path(new Path(request.work()), version)
-              : new Path(new Path(new Path(request.out()), modelName), ".work-" + version);
+              : new Path(modelDir, ".work-" + version);
+      // Work folders of this model's runs that were killed (kill -9) go; live runs' stay.
+      WorkFolder.sweep(hadoop, modelDir, Instant.now(), progress);
+      WorkFolder folder = WorkFolder.claim(hadoop, work, runId, request.keepWork(), progress);
       try {
         Unlearned done = stages(jsc, artifact, in, settings, work, runId, start);
         if (!done.report().succeeded()) {
@@ -187,11 +192,7 @@ public final class UnlearnRun {
         return publish(
             hadoop, artifact, in, settings, done, modelName, version, work, started, start);
       } finally {
-        if (request.keepWork()) {
-          progress.accept("work folder kept: " + work);
-        } else {
-          Publisher.deleteQuietly(hadoop, work);
-        }
+        folder.close();
       }
     }
   }
@@ -352,6 +353,7 @@ public final class UnlearnRun {
       long start) {
     measured.put("stage", "publish");
     beforePublish.run();
+    Interruption.checkNotStopping("publish " + modelName);
     removeUnfinished(hadoop, modelName, work);
     Path versionDir = new Path(new Path(new Path(request.out()), modelName), version);
     UnlearnReport r = done.report();
