@@ -1,0 +1,272 @@
+package dev.lethe.job.cluster;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.lethe.data.IdxReader;
+import dev.lethe.data.Sample;
+import dev.lethe.job.JobFixtures;
+import dev.lethe.job.JobFixtures.CliRun;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Executor JVMs die under a running job on a real standalone cluster (a master and two one-core
+ * workers, separate JVMs): one is killed (SIGKILL) while it computes adversarial examples in stage
+ * A, another while stage D evaluates the unlearned model. Spark re-runs the lost tasks on the
+ * executors left and on the ones the workers start again; the run publishes the same model (the
+ * same SHA-256) and the same numbers as an undisturbed run with the same seed.
+ */
+class ExecutorLossIT {
+
+  @TempDir static Path tmp;
+
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final int K = 6;
+
+  @Test
+  void killedExecutorsInStagesAAndDChangeNothingInThePublishedModel() throws Exception {
+    Path repo = JobFixtures.repo();
+    Path sparkHome = tmp.resolve("spark-home");
+    CliRun home =
+        JobFixtures.process(
+            List.of(
+                "bash",
+                repo.resolve("deploy/bin/make-spark-home").toString(),
+                sparkHome.toString()),
+            Map.of(),
+            Duration.ofMinutes(5));
+    assertThat(home.exitCode()).as("make-spark-home: %s", home.stderr()).isZero();
+    List<Sample> train =
+        IdxReader.read(
+            JobFixtures.DIR.resolve("digits-train-images-idx3-ubyte.gz"),
+            JobFixtures.DIR.resolve("digits-train-labels-idx1-ubyte.gz"));
+    List<String> ids = new ArrayList<>();
+    for (int i = 0; i < K; i++) {
+      ids.add(train.get(5 + i * 47).id());
+    }
+
+    try (StandaloneCluster cluster =
+        StandaloneCluster.start(sparkHome, tmp.resolve("cluster"), 2)) {
+      Submitted calm = submit(repo, sparkHome, cluster, ids, "calm");
+      assertThat(calm.process.waitFor(8, TimeUnit.MINUTES)).as("undisturbed run ends").isTrue();
+      JsonNode expected = calm.summary();
+      assertThat(expected.get("status").asText()).as(calm.stderr()).isEqualTo("published");
+
+      // The undisturbed run's executor logs stay in the workers' folders: skip them.
+      List<Path> calmLogs = new ArrayList<>();
+      for (Path workerDir : cluster.workerDirs()) {
+        calmLogs.addAll(executorLogs(workerDir));
+      }
+      Submitted hit = submit(repo, sparkHome, cluster, ids, "hit");
+      // Stage A: the first executor that loads the original model is computing PGD; kill it a
+      // moment later, before the stage ends.
+      Path inA = awaitExecutorLog(cluster, "Loaded model digits-cnn-bn", hit, calmLogs);
+      Thread.sleep(1000);
+      long killedInA = kill(inA);
+      // Stage D: the first executor that loads the unlearned model is evaluating it.
+      List<Path> skipInD = new ArrayList<>(calmLogs);
+      skipInD.add(inA);
+      Path inD = awaitExecutorLog(cluster, "Loaded model unlearned-", hit, skipInD);
+      long killedInD = kill(inD);
+      assertThat(hit.process.waitFor(8, TimeUnit.MINUTES)).as("disturbed run ends").isTrue();
+      String driverLog = hit.stderr();
+      assertThat(hit.process.exitValue()).as("driver log:\n%s", driverLog).isZero();
+      JsonNode actual = hit.summary();
+
+      // Both kills landed inside their stage: the driver lost the executors before the stage
+      // ended.
+      assertThat(killedInA).isPositive();
+      assertThat(killedInD).isPositive();
+      assertThat(position(driverLog, "Lost executor"))
+          .as("the driver saw an executor lost during stage A:\n%s", driverLog)
+          .isBetween(0, position(driverLog, "stage A: " + K + "/" + K));
+      assertThat(lastPosition(driverLog, "Lost executor"))
+          .as("and one during stage D")
+          .isBetween(position(driverLog, "stage C: "), position(driverLog, "stage D: evaluated"));
+
+      assertThat(actual.get("status").asText()).isEqualTo("published");
+      assertThat(actual.get("model_sha256").asText())
+          .as("the same published model as the undisturbed run")
+          .isEqualTo(expected.get("model_sha256").asText());
+      for (String set : List.of("forget", "test")) {
+        assertThat(actual.get(set)).as(set + " numbers").isEqualTo(expected.get(set));
+      }
+      assertThat(actual.get("steps")).isEqualTo(expected.get("steps"));
+    }
+  }
+
+  /** A lethe-submit run in progress, its output in files read as it goes. */
+  private record Submitted(Process process, Path stdout, Path stderrFile) {
+
+    String stderr() throws IOException {
+      return Files.readString(stderrFile, StandardCharsets.UTF_8);
+    }
+
+    JsonNode summary() throws IOException {
+      List<String> lines = Files.readAllLines(stdout, StandardCharsets.UTF_8);
+      assertThat(lines).as("stdout; stderr:\n%s", stderr()).isNotEmpty();
+      return JSON.readTree(lines.get(lines.size() - 1));
+    }
+  }
+
+  private static Submitted submit(
+      Path repo, Path sparkHome, StandaloneCluster cluster, List<String> ids, String name)
+      throws IOException {
+    List<String> command =
+        List.of(
+            "bash",
+            repo.resolve("deploy/bin/lethe-submit").toString(),
+            "--master",
+            cluster.masterUrl(),
+            "--executor-memory",
+            "1g",
+            "--conf",
+            "spark.driver.host=127.0.0.1",
+            "--driver-java-options",
+            "-Dlog4j2.configurationFile=file:" + driverLog4j(),
+            "--",
+            "unlearn",
+            "--model",
+            JobFixtures.cnn().toString(),
+            "--forget",
+            JobFixtures.DIR.resolve("digits-train-images-idx3-ubyte.gz").toString(),
+            "--forget-ids",
+            String.join(",", ids),
+            "--test",
+            JobFixtures.testImages().toString(),
+            "--out",
+            tmp.resolve("out-" + name).toString(),
+            "--preset",
+            "lethe",
+            "--seed",
+            "5",
+            "--partitions",
+            "2",
+            "--set",
+            "pgd.steps=200",
+            "--set",
+            "pgd.per-instance=16");
+    ProcessBuilder pb = new ProcessBuilder(command);
+    pb.environment().put("SPARK_HOME", sparkHome.toString());
+    pb.environment().put("SPARK_LOCAL_IP", "127.0.0.1");
+    Path stdout = tmp.resolve(name + ".out");
+    Path stderr = tmp.resolve(name + ".err");
+    pb.redirectOutput(stdout.toFile());
+    pb.redirectError(stderr.toFile());
+    return new Submitted(pb.start(), stdout, stderr);
+  }
+
+  /**
+   * The driver's logging: Lethe's progress lines and the scheduler's word on lost executors, on
+   * stderr, whatever conf/log4j2.properties quiets.
+   */
+  private static Path driverLog4j() throws IOException {
+    Path file = tmp.resolve("driver-log4j2.properties");
+    Files.writeString(
+        file,
+        String.join(
+            "\n",
+            "rootLogger.level = warn",
+            "rootLogger.appenderRef.stderr.ref = stderr",
+            "appender.stderr.type = Console",
+            "appender.stderr.name = stderr",
+            "appender.stderr.target = SYSTEM_ERR",
+            "appender.stderr.layout.type = PatternLayout",
+            "appender.stderr.layout.pattern = %p %c{1}: %m%n",
+            "logger.lethe.name = dev.lethe",
+            "logger.lethe.level = info",
+            "logger.scheduler.name = org.apache.spark.scheduler",
+            "logger.scheduler.level = warn",
+            ""));
+    return file;
+  }
+
+  /**
+   * Waits for an executor stderr (other than {@code skip}) of the running application that holds
+   * {@code text}, and returns it.
+   */
+  private static Path awaitExecutorLog(
+      StandaloneCluster cluster, String text, Submitted run, List<Path> skip) throws Exception {
+    long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(6);
+    while (System.nanoTime() < deadline) {
+      assertThat(run.process.isAlive())
+          .as("the run ended before '%s' appeared; stderr:\n%s", text, run.stderr())
+          .isTrue();
+      for (Path workerDir : cluster.workerDirs()) {
+        Optional<Path> log =
+            executorLogs(workerDir).stream()
+                .filter(p -> !skip.contains(p))
+                .filter(p -> contains(p, text))
+                .findFirst();
+        if (log.isPresent()) {
+          return log.get();
+        }
+      }
+      Thread.sleep(20);
+    }
+    throw new AssertionError("no executor logged '" + text + "'");
+  }
+
+  /**
+   * Kills (SIGKILL) the executor JVM that writes {@code stderr}: {@code
+   * <worker>/<app-id>/<executor-id>/stderr}. Returns its pid.
+   */
+  private static long kill(Path stderr) {
+    String executorId = stderr.getParent().getFileName().toString();
+    String appId = stderr.getParent().getParent().getFileName().toString();
+    ProcessHandle executor =
+        ProcessHandle.allProcesses()
+            .filter(
+                p -> {
+                  String cmd = p.info().commandLine().orElse("");
+                  return cmd.contains("CoarseGrainedExecutorBackend")
+                      && cmd.contains(appId)
+                      && cmd.matches(".*--executor-id " + executorId + "( .*|$)");
+                })
+            .findFirst()
+            .orElseThrow(() -> new AssertionError("no JVM for executor " + executorId));
+    executor.destroyForcibly();
+    executor.onExit().join();
+    return executor.pid();
+  }
+
+  private static boolean contains(Path file, String text) {
+    try {
+      return Files.readString(file, StandardCharsets.UTF_8).contains(text);
+    } catch (IOException e) {
+      return false;
+    }
+  }
+
+  private static List<Path> executorLogs(Path workerDir) throws IOException {
+    if (!Files.isDirectory(workerDir)) {
+      return List.of();
+    }
+    try (Stream<Path> files = Files.walk(workerDir)) {
+      return files.filter(p -> p.getFileName().toString().equals("stderr")).sorted().toList();
+    }
+  }
+
+  private static int position(String log, String text) {
+    int at = log.indexOf(text);
+    assertThat(at).as("'%s' in the driver log:\n%s", text, log).isNotNegative();
+    return at;
+  }
+
+  private static int lastPosition(String log, String text) {
+    return log.lastIndexOf(text);
+  }
+}
