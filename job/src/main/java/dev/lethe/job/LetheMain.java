@@ -16,13 +16,18 @@ import dev.lethe.job.failure.UsageException;
 import dev.lethe.job.report.JobJson;
 import dev.lethe.job.report.ReportFile;
 import dev.lethe.job.spark.SparkSessions;
+import dev.lethe.job.storage.OutputProbe;
+import dev.lethe.job.storage.S3aDefaults;
 import java.io.PrintStream;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.spark.SparkConf;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import picocli.CommandLine;
 
 /**
@@ -36,9 +41,13 @@ import picocli.CommandLine;
  * command measured before it failed ({@link JobCommand#measured}). With {@code --report URI} the
  * same object is written to URI ({@link ReportFile}) whatever the outcome; a report that cannot be
  * written turns exit code 0 into {@link #EXIT_FAILED} and leaves any other. Messages go to standard
- * error. Exit codes: {@link #EXIT_OK}, {@link #EXIT_FAILED} (an input is missing or unusable, or
- * the run failed), {@link #EXIT_USAGE} (an unknown option, a malformed value or an unknown {@code
- * spark.lethe.*} setting), {@link #EXIT_NOT_REACHED}, {@link #EXIT_LOCKED}.
+ * error, one line each; a failure's stack trace only with {@code --verbose} (and in the log at
+ * DEBUG). Before a command that starts Spark does any work, every place it will write ({@link
+ * JobCommand#outputs}, {@code --report}) is probed ({@link OutputProbe}), with s3a's timeouts and
+ * retries bounded ({@link S3aDefaults}). Exit codes: {@link #EXIT_OK}, {@link #EXIT_FAILED} (an
+ * input is missing or unusable, or the run failed), {@link #EXIT_USAGE} (an unknown option, a
+ * malformed value or an unknown {@code spark.lethe.*} setting), {@link #EXIT_NOT_REACHED}, {@link
+ * #EXIT_LOCKED}.
  */
 public final class LetheMain {
 
@@ -56,6 +65,8 @@ public final class LetheMain {
 
   /** Exit code of a sweep refused because another sweep holds the ledger's lock. */
   public static final int EXIT_LOCKED = ExitCodes.LOCKED;
+
+  private static final Logger LOG = LoggerFactory.getLogger(LetheMain.class);
 
   private LetheMain() {}
 
@@ -89,6 +100,7 @@ public final class LetheMain {
     String reportUri = reportUri(args);
     Configuration hadoop = null;
     JobCommand command = null;
+    boolean verbose = false;
     Map<String, Object> line;
     int code;
     try {
@@ -111,6 +123,7 @@ public final class LetheMain {
       command = (JobCommand) spec.userObject();
       CommandLine.Model.OptionSpec report = spec.findOption("--report");
       reportUri = report == null ? null : report.getValue();
+      verbose = Boolean.TRUE.equals(spec.findOption("--verbose").getValue());
       command.validate();
       Outcome outcome;
       if (command instanceof ConfigCommand config) {
@@ -119,8 +132,13 @@ public final class LetheMain {
         try (SparkSessions.Handle spark =
             SparkSessions.open("lethe " + commandName, layers.staticConf(command.sparkConf()))) {
           // A copy: the report is written after the session stops (if this call started it).
-          hadoop = new Configuration(spark.session().sparkContext().hadoopConfiguration());
+          hadoop =
+              new Configuration(
+                  S3aDefaults.apply(spark.session().sparkContext().hadoopConfiguration()));
           LetheConf conf = layers.letheConf(spark.session().sparkContext().getConf());
+          List<OutputProbe.Location> outputs = new ArrayList<>(command.outputs());
+          outputs.add(OutputProbe.Location.file("--report", reportUri));
+          OutputProbe.check(hadoop, outputs);
           outcome = command.run(spark.session(), conf);
         }
       }
@@ -141,8 +159,12 @@ public final class LetheMain {
       // Exception, not RuntimeException: Spark throws its checked SparkException undeclared.
       String message = SettingFlags.flagged(commandName, e, FailureMessages.describe(e));
       err.println(message);
-      if (message.startsWith("Unexpected")) {
+      LOG.debug("{} failed: {}", commandName, message, e);
+      if (verbose) {
         e.printStackTrace(err);
+      }
+      if (e instanceof OutputProbe.UnwritableOutputException u && u.option().equals("--report")) {
+        reportUri = null; // said above; writing it again would only say it twice
       }
       code = ExitCodes.of(FailureReason.of(e));
       line = failure(code, message);
@@ -189,7 +211,7 @@ public final class LetheMain {
    * spark.hadoop.*} properties (e.g. s3a's credentials provider), as Spark would apply them.
    */
   private static Configuration hadoopConf() {
-    Configuration conf = new Configuration();
+    Configuration conf = S3aDefaults.apply(new Configuration());
     for (scala.Tuple2<String, String> kv : new SparkConf().getAll()) {
       if (kv._1().startsWith("spark.hadoop.")) {
         conf.set(kv._1().substring("spark.hadoop.".length()), kv._2());
