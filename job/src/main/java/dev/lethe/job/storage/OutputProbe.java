@@ -21,8 +21,9 @@ import org.slf4j.LoggerFactory;
  * Checks, before any work, that a command can write where it will write: each output location's
  * scheme has a Hadoop FileSystem, its credentials are there, the location is not an existing file
  * (or, for a file such as {@code --report}, not a folder), and a small probe object can be created
- * in it and deleted again. Folders made for the probe are removed, so a probe leaves nothing behind
- * (a dry run writes nothing).
+ * and deleted again: in the location, or, on a file system with real folders, in the deepest folder
+ * of its path that exists (where making the location needs to write). A probe leaves nothing behind
+ * (a dry run writes nothing): on an object store the folder markers its delete leaves are removed.
  *
  * <p>A location that fails throws {@link UnwritableOutputException} with one line naming the URI,
  * the option and what to change.
@@ -153,7 +154,8 @@ public final class OutputProbe {
       throw new UnwritableOutputException(
           location, "it is a file, not a folder; give a new or existing folder", null);
     }
-    // The folders the probe makes, deepest first: removed again afterwards.
+    // The folders missing, deepest first: on an object store the probe makes them (as markers) and
+    // removes them again; elsewhere it writes in the deepest folder there is, and makes none.
     List<Path> made = new ArrayList<>();
     Path existing = folder;
     while (status == null && existing.getParent() != null) {
@@ -168,7 +170,15 @@ public final class OutputProbe {
               + " is a file, not a folder; give a location under a folder",
           null);
     }
-    Path probe = new Path(folder, PROBE_PREFIX + UUID.randomUUID());
+    boolean objectStore = isObjectStore(fs);
+    if (!objectStore) {
+      made.clear();
+    }
+    // On a file system with folders, writing in the deepest existing one is what making the
+    // location needs, and a probe there never shows up in a folder another run is creating (two
+    // sweeps making one new ledger). On an object store, permissions go by key prefix: the probe
+    // goes under the location itself.
+    Path probe = new Path(objectStore ? folder : existing, PROBE_PREFIX + UUID.randomUUID());
     try {
       try (OutputStream out = fs.create(probe, false)) {
         out.write('\n');
@@ -193,6 +203,12 @@ public final class OutputProbe {
         removeIfEmpty(fs, dir);
       }
     }
+  }
+
+  /** Whether folders in {@code fs} are key prefixes rather than real folders (s3a://, gs://). */
+  private static boolean isObjectStore(FileSystem fs) {
+    String scheme = String.valueOf(fs.getUri().getScheme()).toLowerCase(Locale.ROOT);
+    return scheme.startsWith("s3") || scheme.equals("gs") || scheme.equals("oss");
   }
 
   /** {@code path} as the user wrote it when it is a prefix of their URI, else qualified. */
