@@ -294,7 +294,7 @@ public final class OutputProbe {
           location,
           "permission denied ("
               + firstLine(e)
-              + "); give a location these credentials may write to",
+              + "); give a location this job may write to (permissions, or credentials that may write there)",
           e);
     }
     return new UnwritableOutputException(
