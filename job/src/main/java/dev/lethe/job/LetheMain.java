@@ -17,13 +17,18 @@ import dev.lethe.job.report.JobJson;
 import dev.lethe.job.report.ReportFile;
 import dev.lethe.job.shutdown.RunGuard;
 import dev.lethe.job.spark.SparkSessions;
+import dev.lethe.job.storage.OutputProbe;
+import dev.lethe.job.storage.S3aDefaults;
 import java.io.PrintStream;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.spark.SparkConf;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import picocli.CommandLine;
 
 /**
@@ -37,9 +42,13 @@ import picocli.CommandLine;
  * command measured before it failed ({@link JobCommand#measured}). With {@code --report URI} the
  * same object is written to URI ({@link ReportFile}) whatever the outcome; a report that cannot be
  * written turns exit code 0 into {@link #EXIT_FAILED} and leaves any other. Messages go to standard
- * error. Exit codes: {@link #EXIT_OK}, {@link #EXIT_FAILED} (an input is missing or unusable, or
- * the run failed), {@link #EXIT_USAGE} (an unknown option, a malformed value or an unknown {@code
- * spark.lethe.*} setting), {@link #EXIT_NOT_REACHED}, {@link #EXIT_LOCKED}.
+ * error, one line each; a failure's stack trace only with {@code --verbose} (and in the log at
+ * DEBUG). Before a command that starts Spark does any work, every place it will write ({@link
+ * JobCommand#outputs}, {@code --report}) is probed ({@link OutputProbe}), with s3a's timeouts and
+ * retries bounded ({@link S3aDefaults}). Exit codes: {@link #EXIT_OK}, {@link #EXIT_FAILED} (an
+ * input is missing or unusable, or the run failed), {@link #EXIT_USAGE} (an unknown option, a
+ * malformed value or an unknown {@code spark.lethe.*} setting), {@link #EXIT_NOT_REACHED}, {@link
+ * #EXIT_LOCKED}.
  *
  * <p>A run stopped by a signal (SIGTERM, SIGINT) prints {@code {"status":"interrupted",...}} last
  * instead, from a shutdown hook that first removes what the run was writing ({@link RunGuard}); the
@@ -61,6 +70,8 @@ public final class LetheMain {
 
   /** Exit code of a sweep refused because another sweep holds the ledger's lock. */
   public static final int EXIT_LOCKED = ExitCodes.LOCKED;
+
+  private static final Logger LOG = LoggerFactory.getLogger(LetheMain.class);
 
   private LetheMain() {}
 
@@ -106,6 +117,7 @@ public final class LetheMain {
     String reportUri = reportUri(args);
     Configuration hadoop = null;
     JobCommand command = null;
+    boolean verbose = false;
     Map<String, Object> line;
     int code;
     try {
@@ -130,6 +142,7 @@ public final class LetheMain {
       reportUri = report == null ? null : report.getValue();
       guard.measured(command::measured);
       guard.report(reportUri, null);
+      verbose = Boolean.TRUE.equals(spec.findOption("--verbose").getValue());
       command.validate();
       Outcome outcome;
       if (command instanceof ConfigCommand config) {
@@ -138,10 +151,15 @@ public final class LetheMain {
         try (SparkSessions.Handle spark =
             SparkSessions.open("lethe " + commandName, layers.staticConf(command.sparkConf()))) {
           // A copy: the report is written after the session stops (if this call started it).
-          hadoop = new Configuration(spark.session().sparkContext().hadoopConfiguration());
+          hadoop =
+              new Configuration(
+                  S3aDefaults.apply(spark.session().sparkContext().hadoopConfiguration()));
           guard.sparkContext(spark.session().sparkContext());
           guard.report(reportUri, hadoop);
           LetheConf conf = layers.letheConf(spark.session().sparkContext().getConf());
+          List<OutputProbe.Location> outputs = new ArrayList<>(command.outputs());
+          outputs.add(OutputProbe.Location.file("--report", reportUri));
+          OutputProbe.check(hadoop, outputs);
           outcome = command.run(spark.session(), conf);
         }
       }
@@ -164,8 +182,12 @@ public final class LetheMain {
       if (!guard.interrupted()) {
         err.println(message);
       }
-      if (message.startsWith("Unexpected") && !guard.interrupted()) {
+      LOG.debug("{} failed: {}", commandName, message, e);
+      if (verbose && !guard.interrupted()) {
         e.printStackTrace(err);
+      }
+      if (e instanceof OutputProbe.UnwritableOutputException u && u.option().equals("--report")) {
+        reportUri = null; // said above; writing it again would only say it twice
       }
       code = ExitCodes.of(FailureReason.of(e));
       line = failure(code, message);
@@ -215,7 +237,7 @@ public final class LetheMain {
    * spark.hadoop.*} properties (e.g. s3a's credentials provider), as Spark would apply them.
    */
   private static Configuration hadoopConf() {
-    Configuration conf = new Configuration();
+    Configuration conf = S3aDefaults.apply(new Configuration());
     for (scala.Tuple2<String, String> kv : new SparkConf().getAll()) {
       if (kv._1().startsWith("spark.hadoop.")) {
         conf.set(kv._1().substring("spark.hadoop.".length()), kv._2());

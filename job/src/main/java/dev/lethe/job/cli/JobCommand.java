@@ -33,6 +33,15 @@ public interface JobCommand {
     return java.util.Map.of();
   }
 
+  /**
+   * Where the command writes ({@code --out}, {@code --work}, {@code --ledger}; not {@code
+   * --report}, which every command has): probed before any work ({@link
+   * dev.lethe.job.storage.OutputProbe}). Nulls are options not given. None by default.
+   */
+  default java.util.List<dev.lethe.job.storage.OutputProbe.Location> outputs() {
+    return java.util.List.of();
+  }
+
   /** Runs the command; its outcome is what the command line prints. */
   Outcome run(SparkSession spark, LetheConf conf);
 }

@@ -29,6 +29,13 @@ public final class LetheCommand {
       description = "this help")
   boolean help;
 
+  @Option(
+      names = "--verbose",
+      order = 98,
+      scope = CommandLine.ScopeType.INHERIT,
+      description = "on a failure, also print its stack trace after the message (default: off)")
+  boolean verbose;
+
   private LetheCommand() {}
 
   /**

@@ -8,6 +8,7 @@ import dev.lethe.job.ledger.Status;
 import dev.lethe.job.ledger.SweepLock;
 import dev.lethe.job.ledger.SweepLockException;
 import dev.lethe.job.ledger.SweepLockedException;
+import dev.lethe.job.storage.OutputProbe;
 import dev.lethe.job.sweep.Sweep;
 import dev.lethe.job.unlearn.RunSettings;
 import dev.lethe.unlearn.Goal;
@@ -232,6 +233,12 @@ public final class SweepCommand implements JobCommand {
   @Override
   public Map<String, String> sparkConf() {
     return Ledger.SPARK_CONF;
+  }
+
+  @Override
+  public List<OutputProbe.Location> outputs() {
+    return List.of(
+        OutputProbe.Location.folder("--out", out), OutputProbe.Location.folder("--ledger", ledger));
   }
 
   @Override

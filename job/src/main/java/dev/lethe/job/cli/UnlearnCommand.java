@@ -6,6 +6,7 @@ import dev.lethe.job.actions.LetheActions;
 import dev.lethe.job.actions.UnlearnAction;
 import dev.lethe.job.conf.LetheConf;
 import dev.lethe.job.report.JobJson;
+import dev.lethe.job.storage.OutputProbe;
 import dev.lethe.job.unlearn.RunSettings;
 import dev.lethe.unlearn.Goal;
 import dev.lethe.unlearn.Method;
@@ -182,6 +183,13 @@ public final class UnlearnCommand implements JobCommand {
   @Override
   public Map<String, Object> measured() {
     return measured;
+  }
+
+  @Override
+  public List<OutputProbe.Location> outputs() {
+    return java.util.Arrays.asList(
+        OutputProbe.Location.folder("--out", inputs.out),
+        OutputProbe.Location.folder("--work", work));
   }
 
   @Override

@@ -200,9 +200,28 @@ class ObservableRunsTest extends DeltaSparkTestBase {
   void aRunThatFailsInAStageReportsWhatItMeasuredBefore() throws Exception {
     Path out = tmp.resolve("out");
     Path report = tmp.resolve("stage-failed.json");
-    Path file = Files.writeString(tmp.resolve("work-is-a-file"), "not a folder");
+    // A --work that cannot be written now fails before any work (OutputProbeTest). To fail in
+    // stage A, the work folder is writable but the run's own subfolder, <UTC start time>-<run id>,
+    // is taken by a file, for every start time in the next 10 minutes.
+    Path work = Files.createDirectories(tmp.resolve("work"));
+    java.time.format.DateTimeFormatter time =
+        java.time.format.DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss'Z'")
+            .withZone(java.time.ZoneOffset.UTC);
+    java.time.Instant now = java.time.Instant.now();
+    for (int s = 0; s < 600; s++) {
+      Files.writeString(work.resolve(time.format(now.plusSeconds(s)) + "-blocked"), "not a folder");
+    }
     CliRun run =
-        unlearn(out, "--forget-ids", IDS, "--work", file.toString(), "--report", report.toString());
+        unlearn(
+            out,
+            "--forget-ids",
+            IDS,
+            "--work",
+            work.toString(),
+            "--run-id",
+            "blocked",
+            "--report",
+            report.toString());
     assertThat(run.exitCode()).as("stderr:\n%s", run.stderr()).isEqualTo(1);
     JsonNode failed = read(report);
     assertThat(failed).as("the report is the summary line").isEqualTo(run.summary());

@@ -186,6 +186,55 @@ class S3UnlearnIT extends SparkTestBase {
         .containsExactlyInAnyOrder(reports + "ok.json", reports + "failed.json");
   }
 
+  @Test
+  void outputsAreProbedOnS3BeforeAnyWorkAndTheProbeLeavesNothing() throws Exception {
+    FileSystem fs = s3();
+    String root = "s3a://" + BUCKET + "/probe";
+    String fresh = root + "/new/models";
+    CliRun dry = local(fresh, "--dry-run");
+    assertThat(dry.exitCode()).as("stderr:\n%s", dry.stderr()).isZero();
+    assertThat(objects(fs, root))
+        .as("no probe object or folder marker left; on the server: %s", serverFiles(storage))
+        .isEmpty();
+
+    String file = root + "/a-file";
+    try (var out = fs.create(new org.apache.hadoop.fs.Path(file))) {
+      out.write('x');
+    }
+    CliRun onFile = local(file);
+    assertThat(onFile.exitCode()).as("stderr:\n%s", onFile.stderr()).isEqualTo(1);
+    assertThat(onFile.stderr().strip())
+        .startsWith("Cannot write to " + file + " (--out): it is a file, not a folder")
+        .doesNotContain("\n");
+    // (A path under an object is not tried here: s3proxy's file-system backend answers a HEAD of
+    // it with 500, where S3 answers 404; OutputProbeTest covers it on the local file system.)
+    CliRun noBucket = local("s3a://no-such-bucket/out");
+    assertThat(noBucket.exitCode()).as("stderr:\n%s", noBucket.stderr()).isEqualTo(1);
+    assertThat(noBucket.stderr().strip())
+        .startsWith("Cannot write to s3a://no-such-bucket/out (--out): its bucket does not exist")
+        .doesNotContain("\n");
+    assertThat(noBucket.summary().has("stage")).as("nothing read or run").isFalse();
+  }
+
+  /** unlearn of the local fixtures, published to {@code out}. */
+  private static CliRun local(String out, String... extra) {
+    List<String> args =
+        new ArrayList<>(
+            List.of(
+                "unlearn",
+                "--model",
+                JobFixtures.cnn().toString(),
+                "--forget",
+                JobFixtures.DIR.resolve("digits-train-images-idx3-ubyte.gz").toString(),
+                "--forget-ids",
+                "digits/0",
+                "--out",
+                out));
+    args.addAll(JobFixtures.QUICK_UNLEARN);
+    args.addAll(List.of(extra));
+    return JobFixtures.cli(args.toArray(String[]::new));
+  }
+
   private static CliRun unlearn(String models, String out, String... extra) {
     List<String> args =
         new ArrayList<>(
