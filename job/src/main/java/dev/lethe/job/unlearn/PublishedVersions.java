@@ -54,12 +54,7 @@ public final class PublishedVersions {
   public Optional<UnlearnReport> byRunId(String runId) {
     try {
       FileSystem fs = root.getFileSystem(conf);
-      FileStatus[] children;
-      try {
-        children = fs.listStatus(root);
-      } catch (FileNotFoundException e) {
-        return Optional.empty();
-      }
+      FileStatus[] children = children(fs);
       List<FileStatus> candidates =
           Arrays.stream(children)
               .filter(FileStatus::isDirectory)
@@ -102,12 +97,7 @@ public final class PublishedVersions {
   public List<Path> unfinished(String runId, Path keep) {
     try {
       FileSystem fs = root.getFileSystem(conf);
-      FileStatus[] children;
-      try {
-        children = fs.listStatus(root);
-      } catch (FileNotFoundException e) {
-        return List.of();
-      }
+      FileStatus[] children = children(fs);
       List<Path> out = new java.util.ArrayList<>();
       for (FileStatus child : children) {
         String name = child.getPath().getName();
@@ -145,12 +135,7 @@ public final class PublishedVersions {
   public List<Published> all() {
     try {
       FileSystem fs = root.getFileSystem(conf);
-      FileStatus[] children;
-      try {
-        children = fs.listStatus(root);
-      } catch (FileNotFoundException e) {
-        return List.of();
-      }
+      FileStatus[] children = children(fs);
       List<Published> out = new java.util.ArrayList<>();
       for (FileStatus child :
           Arrays.stream(children)
@@ -167,6 +152,15 @@ public final class PublishedVersions {
     } catch (IOException e) {
       throw new UncheckedIOException(
           "Cannot list the versions under " + root + ": " + e + "; check --out and permissions", e);
+    }
+  }
+
+  /** The entries of the model's folder; none when it does not exist yet. */
+  private FileStatus[] children(FileSystem fs) throws IOException {
+    try {
+      return fs.listStatus(root);
+    } catch (FileNotFoundException e) {
+      return new FileStatus[0];
     }
   }
 

@@ -7,15 +7,12 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.lethe.data.IdxReader;
 import dev.lethe.data.Sample;
 import dev.lethe.job.JobFixtures;
-import dev.lethe.job.JobFixtures.CliRun;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
@@ -39,16 +36,7 @@ class ExecutorLossIT {
   @Test
   void killedExecutorsInStagesAAndDChangeNothingInThePublishedModel() throws Exception {
     Path repo = JobFixtures.repo();
-    Path sparkHome = tmp.resolve("spark-home");
-    CliRun home =
-        JobFixtures.process(
-            List.of(
-                "bash",
-                repo.resolve("deploy/bin/make-spark-home").toString(),
-                sparkHome.toString()),
-            Map.of(),
-            Duration.ofMinutes(5));
-    assertThat(home.exitCode()).as("make-spark-home: %s", home.stderr()).isZero();
+    Path sparkHome = StandaloneCluster.makeSparkHome(tmp.resolve("spark-home"));
     List<Sample> train =
         IdxReader.read(
             JobFixtures.DIR.resolve("digits-train-images-idx3-ubyte.gz"),

@@ -33,6 +33,25 @@ public final class StandaloneCluster implements AutoCloseable {
     this.logs = logs;
   }
 
+  /**
+   * Assembles a Spark home at {@code dest} from the Maven jars with deploy/bin/make-spark-home, as
+   * an operator would, and returns it.
+   */
+  public static Path makeSparkHome(Path dest) throws Exception {
+    dev.lethe.job.JobFixtures.CliRun home =
+        dev.lethe.job.JobFixtures.process(
+            List.of(
+                "bash",
+                dev.lethe.job.JobFixtures.repo().resolve("deploy/bin/make-spark-home").toString(),
+                dest.toString()),
+            Map.of(),
+            Duration.ofMinutes(5));
+    if (home.exitCode() != 0) {
+      throw new IllegalStateException("make-spark-home failed: " + home.stderr());
+    }
+    return dest;
+  }
+
   /** Starts the master and {@code workers} workers and waits until all of them are ALIVE. */
   public static StandaloneCluster start(Path sparkHome, Path dir, int workers) throws Exception {
     Files.createDirectories(dir);

@@ -41,16 +41,7 @@ class StandaloneClusterIT extends SparkTestBase {
   @Test
   void unlearnOnAStandaloneClusterGivesTheSingleJvmResult() throws Exception {
     Path repo = JobFixtures.repo();
-    Path sparkHome = tmp.resolve("spark-home");
-    CliRun home =
-        JobFixtures.process(
-            List.of(
-                "bash",
-                repo.resolve("deploy/bin/make-spark-home").toString(),
-                sparkHome.toString()),
-            Map.of(),
-            Duration.ofMinutes(5));
-    assertThat(home.exitCode()).as("make-spark-home: %s", home.stderr()).isZero();
+    Path sparkHome = StandaloneCluster.makeSparkHome(tmp.resolve("spark-home"));
 
     List<Sample> train =
         IdxReader.read(
