@@ -179,7 +179,7 @@ class InputReadersFuzzTest {
   void modelSidecarsAreReadOrRefusedCleanly() throws IOException {
     List<String> bases =
         List.of(
-            Files.readString(Fixtures.path("digits-cnn-bn.json")),
+            Files.readString(Fixtures.path("digits-cnn-bn.lethe.json")),
             "{\"num_classes\": 3, \"input\": {\"channels\": 3, \"height\": 32, \"width\": 32},"
                 + " \"mean\": [0.5, 0.5, 0.5], \"std\": [0.25, 0.25, 0.25]}");
     fuzz(
