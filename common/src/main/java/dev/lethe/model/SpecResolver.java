@@ -2,9 +2,12 @@ package dev.lethe.model;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.lethe.data.ImageShape;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -123,6 +126,61 @@ public final class SpecResolver {
    * else null.
    */
   public record Sidecar(Partial partial, Path file, String notice) {}
+
+  /** Keys of a parent's sidecar that describe the model's kind and stay true after unlearning. */
+  private static final List<String> DESCRIPTIVE_KEYS = List.of("name", "architecture", "dataset");
+
+  /**
+   * The sidecar of a model derived from a parent with {@code spec} (an unlearned version): the
+   * parent sidecar's descriptive keys (name, architecture, dataset), then the spec as resolved
+   * (class names, number of classes, input shape, normalisation), whether it came from the parent's
+   * sidecar, options or the data. The parent's hash and accuracies are left out: they describe the
+   * parent. So a published model carries everything a later run needs, also when the parent had no
+   * sidecar and its class names were given as an option.
+   *
+   * @param parent the parent's sidecar bytes, or null when it had none
+   */
+  public static byte[] derivedSidecar(ModelSpec spec, byte[] parent) {
+    ObjectNode out = JSON.createObjectNode();
+    if (parent != null) {
+      try {
+        JsonNode root = JSON.readTree(parent);
+        if (root != null && root.isObject()) {
+          for (String key : DESCRIPTIVE_KEYS) {
+            if (root.path(key).isTextual()) {
+              out.put(key, root.get(key).asText());
+            }
+          }
+        }
+      } catch (IOException e) {
+        // not JSON: nothing descriptive to carry over
+      }
+    }
+    if (!spec.classNames().isEmpty()) {
+      ArrayNode names = out.putArray("classes");
+      spec.classNames().forEach(names::add);
+    }
+    out.put("num_classes", spec.numClasses());
+    ObjectNode input = out.putObject("input");
+    input.put("channels", spec.input().channels());
+    input.put("height", spec.input().height());
+    input.put("width", spec.input().width());
+    if (spec.normalises()) {
+      ArrayNode mean = out.putArray("mean");
+      for (float v : spec.mean()) {
+        mean.add(v);
+      }
+      ArrayNode std = out.putArray("std");
+      for (float v : spec.std()) {
+        std.add(v);
+      }
+    }
+    try {
+      return JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(out);
+    } catch (IOException e) {
+      throw new UncheckedIOException("Cannot write a model sidecar: " + e.getMessage(), e);
+    }
+  }
 
   /**
    * Lethe's sidecar path for a model file: the same name with {@code .lethe.json} in place of its

@@ -141,4 +141,31 @@ class SpecResolverTest {
     assertThat(SpecResolver.describe(new ModelSpec(DIGITS, 10, null, null, null), data))
         .contains("10 classes (from a probe forward)", "class names none, classes numbered 0..9");
   }
+
+  @Test
+  void aDerivedSidecarHoldsTheResolvedSpecAndNotTheParentsHashOrAccuracy() throws IOException {
+    ModelSpec spec =
+        new ModelSpec(
+            new ImageShape(1, 8, 8),
+            3,
+            new float[] {0.5f},
+            new float[] {0.25f},
+            java.util.List.of("t-shirt/top", "trouser", "bag"));
+    byte[] derived =
+        SpecResolver.derivedSidecar(
+            spec, "{\"name\": \"n\", \"sha256\": \"abc\", \"test_accuracy\": 0.9}".getBytes());
+    SpecResolver.Partial read =
+        SpecResolver.readSidecar(new java.io.ByteArrayInputStream(derived), "derived");
+    assertThat(read.toSpec(99)).as("read back").isEqualTo(spec);
+    String text = new String(derived, java.nio.charset.StandardCharsets.UTF_8);
+    assertThat(text).contains("\"name\" : \"n\"").doesNotContain("sha256", "test_accuracy");
+
+    ModelSpec plain = new ModelSpec(new ImageShape(3, 32, 32), 10, null, null, null);
+    assertThat(
+            SpecResolver.readSidecar(
+                    new java.io.ByteArrayInputStream(SpecResolver.derivedSidecar(plain, null)), "d")
+                .toSpec(99))
+        .as("no parent sidecar, no names, no normalisation")
+        .isEqualTo(plain);
+  }
 }

@@ -46,7 +46,10 @@ import org.slf4j.LoggerFactory;
  */
 public final class UnlearnRun {
 
-  /** The published model's sidecar: the parent's, under Lethe's sidecar name of model.pt. */
+  /**
+   * The published model's sidecar, under Lethe's sidecar name of model.pt: the spec the run
+   * resolved ({@link SpecResolver#derivedSidecar}).
+   */
   public static final String PUBLISHED_SIDECAR =
       SpecResolver.sidecarPath(java.nio.file.Path.of("model.pt")).getFileName().toString();
 
@@ -376,7 +379,9 @@ public final class UnlearnRun {
             new Path(versionDir, Publisher.MANIFEST).toString());
     Map<String, byte[]> files = new LinkedHashMap<>();
     files.put("model.pt", done.model());
-    artifact.sidecarBytes().ifPresent(sidecar -> files.put(PUBLISHED_SIDECAR, sidecar));
+    files.put(
+        PUBLISHED_SIDECAR,
+        SpecResolver.derivedSidecar(in.spec(), artifact.sidecarBytes().orElse(null)));
     files.put("report.json", JobJson.indented(report));
     Manifest manifest =
         manifest(report.runId(), version, modelName, artifact, in, settings, report, started);

@@ -182,6 +182,13 @@ class UnlearnCommandTest extends SparkTestBase {
       names.add(file.get("name").asText());
     }
     assertThat(names).as("published files").contains("model.pt", "model.lethe.json", "report.json");
+    JsonNode sidecar = JSON.readTree(dir.resolve("model.lethe.json").toFile());
+    assertThat(sidecar.get("name").asText())
+        .as("the parent's description")
+        .isEqualTo("digits-cnn-bn");
+    assertThat(sidecar.has("sha256") || sidecar.has("test_accuracy"))
+        .as("no parent hash or accuracy in the published sidecar: they describe the parent")
+        .isFalse();
     JsonNode published = JSON.readTree(dir.resolve("report.json").toFile());
     assertThat(published.get("version").asText()).isEqualTo(version);
 
@@ -198,6 +205,12 @@ class UnlearnCommandTest extends SparkTestBase {
           .isCloseTo(model.accuracy(test, 64), within(1e-6));
     }
     try (Classifier parent = Classifier.load(JobFixtures.cnn(), SpecResolver.Partial.empty("t"))) {
+      try (Classifier unlearned =
+          Classifier.load(dir.resolve("model.pt"), SpecResolver.Partial.empty("t"))) {
+        assertThat(unlearned.spec())
+            .as("the published sidecar holds the parent's spec")
+            .isEqualTo(parent.spec());
+      }
       assertThat(report.get("test").get("accuracy_before").asDouble())
           .isCloseTo(parent.accuracy(test, 64), within(1e-6));
     }
