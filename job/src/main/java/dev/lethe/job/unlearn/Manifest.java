@@ -85,8 +85,12 @@ public record Manifest(
     }
   }
 
-  /** Versions of Lethe, DJL, its engine, Spark and Java that made the version. */
-  public record Versions(String lethe, String djl, String djlEngine, String spark, String java) {}
+  /**
+   * Versions of Lethe, DJL, its engine, Spark and Java that made the version, and the driver's CPU
+   * ({@link dev.lethe.job.report.CpuInfo}): its instruction set decides the fine-tune's rounding.
+   */
+  public record Versions(
+      String lethe, String djl, String djlEngine, String spark, String java, String cpu) {}
 
   /** This manifest listing the published files. */
   public Manifest withFiles(List<Publisher.FileEntry> entries) {

@@ -7,6 +7,7 @@ import dev.lethe.importance.Importance;
 import dev.lethe.job.model.ExecutorModel;
 import dev.lethe.job.model.ModelArtifact;
 import dev.lethe.job.model.TorchThreads;
+import dev.lethe.job.report.CpuInfo;
 import dev.lethe.job.report.DriverMemory;
 import dev.lethe.job.report.JobJson;
 import dev.lethe.job.report.LetheVersion;
@@ -478,7 +479,8 @@ public final class UnlearnRun {
             Engine.getDjlVersion(),
             "PyTorch " + Engine.getEngine("PyTorch").getVersion(),
             spark.version(),
-            System.getProperty("java.version")),
+            System.getProperty("java.version"),
+            CpuInfo.describe()),
         report.measured().device(),
         null);
   }
