@@ -200,16 +200,19 @@ class ObservableRunsTest extends DeltaSparkTestBase {
   void aRunThatFailsInAStageReportsWhatItMeasuredBefore() throws Exception {
     Path out = tmp.resolve("out");
     Path report = tmp.resolve("stage-failed.json");
-    // A --work that cannot be written now fails before any work (OutputProbeTest). To fail in
-    // stage A, the work folder is writable but the run's own subfolder, <UTC start time>-<run id>,
-    // is taken by a file, for every start time in the next 10 minutes.
+    // A --work that cannot be written now fails before any work (OutputProbeTest), and the run's
+    // own folder, <UTC start time>-<run id>, is made (with its owner file) before stage A. To fail
+    // in stage A, stage A's checkpoint, <run folder>/adversarial, is taken by a file, for every
+    // start time in the next 10 minutes.
     Path work = Files.createDirectories(tmp.resolve("work"));
     java.time.format.DateTimeFormatter time =
         java.time.format.DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss'Z'")
             .withZone(java.time.ZoneOffset.UTC);
     java.time.Instant now = java.time.Instant.now();
     for (int s = 0; s < 600; s++) {
-      Files.writeString(work.resolve(time.format(now.plusSeconds(s)) + "-blocked"), "not a folder");
+      Path runFolder =
+          Files.createDirectories(work.resolve(time.format(now.plusSeconds(s)) + "-blocked"));
+      Files.writeString(runFolder.resolve("adversarial"), "not a folder");
     }
     CliRun run =
         unlearn(
