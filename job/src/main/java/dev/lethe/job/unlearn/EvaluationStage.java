@@ -8,16 +8,21 @@ import dev.lethe.job.eval.DistributedScores;
 import dev.lethe.job.model.ExecutorModel;
 import dev.lethe.job.spark.JobGroup;
 import dev.lethe.unlearn.UnlearningResult;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Consumer;
+import java.util.stream.IntStream;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.broadcast.Broadcast;
 
 /**
  * Stage D: forget, test and retain accuracy and the membership-inference attack of the original and
- * the unlearned model, scored on the executors ({@link DistributedScores}).
+ * the unlearned model, scored on the executors ({@link DistributedScores}). The test set is read
+ * there from storage (cached for the two scorings); the sets the driver holds anyway go out as
+ * broadcasts. Only per-sample losses and hits come back.
  */
 public final class EvaluationStage {
 
@@ -41,7 +46,6 @@ public final class EvaluationStage {
       long seed,
       Consumer<String> progress) {
     long t0 = System.nanoTime();
-    List<Sample> nonMembers = in.nonMembers();
     ExecutorModel unlearned =
         ExecutorModel.broadcast(jsc, "unlearned-" + original.name(), unlearnedBytes, in.spec());
     try (JobGroup g =
@@ -51,32 +55,22 @@ public final class EvaluationStage {
             "Lethe unlearn, stage D: evaluate "
                 + original.name()
                 + " before and after on the executors")) {
-      Map<String, List<Sample>> sets = new LinkedHashMap<>();
-      sets.put("forget", in.forget());
-      sets.put("test", in.test());
-      sets.put("retain", in.retain());
-      if (in.forget().size() >= 2 && nonMembers.size() >= 2 && nonMembers != in.test()) {
-        sets.put("non-members", nonMembers);
-      }
+      // The non-members of the membership-inference attack: the held-out sample if there are two
+      // or more, else the test data.
       Map<String, Evaluation.Scores[]> scores = new LinkedHashMap<>();
-      for (Map.Entry<String, List<Sample>> set : sets.entrySet()) {
-        if (set.getValue().isEmpty()) {
-          continue;
-        }
-        int partitions =
-            Math.max(1, Math.min(jsc.defaultParallelism(), set.getValue().size() / 64 + 1));
-        JavaRDD<Sample> rdd = jsc.parallelize(set.getValue(), partitions);
-        rdd.cache();
+      scoreOnDriverList(jsc, "forget", in.forget(), original, unlearned, batchSize, scores);
+      if (in.test() != null && in.test().size() > 0) {
+        JavaRDD<Sample> test = in.test().samples();
+        test.cache();
         try {
-          scores.put(
-              set.getKey(),
-              new Evaluation.Scores[] {
-                DistributedScores.score(rdd, original, batchSize),
-                DistributedScores.score(rdd, unlearned, batchSize)
-              });
+          scores.put("test", scoreBoth(test, original, unlearned, batchSize));
         } finally {
-          rdd.unpersist(false);
+          test.unpersist(false);
         }
+      }
+      scoreOnDriverList(jsc, "retain", in.retain(), original, unlearned, batchSize, scores);
+      if (in.forget().size() >= 2 && in.heldOut().size() >= 2) {
+        scoreOnDriverList(jsc, "non-members", in.heldOut(), original, unlearned, batchSize, scores);
       }
       Evaluation.Scores[] f = scores.get("forget");
       Evaluation.Scores[] nm =
@@ -102,6 +96,51 @@ public final class EvaluationStage {
     } finally {
       unlearned.release();
     }
+  }
+
+  /**
+   * Scores a set the driver holds anyway (forget, held-out, retain) when it is not empty: it goes
+   * to the executors as one broadcast, each task reading its slice of it, so no task carries
+   * samples; destroyed after both scorings.
+   */
+  private static void scoreOnDriverList(
+      JavaSparkContext jsc,
+      String name,
+      List<Sample> samples,
+      ExecutorModel original,
+      ExecutorModel unlearned,
+      int batchSize,
+      Map<String, Evaluation.Scores[]> scores) {
+    if (samples.isEmpty()) {
+      return;
+    }
+    int size = samples.size();
+    int partitions = Math.max(1, Math.min(jsc.defaultParallelism(), size / 64 + 1));
+    Broadcast<List<Sample>> shared = jsc.broadcast(new ArrayList<>(samples));
+    try {
+      List<Integer> slices = IntStream.range(0, partitions).boxed().toList();
+      JavaRDD<Sample> rdd =
+          jsc.parallelize(slices, partitions)
+              .flatMap(
+                  slice ->
+                      shared
+                          .value()
+                          .subList(
+                              (int) ((long) slice * size / partitions),
+                              (int) ((long) (slice + 1) * size / partitions))
+                          .iterator());
+      scores.put(name, scoreBoth(rdd, original, unlearned, batchSize));
+    } finally {
+      shared.destroy();
+    }
+  }
+
+  private static Evaluation.Scores[] scoreBoth(
+      JavaRDD<Sample> samples, ExecutorModel original, ExecutorModel unlearned, int batchSize) {
+    return new Evaluation.Scores[] {
+      DistributedScores.score(samples, original, batchSize),
+      DistributedScores.score(samples, unlearned, batchSize)
+    };
   }
 
   private static UnlearningResult.Accuracy accuracy(Evaluation.Scores[] beforeAfter) {

@@ -1,5 +1,6 @@
 package dev.lethe.job.unlearn;
 
+import dev.lethe.data.ImageShape;
 import dev.lethe.data.Sample;
 import dev.lethe.job.data.SampleReader;
 import dev.lethe.job.failure.UsageException;
@@ -7,21 +8,24 @@ import dev.lethe.job.model.ModelArtifact;
 import dev.lethe.model.Classifier;
 import dev.lethe.model.ModelSpec;
 import dev.lethe.model.SpecResolver;
+import java.io.Serializable;
 import java.util.ArrayList;
 import java.util.HashSet;
+import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.sql.SparkSession;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Reads and validates a run's inputs on the driver, before any stage: the model loads, every forget
- * row decodes to the model's input shape (the sidecar's, else the forget data's), labels are in
- * range; the forget rows are narrowed by ids or drawn at random, and the held-out sample is split
- * off the test data when asked.
+ * Reads and validates a run's inputs before any stage: the model loads, every forget row decodes to
+ * the model's input shape (the sidecar's, else the forget data's), labels are in range; the forget
+ * rows are narrowed by ids or drawn at random, and the held-out sample is split off the test data
+ * when asked. The test data is checked where it lies, on the executors, and stays there.
  */
 public final class InputReader {
 
@@ -76,22 +80,24 @@ public final class InputReader {
               + " has classes 0.."
               + (spec.numClasses() - 1));
     }
-    List<Sample> test = readOptional(request.test(), "test data", spec);
+    TestData test = readTest(spec);
     List<Sample> heldOut = readOptional(request.heldOut(), "held-out data", spec);
     if (request.heldOutFromTest() > 0) {
-      if (request.heldOutFromTest() >= test.size()) {
+      long size = test == null ? 0 : test.size();
+      if (request.heldOutFromTest() >= size) {
         throw new UsageException(
             "Cannot run unlearn: --held-out-from-test "
                 + request.heldOutFromTest()
                 + " leaves no test images of the "
-                + test.size()
+                + size
                 + " in "
                 + request.test()
                 + "; give a smaller number");
       }
-      RandomDraw.Split split = RandomDraw.split(test, request.heldOutFromTest(), request.seed());
+      RandomDraw.RddSplit split =
+          RandomDraw.split(test.samples(), request.heldOutFromTest(), request.seed());
       heldOut = split.drawn();
-      test = split.rest();
+      test = new TestData(split.rest(), size - heldOut.size());
     }
     List<Sample> retain = readOptional(request.retain(), "retain data", spec);
     return new UnlearnInputs(options, spec, forget, test, heldOut, retain);
@@ -160,6 +166,53 @@ public final class InputReader {
         new SampleReader(spark).classNames(spec.classNames()).read(uri).samples().collect();
     check(samples, spec, what + " " + uri);
     return samples;
+  }
+
+  /**
+   * The test data, left on the executors: one pass there counts the samples and finds the first
+   * that does not fit the model (in the input's order, as {@link #check} on a collected list
+   * would), and only the count and that sample come back.
+   */
+  private TestData readTest(ModelSpec spec) {
+    String uri = request.test();
+    if (uri == null) {
+      return null;
+    }
+    JavaRDD<Sample> samples =
+        new SampleReader(spark).classNames(spec.classNames()).read(uri).samples();
+    ImageShape input = spec.input();
+    int classes = spec.numClasses();
+    List<Probe> probes =
+        samples
+            .mapPartitions(
+                (Iterator<Sample> it) -> {
+                  long n = 0;
+                  Sample misfit = null;
+                  while (it.hasNext()) {
+                    Sample s = it.next();
+                    n++;
+                    if (misfit == null && !fits(s, input, classes)) {
+                      misfit = s;
+                    }
+                  }
+                  return List.of(new Probe(n, misfit)).iterator();
+                })
+            .collect();
+    long size = 0;
+    for (Probe p : probes) {
+      if (p.misfit() != null) {
+        check(List.of(p.misfit()), spec, "test data " + uri);
+      }
+      size += p.count();
+    }
+    return new TestData(samples, size);
+  }
+
+  /** One partition's sample count and its first sample that does not fit the model, if any. */
+  private record Probe(long count, Sample misfit) implements Serializable {}
+
+  private static boolean fits(Sample s, ImageShape input, int classes) {
+    return s.shape().equals(input) && s.label() >= 0 && s.label() < classes;
   }
 
   private static void check(List<Sample> samples, ModelSpec spec, String what) {

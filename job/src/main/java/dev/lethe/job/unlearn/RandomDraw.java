@@ -6,9 +6,11 @@ import java.io.Serializable;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.HashSet;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Set;
+import org.apache.spark.api.java.JavaPairRDD;
 import org.apache.spark.api.java.JavaRDD;
 
 /**
@@ -49,6 +51,40 @@ final class RandomDraw {
 
   /** The two parts of {@link #split}. */
   record Split(List<Sample> drawn, List<Sample> rest) {}
+
+  /**
+   * {@link #split(List, int, long)} of samples that stay on the executors: the same {@code n}
+   * samples drawn (ties of key and id go to the earlier sample, as the stable sort there does),
+   * collected to the driver in the input's order; the rest stays an RDD in the input's order. Only
+   * the drawn samples and the keys, ids and positions of {@code n} samples come to the driver.
+   */
+  static RddSplit split(JavaRDD<Sample> samples, int n, long seed) {
+    JavaPairRDD<Sample, Long> indexed = samples.zipWithIndex();
+    Set<Long> chosen = new HashSet<>();
+    indexed
+        .map(t -> new KeyedPosition(key(seed, t._1().id()), t._1().id(), t._2()))
+        .takeOrdered(n)
+        .forEach(k -> chosen.add(k.position()));
+    List<Sample> drawn = indexed.filter(t -> chosen.contains(t._2())).keys().collect();
+    JavaRDD<Sample> rest = indexed.filter(t -> !chosen.contains(t._2())).keys();
+    return new RddSplit(drawn, rest);
+  }
+
+  /** The two parts of {@link #split(JavaRDD, int, long)}: drawn on the driver, the rest not. */
+  record RddSplit(List<Sample> drawn, JavaRDD<Sample> rest) {}
+
+  /** A sample's draw key, id and position in its RDD, ordered by key, id, then position. */
+  record KeyedPosition(long key, String id, long position)
+      implements Serializable, Comparable<KeyedPosition> {
+    @Override
+    public int compareTo(KeyedPosition o) {
+      int c = Long.compare(key, o.key);
+      if (c == 0) {
+        c = id.compareTo(o.id);
+      }
+      return c != 0 ? c : Long.compare(position, o.position);
+    }
+  }
 
   static long key(long seed, String id) {
     String hex =

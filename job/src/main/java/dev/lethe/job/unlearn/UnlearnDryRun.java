@@ -61,7 +61,9 @@ public final class UnlearnDryRun {
       plan.put("model", model);
       plan.put("forget", data(request.forget(), in.forget().size()));
       boolean drawn = request.heldOutFromTest() > 0;
-      plan.put("test", request.test() == null ? null : data(request.test(), in.test().size()));
+      plan.put(
+          "test",
+          request.test() == null ? null : data(request.test(), Math.toIntExact(in.testSize())));
       Map<String, Object> heldOut =
           in.heldOut().isEmpty() && !drawn
               ? null

@@ -6,23 +6,21 @@ import dev.lethe.model.SpecResolver;
 import java.util.List;
 
 /**
- * The inputs of a run after validation on the driver: the model's spec (and the options it was
- * resolved with), the forget set and the optional test, held-out and retain samples, each checked
- * against the spec. {@code heldOutFromTest} says the held-out sample was drawn from the test data.
+ * The inputs of a run after validation: the model's spec (and the options it was resolved with),
+ * the forget set and the optional held-out and retain samples on the driver, and the optional test
+ * set left on the executors ({@link TestData}, null when there is none), each checked against the
+ * spec.
  */
 public record UnlearnInputs(
     SpecResolver.Partial options,
     ModelSpec spec,
     List<Sample> forget,
-    List<Sample> test,
+    TestData test,
     List<Sample> heldOut,
     List<Sample> retain) {
 
-  /**
-   * The non-members of the membership-inference attack: the held-out sample if there is one, else
-   * the test data.
-   */
-  public List<Sample> nonMembers() {
-    return heldOut.isEmpty() ? test : heldOut;
+  /** How many test samples there are; 0 without test data. */
+  public long testSize() {
+    return test == null ? 0 : test.size();
   }
 }

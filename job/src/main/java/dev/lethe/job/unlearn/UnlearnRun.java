@@ -158,7 +158,7 @@ public final class UnlearnRun {
                 in.spec().input(),
                 artifact.sha256().substring(0, 12),
                 in.forget().size(),
-                in.test().size(),
+                in.testSize(),
                 in.heldOut().size(),
                 in.retain().size(),
                 version));
@@ -208,8 +208,8 @@ public final class UnlearnRun {
     measured.put("k", in.forget().size());
     measured.put("seed", request.seed());
     measured.put("forget", Map.of("size", in.forget().size()));
-    if (!in.test().isEmpty()) {
-      measured.put("test", Map.of("size", in.test().size()));
+    if (in.testSize() > 0) {
+      measured.put("test", Map.of("size", Math.toIntExact(in.testSize())));
     }
     if (!in.heldOut().isEmpty()) {
       measured.put("held_out", Map.of("size", in.heldOut().size()));

@@ -54,4 +54,32 @@ class RandomDrawTest extends SparkTestBase {
     drawnInOrder.retainAll(ids(split.drawn()));
     assertThat(ids(split.drawn())).as("drawn, in the input's order").isEqualTo(drawnInOrder);
   }
+
+  @Test
+  void aSplitOnTheExecutorsDrawsWhatTheSplitOfACollectedListDraws() {
+    JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
+    List<Sample> base = JobFixtures.testSamples();
+    for (long seed : new long[] {5, 6}) {
+      // The first of the draw under one id twice more: ties of key and id go by position, and a
+      // draw of 1 must take the earliest of the three (as the stable sort of the list split does).
+      Sample first = RandomDraw.draw(jsc.parallelize(base, 1), 1, seed).get(0);
+      List<Sample> all = new ArrayList<>(base);
+      all.add(2, new Sample(first.id(), (first.label() + 1) % 10, first.shape(), first.pixels()));
+      all.add(new Sample(first.id(), (first.label() + 2) % 10, first.shape(), first.pixels()));
+      for (int partitions : new int[] {1, 3}) {
+        for (int n : new int[] {1, 40}) {
+          RandomDraw.Split onDriver = RandomDraw.split(all, n, seed);
+          RandomDraw.RddSplit onExecutors =
+              RandomDraw.split(jsc.parallelize(all, partitions), n, seed);
+          assertThat(onExecutors.drawn())
+              .as("drawn, %d partitions, n %d, seed %d", partitions, n, seed)
+              .hasSize(n)
+              .isEqualTo(onDriver.drawn());
+          assertThat(onExecutors.rest().collect())
+              .as("the rest, %d partitions, n %d, seed %d", partitions, n, seed)
+              .isEqualTo(onDriver.rest());
+        }
+      }
+    }
+  }
 }
