@@ -9,13 +9,8 @@ import dev.lethe.model.Classifier;
 import dev.lethe.model.ModelSpec;
 import dev.lethe.model.SpecResolver;
 import java.io.Serializable;
-import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.Iterator;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
-import java.util.Set;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.sql.SparkSession;
 import org.slf4j.Logger;
@@ -24,8 +19,9 @@ import org.slf4j.LoggerFactory;
 /**
  * Reads and validates a run's inputs before any stage: the model loads, every forget row decodes to
  * the model's input shape (the sidecar's, else the forget data's), labels are in range; the forget
- * rows are narrowed by ids or drawn at random, and the held-out sample is split off the test data
- * when asked. The test data is checked where it lies, on the executors, and stays there.
+ * rows are narrowed by ids or drawn at random on the executors (only they come back to the driver),
+ * and the held-out sample is split off the test data when asked. The test data is checked where it
+ * lies, on the executors, and stays there.
  */
 public final class InputReader {
 
@@ -127,30 +123,12 @@ public final class InputReader {
       }
       return drawn;
     }
-    List<Sample> all = reader.read(request.forget()).samples().collect();
-    List<Sample> forget = all;
-    if (!request.forgetIds().isEmpty()) {
-      Map<String, Sample> byId = new LinkedHashMap<>();
-      all.forEach(s -> byId.put(s.id(), s));
-      forget = new ArrayList<>();
-      Set<String> seen = new HashSet<>();
-      for (String id : request.forgetIds()) {
-        Sample s = byId.get(id);
-        if (s == null) {
-          throw new IllegalArgumentException(
-              "Cannot unlearn: forget id "
-                  + id
-                  + " is not in forget data "
-                  + request.forget()
-                  + (request.limit() > 0 ? " (within --limit " + request.limit() + ")" : "")
-                  + "; ids there look like "
-                  + (all.isEmpty() ? "(none)" : all.get(0).id()));
-        }
-        if (seen.add(id)) {
-          forget.add(s);
-        }
-      }
-    }
+    JavaRDD<Sample> samples = reader.read(request.forget()).samples();
+    List<Sample> forget =
+        request.forgetIds().isEmpty()
+            ? samples.collect()
+            : ForgetSelection.select(
+                samples, request.forgetIds(), request.forget(), request.limit());
     if (forget.isEmpty()) {
       throw new IllegalArgumentException(
           "Cannot unlearn: forget data " + request.forget() + " holds no samples");

@@ -139,10 +139,16 @@ class TaskFailureOutputIT {
    * test classpath, with LETHE_LOG_DIR set to {@code logs}.
    */
   static CliRun lethe(Path logs, String... args) throws Exception {
+    return lethe(logs, List.of(), args);
+  }
+
+  /** {@link #lethe(Path, String...)} with more JVM options (after Spark's flags). */
+  static CliRun lethe(Path logs, List<String> jvmOptions, String... args) throws Exception {
     Path repo = JobFixtures.repo();
     List<String> command = new ArrayList<>();
     command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     command.addAll(sparkJvmFlags(repo));
+    command.addAll(jvmOptions);
     command.addAll(
         List.of(
             "-Xmx1g",

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.groups.Tuple.tuple;
 
+import dev.lethe.job.ResultBytes;
 import dev.lethe.job.SparkTestBase;
 import dev.lethe.job.ledger.Outcome;
 import java.io.IOException;
@@ -11,13 +12,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeoutException;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.IntStream;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
-import org.apache.spark.scheduler.SparkListener;
-import org.apache.spark.scheduler.SparkListenerTaskEnd;
 import org.apache.spark.sql.Encoders;
 import org.apache.spark.util.LongAccumulator;
 import org.junit.jupiter.api.BeforeAll;
@@ -82,30 +79,8 @@ class SubjectResolverTest extends SparkTestBase {
           ErasureRequest.ofSamples("r-4", List.of("train/7", "train/400000", "x/1")),
           ErasureRequest.ofSubject("r-5", "u3"));
 
-  /** Adds up the serialized results that tasks send back to the driver. */
-  private static final class ResultBytes extends SparkListener {
-    final AtomicLong bytes = new AtomicLong();
-
-    @Override
-    public void onTaskEnd(SparkListenerTaskEnd taskEnd) {
-      if (taskEnd.taskMetrics() != null) {
-        bytes.addAndGet(taskEnd.taskMetrics().resultSize());
-      }
-    }
-  }
-
   private static long resultBytes(Runnable action) {
-    ResultBytes listener = new ResultBytes();
-    spark.sparkContext().addSparkListener(listener);
-    try {
-      action.run();
-      spark.sparkContext().listenerBus().waitUntilEmpty(60_000);
-    } catch (TimeoutException e) {
-      throw new IllegalStateException("Spark's listener bus did not drain in 60 s", e);
-    } finally {
-      spark.sparkContext().removeSparkListener(listener);
-    }
-    return listener.bytes.get();
+    return ResultBytes.of(spark, action);
   }
 
   @Test

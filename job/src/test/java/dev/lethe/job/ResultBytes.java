@@ -1,0 +1,40 @@
+package dev.lethe.job;
+
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicLong;
+import org.apache.spark.scheduler.SparkListener;
+import org.apache.spark.scheduler.SparkListenerTaskEnd;
+import org.apache.spark.sql.SparkSession;
+
+/**
+ * Adds up the serialized results that tasks send back to the driver ({@code resultSize} of every
+ * task that ends) while an action runs: what the driver received from the executors.
+ */
+public final class ResultBytes extends SparkListener {
+
+  private final AtomicLong bytes = new AtomicLong();
+
+  private ResultBytes() {}
+
+  @Override
+  public void onTaskEnd(SparkListenerTaskEnd taskEnd) {
+    if (taskEnd.taskMetrics() != null) {
+      bytes.addAndGet(taskEnd.taskMetrics().resultSize());
+    }
+  }
+
+  /** The bytes the tasks of {@code action}'s jobs sent back to the driver. */
+  public static long of(SparkSession spark, Runnable action) {
+    ResultBytes listener = new ResultBytes();
+    spark.sparkContext().addSparkListener(listener);
+    try {
+      action.run();
+      spark.sparkContext().listenerBus().waitUntilEmpty(60_000);
+    } catch (TimeoutException e) {
+      throw new IllegalStateException("Spark's listener bus did not drain in 60 s", e);
+    } finally {
+      spark.sparkContext().removeSparkListener(listener);
+    }
+    return listener.bytes.get();
+  }
+}
