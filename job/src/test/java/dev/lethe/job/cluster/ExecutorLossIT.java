@@ -1,12 +1,18 @@
 package dev.lethe.job.cluster;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.lethe.attack.AdversarialExample;
 import dev.lethe.data.IdxReader;
 import dev.lethe.data.Sample;
 import dev.lethe.job.JobFixtures;
+import dev.lethe.job.SparkTestBase;
+import dev.lethe.job.unlearn.AdversarialCheckpoint;
+import dev.lethe.model.Classifier;
+import dev.lethe.model.SpecResolver;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -23,10 +29,13 @@ import org.junit.jupiter.api.io.TempDir;
  * Executor JVMs die under a running job on a real standalone cluster (a master and two one-core
  * workers, separate JVMs): one is killed (SIGKILL) while it computes adversarial examples in stage
  * A, another while stage D evaluates the unlearned model. Spark re-runs the lost tasks on the
- * executors left and on the ones the workers start again; the run publishes the same model (the
- * same SHA-256) and the same numbers as an undisturbed run with the same seed.
+ * executors left and on the ones the workers start again. Stage A's output, the only executor
+ * output the driver's fine-tune uses, equals an undisturbed run's bit for bit, and stage D's
+ * numbers are those of the model published. (The two runs' published models are not compared by
+ * hash: the fine-tune is chaotic enough that the rare run-to-run difference of libtorch's CPU
+ * kernels on one machine can change it without any executor lost; one such run was seen in 4.)
  */
-class ExecutorLossIT {
+class ExecutorLossIT extends SparkTestBase {
 
   @TempDir static Path tmp;
 
@@ -34,7 +43,7 @@ class ExecutorLossIT {
   private static final int K = 6;
 
   @Test
-  void killedExecutorsInStagesAAndDChangeNothingInThePublishedModel() throws Exception {
+  void executorsKilledInStagesAAndDChangeNeitherStageAsOutputNorStageDsNumbers() throws Exception {
     Path repo = JobFixtures.repo();
     Path sparkHome = StandaloneCluster.makeSparkHome(tmp.resolve("spark-home"));
     List<Sample> train =
@@ -86,14 +95,50 @@ class ExecutorLossIT {
           .isBetween(position(driverLog, "stage C: "), position(driverLog, "stage D: evaluated"));
 
       assertThat(actual.get("status").asText()).isEqualTo("published");
-      assertThat(actual.get("model_sha256").asText())
-          .as("the same published model as the undisturbed run")
-          .isEqualTo(expected.get("model_sha256").asText());
-      for (String set : List.of("forget", "test")) {
-        assertThat(actual.get(set)).as(set + " numbers").isEqualTo(expected.get(set));
+      assertThat(actual.get("forget").get("accuracy_after").asDouble()).isZero();
+
+      // Stage A's output, the only executor output the fine-tune uses, is the undisturbed run's
+      // bit for bit: the killed executor's partition was computed again, once.
+      List<Sample> forget =
+          ids.stream()
+              .map(id -> train.stream().filter(s -> s.id().equals(id)).findFirst())
+              .map(java.util.Optional::orElseThrow)
+              .toList();
+      List<AdversarialExample> calmExamples = checkpoint(expected, "calm", forget);
+      List<AdversarialExample> hitExamples = checkpoint(actual, "hit", forget);
+      assertThat(hitExamples).hasSize(K * 16).hasSameSizeAs(calmExamples);
+      for (int i = 0; i < calmExamples.size(); i++) {
+        assertThat(hitExamples.get(i).id()).isEqualTo(calmExamples.get(i).id());
+        assertThat(hitExamples.get(i).target()).isEqualTo(calmExamples.get(i).target());
+        assertThat(hitExamples.get(i).pixels()).containsExactly(calmExamples.get(i).pixels());
       }
-      assertThat(actual.get("steps")).isEqualTo(expected.get("steps"));
+      // Stage D's numbers, measured while an executor died, are the published model's own.
+      Path published =
+          tmp.resolve("out-hit/digits-cnn-bn")
+              .resolve(actual.get("version").asText())
+              .resolve("model.pt");
+      try (Classifier model = Classifier.load(published, SpecResolver.Partial.empty("test"))) {
+        assertThat(actual.get("forget").get("accuracy_after").asDouble())
+            .isEqualTo(model.accuracy(forget, 64));
+        assertThat(actual.get("test").get("accuracy_after").asDouble())
+            .isCloseTo(model.accuracy(JobFixtures.testSamples(), 64), within(1e-6));
+      }
+      assertThat(actual.get("test").get("accuracy_before"))
+          .as("the parent's test accuracy, measured in stage D")
+          .isEqualTo(expected.get("test").get("accuracy_before"));
     }
+  }
+
+  /** The adversarial examples a run kept in its work folder. */
+  private static List<AdversarialExample> checkpoint(
+      JsonNode summary, String name, List<Sample> forget) {
+    return AdversarialCheckpoint.read(
+        spark,
+        tmp.resolve("work-" + name)
+            .resolve(summary.get("version").asText())
+            .resolve("adversarial")
+            .toString(),
+        forget);
   }
 
   /** A lethe-submit run in progress, its output in files read as it goes. */
@@ -137,6 +182,9 @@ class ExecutorLossIT {
             JobFixtures.testImages().toString(),
             "--out",
             tmp.resolve("out-" + name).toString(),
+            "--work",
+            tmp.resolve("work-" + name).toString(),
+            "--keep-work",
             "--preset",
             "lethe",
             "--seed",
@@ -150,8 +198,10 @@ class ExecutorLossIT {
     ProcessBuilder pb = new ProcessBuilder(command);
     pb.environment().put("SPARK_HOME", sparkHome.toString());
     pb.environment().put("SPARK_LOCAL_IP", "127.0.0.1");
-    Path stdout = tmp.resolve(name + ".out");
-    Path stderr = tmp.resolve(name + ".err");
+    // Kept after the test (under target/), so that a failure can be read run against run.
+    Path logs = Files.createDirectories(Path.of("target", "executor-loss-it"));
+    Path stdout = logs.resolve(name + ".out");
+    Path stderr = logs.resolve(name + ".err");
     pb.redirectOutput(stdout.toFile());
     pb.redirectError(stderr.toFile());
     return new Submitted(pb.start(), stdout, stderr);
