@@ -50,7 +50,7 @@ public final class AdversarialCheckpoint {
 
   /**
    * Reads the examples at {@code uri} back, in the order of {@code forget} and then of their index
-   * (the order of {@link dev.lethe.attack.PgdAttack#generate}).
+   * (the order of {@link dev.lethe.attack.PgdAttack#generate}), each (instance, index) once.
    *
    * @throws IllegalStateException when the table holds an example of an instance not in {@code
    *     forget}
@@ -61,8 +61,14 @@ public final class AdversarialCheckpoint {
       position.putIfAbsent(forget.get(i).id(), i);
     }
     List<AdversarialExample> out = new ArrayList<>();
+    java.util.Set<String> seen = new java.util.HashSet<>();
     for (Row row : spark.read().schema(SCHEMA).parquet(uri).collectAsList()) {
       AdversarialExample e = fromRow(row);
+      // A retried task whose first attempt's file survived would add its rows twice; a retry
+      // regenerates the same rows from the same seeds, so one copy is kept.
+      if (!seen.add(e.sourceId() + "\u0000" + e.index())) {
+        continue;
+      }
       if (!position.containsKey(e.sourceId())) {
         throw new IllegalStateException(
             "Adversarial checkpoint "
