@@ -104,3 +104,15 @@ lethe_find_defaults() {
   fi
   return 0
 }
+
+# glibc's allocator settings for libtorch (docs/BENCHMARKS.md, "Lethe against PyTorch"): by default
+# glibc hands every freed buffer of more than a few MiB back to the kernel (munmap, heap trim), and
+# oneDNN's convolutions allocate such buffers several times per step, so each step page-faults its
+# memory in afresh. Keeping buffers up to 32 MiB in the heap and trimming only above 1 GiB runs PGD
+# and the fine-tune about twice as fast at the same peak memory. A value already set is kept.
+# conf/lethe-defaults.conf gives cluster executors the same (spark.executorEnv.*), and so does the
+# image (deploy/k8s/Dockerfile); NativeAllocatorSettingsTest keeps the four places equal.
+lethe_native_allocator() {
+  export MALLOC_MMAP_THRESHOLD_="${MALLOC_MMAP_THRESHOLD_:-33554432}"
+  export MALLOC_TRIM_THRESHOLD_="${MALLOC_TRIM_THRESHOLD_:-1073741824}"
+}
