@@ -8,24 +8,39 @@ import org.apache.spark.sql.SparkSession;
 
 /**
  * Adds up the serialized results that tasks send back to the driver ({@code resultSize} of every
- * task that ends) while an action runs: what the driver received from the executors.
+ * task that ends) while an action runs: what the driver received from the executors. {@link
+ * #ofResultTasks} counts only the tasks of each job's final stage (result tasks: their results are
+ * the action's values; a shuffle map task returns only where its output lies).
  */
 public final class ResultBytes extends SparkListener {
 
   private final AtomicLong bytes = new AtomicLong();
+  private final boolean resultTasksOnly;
 
-  private ResultBytes() {}
+  private ResultBytes(boolean resultTasksOnly) {
+    this.resultTasksOnly = resultTasksOnly;
+  }
 
   @Override
   public void onTaskEnd(SparkListenerTaskEnd taskEnd) {
-    if (taskEnd.taskMetrics() != null) {
+    if (taskEnd.taskMetrics() != null
+        && (!resultTasksOnly || "ResultTask".equals(taskEnd.taskType()))) {
       bytes.addAndGet(taskEnd.taskMetrics().resultSize());
     }
   }
 
   /** The bytes the tasks of {@code action}'s jobs sent back to the driver. */
   public static long of(SparkSession spark, Runnable action) {
-    ResultBytes listener = new ResultBytes();
+    return measure(spark, action, false);
+  }
+
+  /** The bytes the tasks of the final stage of {@code action}'s jobs sent back to the driver. */
+  public static long ofResultTasks(SparkSession spark, Runnable action) {
+    return measure(spark, action, true);
+  }
+
+  private static long measure(SparkSession spark, Runnable action, boolean resultTasksOnly) {
+    ResultBytes listener = new ResultBytes(resultTasksOnly);
     spark.sparkContext().addSparkListener(listener);
     try {
       action.run();

@@ -14,6 +14,7 @@ import dev.lethe.job.spark.StageProgress;
 import dev.lethe.model.Classifier;
 import java.util.ArrayList;
 import java.util.Iterator;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Objects;
 import java.util.function.BiFunction;
@@ -89,7 +90,17 @@ public final class DistributedStages {
     }
   }
 
-  /** Stage B: the MAS sums over the whole forget set, added across partitions. */
+  /**
+   * Stage B: the MAS sums over the whole forget set, added across partitions on the executors.
+   *
+   * <p>Every partition makes one full-size partial sum (one float per model parameter). They are
+   * added in a tree of depth {@link #treeDepth}(p) = ceil(log2 p): each level halves the number of
+   * partial sums (Spark's {@code treeAggregate} then adds pairs, a reduce task holding about two
+   * sums) until at most 5 are left, and a last one-task stage on an executor adds those. The driver
+   * receives exactly one sum whatever p: O(parameters) bytes, where Spark's default depth of 2 sent
+   * it about sqrt(p) sums (8 at 64 partitions) and {@code spark.driver.maxResultSize} limits their
+   * total. The executors move O(parameters x p) bytes in log2(p) shuffle stages.
+   */
   public static ImportanceSums importanceSums(
       JavaSparkContext jsc,
       ExecutorModel model,
@@ -99,6 +110,8 @@ public final class DistributedStages {
       int batchSize) {
     Objects.requireNonNull(mode, "mode");
     JavaRDD<Sample> rdd = spread(jsc, forget, partitions);
+    int depth = treeDepth(rdd.getNumPartitions());
+    ImportanceSums none = new ImportanceSums(mode, 0, new LinkedHashMap<>());
     try (JobGroup g =
             JobGroup.start(
                 jsc,
@@ -121,8 +134,24 @@ public final class DistributedStages {
                             return List.of(sums);
                           })
                       .iterator())
-          .treeReduce(ImportanceSums::plus);
+          .treeAggregate(none, DistributedStages::add, DistributedStages::add, depth, true);
     }
+  }
+
+  /**
+   * The depth of the aggregation tree over {@code partitions} partial sums: ceil(log2 p), at least
+   * 1, so that Spark's tree adds them about two at a time.
+   */
+  static int treeDepth(int partitions) {
+    return Math.max(1, 32 - Integer.numberOfLeadingZeros(Math.max(1, partitions) - 1));
+  }
+
+  /** Two partial sums added; the sums over no parameter (the aggregation's zero) add nothing. */
+  private static ImportanceSums add(ImportanceSums a, ImportanceSums b) {
+    if (a.sums().isEmpty()) {
+      return b;
+    }
+    return b.sums().isEmpty() ? a : a.plus(b);
   }
 
   /** "N forget instances of MODEL on P partitions", for job group descriptions. */

@@ -12,8 +12,9 @@ import java.util.function.Consumer;
 import org.apache.spark.api.java.JavaSparkContext;
 
 /**
- * Stage B: MAS weight importance over the forget set, partial sums on the executors added with
- * {@code treeReduce} ({@link DistributedStages#importanceSums}) and finished on the driver.
+ * Stage B: MAS weight importance over the forget set, partial sums on the executors added in a tree
+ * there ({@link DistributedStages#importanceSums}: the driver receives one sum) and finished on the
+ * driver.
  */
 public final class ImportanceStage {
 
