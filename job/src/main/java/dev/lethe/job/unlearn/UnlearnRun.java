@@ -11,6 +11,7 @@ import dev.lethe.job.report.CpuInfo;
 import dev.lethe.job.report.DriverMemory;
 import dev.lethe.job.report.JobJson;
 import dev.lethe.job.report.LetheVersion;
+import dev.lethe.job.report.NativeAllocator;
 import dev.lethe.job.report.Seconds;
 import dev.lethe.job.shutdown.Interruption;
 import dev.lethe.job.spark.JobGroup;
@@ -135,6 +136,7 @@ public final class UnlearnRun {
     JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
     Configuration hadoop = spark.sparkContext().hadoopConfiguration();
     TorchThreads.configure(jsc.getConf());
+    NativeAllocator.advice().ifPresent(line -> LOG.warn("unlearn: {}", line));
 
     measured.put("stage", "validate");
     measured.put("run_id", runId);

@@ -1,0 +1,45 @@
+package dev.lethe.job.report;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * Whether glibc's allocator keeps libtorch's buffers. oneDNN's convolutions allocate buffers of
+ * several MiB a few times per step; with glibc's defaults each is returned to the kernel when freed
+ * and page-faulted in again on the next step, which makes PGD and the fine-tune about twice as slow
+ * (docs/BENCHMARKS.md, "Lethe against PyTorch"). deploy/bin/lethe, lethe-submit, the defaults file
+ * (executors) and the image set both variables; a driver started another way is told once.
+ */
+public final class NativeAllocator {
+
+  /** The variables and the values Lethe's launchers give them. */
+  static final Map<String, String> SETTINGS =
+      Map.of("MALLOC_MMAP_THRESHOLD_", "33554432", "MALLOC_TRIM_THRESHOLD_", "1073741824");
+
+  private NativeAllocator() {}
+
+  /** The line to log when this JVM was started without the settings, else empty. */
+  public static Optional<String> advice() {
+    return advice(System.getenv());
+  }
+
+  static Optional<String> advice(Map<String, String> env) {
+    List<String> missing = new ArrayList<>();
+    for (String key : List.of("MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_")) {
+      if (env.get(key) == null || env.get(key).isBlank()) {
+        missing.add(key + "=" + SETTINGS.get(key));
+      }
+    }
+    if (missing.isEmpty()) {
+      return Optional.empty();
+    }
+    return Optional.of(
+        "this JVM runs libtorch with glibc's default allocator settings, so PGD and the fine-tune"
+            + " run about twice as slow; start it with "
+            + String.join(" ", missing)
+            + " in its environment (deploy/bin/lethe and lethe-submit do; executors get them from"
+            + " spark.executorEnv.* in conf/lethe-defaults.conf)");
+  }
+}
