@@ -9,6 +9,7 @@ import gzip
 import hashlib
 import json
 import struct
+import zlib
 
 import torch
 import torch.nn as nn
@@ -57,6 +58,55 @@ class CifarResNet18(nn.Module):
         return self.fc(out)
 
 
+class ResNetBlock(nn.Module):
+    """A basic residual block with the parameter names of torchvision's: conv1/bn1/conv2/bn2 and, where
+    the shape changes, a 1x1 `downsample` (conv + BatchNorm)."""
+
+    def __init__(self, cin, cout, stride):
+        super().__init__()
+        self.conv1 = nn.Conv2d(cin, cout, 3, stride, 1, bias=False)
+        self.bn1 = nn.BatchNorm2d(cout)
+        self.conv2 = nn.Conv2d(cout, cout, 3, 1, 1, bias=False)
+        self.bn2 = nn.BatchNorm2d(cout)
+        self.downsample = nn.Identity()
+        if stride != 1 or cin != cout:
+            self.downsample = nn.Sequential(
+                nn.Conv2d(cin, cout, 1, stride, bias=False), nn.BatchNorm2d(cout))
+
+    def forward(self, x):
+        out = F.relu(self.bn1(self.conv1(x)))
+        out = self.bn2(self.conv2(out))
+        return F.relu(out + self.downsample(x))
+
+
+class ResNet18(nn.Module):
+    """ResNet-18 in the ImageNet layout (He et al. 2016, table 1; torchvision's `resnet18`): a 7x7
+    stride-2 stem with 64 channels, BatchNorm, ReLU and a 3x3 stride-2 max-pool, then four stages of
+    two basic blocks with 64, 128, 256 and 512 channels (stride 2 from the second stage on), global
+    average pooling and one linear layer. 11,181,642 parameters for 3 input channels and 10 classes.
+    On 3x32x32 inputs the stages see 8x8, 4x4, 2x2 and 1x1 maps."""
+
+    def __init__(self, in_channels=3, num_classes=10):
+        super().__init__()
+        self.conv1 = nn.Conv2d(in_channels, 64, 7, 2, 3, bias=False)
+        self.bn1 = nn.BatchNorm2d(64)
+        self.maxpool = nn.MaxPool2d(3, 2, 1)
+        cin = 64
+        stages = []
+        for i, cout in enumerate([64, 128, 256, 512]):
+            stages.append(nn.Sequential(ResNetBlock(cin, cout, 1 if i == 0 else 2),
+                                        ResNetBlock(cout, cout, 1)))
+            cin = cout
+        self.layer1, self.layer2, self.layer3, self.layer4 = stages
+        self.fc = nn.Linear(512, num_classes)
+
+    def forward(self, x):
+        out = self.maxpool(F.relu(self.bn1(self.conv1(x))))
+        out = self.layer4(self.layer3(self.layer2(self.layer1(out))))
+        out = F.adaptive_avg_pool2d(out, 1).flatten(1)
+        return self.fc(out)
+
+
 class Normalized(nn.Module):
     """Wraps a network with the sidecar's mean/std, for training and evaluating in PyTorch only."""
 
@@ -89,6 +139,24 @@ def write_idx(path, tensor):
     with open(path, "wb") as raw:
         with gzip.GzipFile(fileobj=raw, mode="wb", mtime=0) as f:
             f.write(header + t.numpy().tobytes())
+
+
+def png_bytes(image):
+    """Encodes a CxHxW uint8 tensor (C = 1 or 3) as PNG bytes (8-bit grayscale or RGB, no filter),
+    with the standard library only: deterministic for the same pixels."""
+    c, h, w = image.shape
+    if c not in (1, 3):
+        raise ValueError(f"PNG needs 1 or 3 channels, got {c}")
+    rows = image.permute(1, 2, 0).contiguous().numpy().reshape(h, w * c)
+    raw = b"".join(b"\x00" + row.tobytes() for row in rows)
+
+    def chunk(kind, data):
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    header = struct.pack(">IIBBBBB", w, h, 8, 0 if c == 1 else 2, 0, 0, 0)
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(raw, 6))
+            + chunk(b"IEND", b""))
 
 
 def sha256(path):
