@@ -102,7 +102,9 @@ public final class ExecutorModel implements Serializable {
   /**
    * This JVM's shared, frozen, eval-mode classifier for the model, loaded on first use, with
    * autograd turned off on the calling thread (worker threads start with it on). Do not close it,
-   * train it or switch it to train mode.
+   * train it or switch it to train mode. Eval-mode forwards and {@link Classifier#inputGradient}
+   * (PGD) may run on it from several threads at once: neither touches module state or the weights'
+   * gradients.
    */
   public Classifier sharedForInference() {
     Classifier classifier = shared;

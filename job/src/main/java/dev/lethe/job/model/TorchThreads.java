@@ -11,9 +11,11 @@ import org.slf4j.LoggerFactory;
  *
  * <p>libtorch defaults to one thread per core for every forward pass; with N concurrent tasks per
  * JVM that oversubscribes the cores N times. Unless {@code -Dai.djl.pytorch.num_threads} is given
- * (which always wins), the engine gets {@code cores / concurrent tasks} threads (at least 1). DJL
- * reads the property once, when the engine loads, so this must run before the first model load in
- * the JVM; later calls change nothing. Where the executor's core count is unknown ({@code
+ * (which always wins), the engine gets {@code cores / concurrent tasks} threads (at least 1), where
+ * the cores are the JVM's: the machine's in local mode, the executor's {@code spark.executor.cores}
+ * on a cluster (a one-core executor gets 1 thread on a machine of many cores). DJL reads the
+ * property once, when the engine loads, so this must run before the first model load in the JVM;
+ * later calls change nothing. Where the executor's core count is unknown ({@code
  * spark.executor.cores} unset outside local mode) it assumes one task per core, which never
  * oversubscribes.
  */
@@ -41,7 +43,7 @@ public final class TorchThreads {
     }
     int cores = Runtime.getRuntime().availableProcessors();
     int tasks = concurrentTasks(conf, cores);
-    int threads = threadsPerTask(cores, tasks);
+    int threads = threadsFor(conf, cores);
     System.setProperty(PROPERTY, Integer.toString(threads));
     LOG.info(
         "libtorch intra-op threads per forward: {} ({} cores, up to {} concurrent tasks in this"
@@ -74,6 +76,31 @@ public final class TorchThreads {
             ? Integer.parseInt(cluster.group(1))
             : conf.getInt("spark.executor.cores", cores);
     return Math.max(1, executorCores / taskCpus);
+  }
+
+  /**
+   * Intra-op threads for each concurrent task of this JVM: the JVM's cores (a local master's
+   * machine, else the executor's {@code spark.executor.cores}, at most the machine's) shared among
+   * its {@link #concurrentTasks concurrent tasks}. A one-core executor gets 1 thread even on a
+   * machine with more cores, which other executors use.
+   *
+   * @param cores the cores of this machine
+   */
+  public static int threadsFor(SparkConf conf, int cores) {
+    return threadsPerTask(Math.min(cores, jvmCores(conf, cores)), concurrentTasks(conf, cores));
+  }
+
+  /** The cores this JVM's tasks may use: see {@link #threadsFor}. */
+  private static int jvmCores(SparkConf conf, int cores) {
+    String master = conf.get("spark.master", "local[*]").trim();
+    if (LOCAL.matcher(master).matches()) {
+      return cores;
+    }
+    Matcher cluster = LOCAL_CLUSTER.matcher(master);
+    if (cluster.matches()) {
+      return Integer.parseInt(cluster.group(1));
+    }
+    return Math.max(1, conf.getInt("spark.executor.cores", cores));
   }
 
   /** Intra-op threads for each of {@code tasks} concurrent tasks on {@code cores} cores. */

@@ -12,6 +12,7 @@ import dev.lethe.job.model.ExecutorModel;
 import dev.lethe.job.spark.JobGroup;
 import dev.lethe.job.spark.StageProgress;
 import dev.lethe.model.Classifier;
+import java.io.Serializable;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
@@ -23,12 +24,27 @@ import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.util.LongAccumulator;
+import org.apache.spark.util.TaskCompletionListener;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The executor stages of an unlearning run: PGD adversarial examples (stage A) and MAS importance
- * sums (stage B), each over the forget set spread across partitions. Every task loads its own
- * trainable copy of the model (gradient work changes module state) and turns autograd on for its
- * thread; no task opens a GradientCollector, so several tasks per executor JVM are safe.
+ * sums (stage B), each over the forget set spread across partitions.
+ *
+ * <p>Stage A attacks the executor JVM's shared, frozen model ({@link
+ * ExecutorModel#sharedForInference}): PGD needs gradients with respect to the input only, so the
+ * weights stay out of autograd and every task of the JVM uses the one copy, loaded once, whose
+ * TorchScript graph executor profiles and optimises once per JVM rather than once per task. Stage B
+ * needs weight gradients, so each of its tasks loads its own trainable copy (gradient work changes
+ * module state) and turns autograd on for its thread. No task opens a GradientCollector, so several
+ * tasks per executor JVM are safe.
+ *
+ * <p>Stage A reports where its tasks spend their time as named accumulators (Spark's UI shows them
+ * on the stage's page; a SparkListener sees them in the stage's accumulables): {@link
+ * #ADVERSARIAL_MODEL_MS}, {@link #ADVERSARIAL_PGD_MS}, {@link #ADVERSARIAL_WRITE_MS}, {@link
+ * #ADVERSARIAL_TASKS} and {@link #ADVERSARIAL_TORCH_THREADS}; each task also logs one line with its
+ * own numbers, and the driver logs the totals and the read-back time.
  *
  * <p>The results equal the single-JVM {@link PgdAttack#generate} and {@link Mas#partialSums} over
  * the whole forget set, whatever the partitioning: PGD is seeded per (seed, instance id, j), and
@@ -41,6 +57,32 @@ public final class DistributedStages {
 
   /** Spark job group of stage B. */
   public static final String IMPORTANCE_GROUP = "lethe-unlearn-importance";
+
+  /**
+   * Accumulator: milliseconds stage A's tasks spent getting the model (the JVM's first task loads
+   * it, later ones find it loaded), summed over tasks.
+   */
+  public static final String ADVERSARIAL_MODEL_MS = "lethe.stageA.modelMs";
+
+  /** Accumulator: milliseconds stage A's tasks spent in PGD, summed over tasks. */
+  public static final String ADVERSARIAL_PGD_MS = "lethe.stageA.pgdMs";
+
+  /**
+   * Accumulator: milliseconds from the end of a task's PGD to the end of the task (its rows turned
+   * into Parquet and the file committed), summed over tasks.
+   */
+  public static final String ADVERSARIAL_WRITE_MS = "lethe.stageA.writeMs";
+
+  /** Accumulator: stage A's tasks that computed examples (attempts included). */
+  public static final String ADVERSARIAL_TASKS = "lethe.stageA.tasks";
+
+  /**
+   * Accumulator: libtorch intra-op threads of each stage A task's JVM, summed over tasks (divide by
+   * {@link #ADVERSARIAL_TASKS} for the threads per task).
+   */
+  public static final String ADVERSARIAL_TORCH_THREADS = "lethe.stageA.torchThreads";
+
+  private static final Logger LOG = LoggerFactory.getLogger(DistributedStages.class);
 
   private DistributedStages() {}
 
@@ -71,22 +113,30 @@ public final class DistributedStages {
             StageProgress.start(
                 jsc, "stage A", forget.size(), pgd.perInstance(), "adversarial examples")) {
       LongAccumulator done = progress.done();
+      TaskTimes times = new TaskTimes(jsc);
+      long start = System.nanoTime();
       AdversarialCheckpoint.write(
           spark,
           rdd.mapPartitions(
-              (Iterator<Sample> part) ->
-                  onPrivateModel(
-                          model,
-                          part,
-                          (m, samples) -> {
-                            List<AdversarialExample> made =
-                                new PgdAttack(m, pgd).generate(samples, batchSize);
-                            done.add(samples.size());
-                            return made;
-                          })
-                      .iterator()),
+              (Iterator<Sample> part) -> {
+                List<AdversarialExample> made = onSharedModel(model, part, pgd, batchSize, times);
+                done.add(made.size() / Math.max(1, pgd.perInstance()));
+                return made.iterator();
+              }),
           checkpoint);
-      return AdversarialCheckpoint.read(spark, checkpoint, forget);
+      long written = System.nanoTime();
+      List<AdversarialExample> examples = AdversarialCheckpoint.read(spark, checkpoint, forget);
+      LOG.info(
+          "stage A: PGD and checkpoint write {} ms, read back {} ms; in {} tasks: model {} ms, PGD"
+              + " {} ms, write {} ms, {} libtorch threads per task",
+          millis(written - start),
+          millis(System.nanoTime() - written),
+          times.tasks.value(),
+          times.model.value(),
+          times.pgd.value(),
+          times.write.value(),
+          times.tasks.value() == 0 ? 0 : times.threads.value() / times.tasks.value());
+      return examples;
     }
   }
 
@@ -170,6 +220,75 @@ public final class DistributedStages {
     }
     int n = partitions > 0 ? partitions : jsc.defaultParallelism();
     return jsc.parallelize(forget, Math.max(1, Math.min(n, forget.size())));
+  }
+
+  /**
+   * Stage A on one partition: PGD on the JVM's shared frozen model, the task's times added to
+   * {@code times}. PGD gets autograd for the input from {@link Classifier#inputGradient} itself.
+   */
+  private static List<AdversarialExample> onSharedModel(
+      ExecutorModel holder,
+      Iterator<Sample> part,
+      PgdSettings pgd,
+      int batchSize,
+      TaskTimes times) {
+    List<Sample> samples = drain(part);
+    if (samples.isEmpty()) {
+      return List.of();
+    }
+    long start = System.nanoTime();
+    Classifier model = holder.sharedForInference();
+    long loaded = System.nanoTime();
+    List<AdversarialExample> made = new PgdAttack(model, pgd).generate(samples, batchSize);
+    long attacked = System.nanoTime();
+    int threads = JniUtils.getNumThreads();
+    TaskContext task = TaskContext.get();
+    long modelMs = millis(loaded - start);
+    long pgdMs = millis(attacked - loaded);
+    times.tasks.add(1);
+    times.model.add(modelMs);
+    times.pgd.add(pgdMs);
+    times.threads.add(threads);
+    LOG.info(
+        "stage A task {}: {} instances, {} examples; model {} ms, PGD {} ms ({} ms per example),"
+            + " {} libtorch threads",
+        task == null ? "-" : task.partitionId(),
+        samples.size(),
+        made.size(),
+        modelMs,
+        pgdMs,
+        made.isEmpty() ? 0 : pgdMs / made.size(),
+        threads);
+    if (task != null) {
+      // A task of a cancelled job (a stopping JVM, a failed sibling) ends here and writes
+      // nothing: the partition is done as a whole, so this is the first chance to notice.
+      task.killTaskIfInterrupted();
+      task.addTaskCompletionListener(
+          (TaskCompletionListener) ctx -> times.write.add(millis(System.nanoTime() - attacked)));
+    }
+    return made;
+  }
+
+  private static long millis(long nanos) {
+    return nanos / 1_000_000;
+  }
+
+  /** Stage A's named accumulators (see the class comment). */
+  private static final class TaskTimes implements Serializable {
+    private static final long serialVersionUID = 1L;
+    final LongAccumulator model;
+    final LongAccumulator pgd;
+    final LongAccumulator write;
+    final LongAccumulator tasks;
+    final LongAccumulator threads;
+
+    TaskTimes(JavaSparkContext jsc) {
+      model = jsc.sc().longAccumulator(ADVERSARIAL_MODEL_MS);
+      pgd = jsc.sc().longAccumulator(ADVERSARIAL_PGD_MS);
+      write = jsc.sc().longAccumulator(ADVERSARIAL_WRITE_MS);
+      tasks = jsc.sc().longAccumulator(ADVERSARIAL_TASKS);
+      threads = jsc.sc().longAccumulator(ADVERSARIAL_TORCH_THREADS);
+    }
   }
 
   /**
