@@ -62,9 +62,9 @@ def main():
     p.add_argument("--data", default=os.path.join(REPO, "data", "fashion-mnist"),
                    help="folder with Fashion-MNIST's four IDX files (deploy/fetch-data.sh)")
     p.add_argument("--out", default=os.path.join(REPO, "data", "resnet18-3x32"))
-    p.add_argument("--train", type=int, default=20000,
+    p.add_argument("--train", type=int, default=60000,
                    help="train on (and write as the forget set) the first N training images")
-    p.add_argument("--epochs", type=int, default=1)
+    p.add_argument("--epochs", type=int, default=2)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--threads", type=int, default=2)
     args = p.parse_args()
