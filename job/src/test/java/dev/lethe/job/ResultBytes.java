@@ -1,5 +1,9 @@
 package dev.lethe.job;
 
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.ObjectOutputStream;
+import java.io.UncheckedIOException;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
 import org.apache.spark.scheduler.SparkListener;
@@ -51,5 +55,16 @@ public final class ResultBytes extends SparkListener {
       spark.sparkContext().removeSparkListener(listener);
     }
     return listener.bytes.get();
+  }
+
+  /** The bytes of a value as a task sends it back (Java serialization, Spark's default). */
+  public static long serializedSize(Object value) {
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+    try (ObjectOutputStream out = new ObjectOutputStream(bytes)) {
+      out.writeObject(value);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    return bytes.size();
   }
 }

@@ -10,10 +10,6 @@ import dev.lethe.job.JobFixtures.CliRun;
 import dev.lethe.job.ResultBytes;
 import dev.lethe.job.SparkTestBase;
 import dev.lethe.job.data.SampleReader;
-import java.io.ByteArrayOutputStream;
-import java.io.IOException;
-import java.io.ObjectOutputStream;
-import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
@@ -81,20 +77,9 @@ class ForgetSelectionTest extends SparkTestBase {
     return rows.stream().filter(s -> s.id().equals(id)).findFirst().orElseThrow();
   }
 
-  /** The bytes of one sample as a task sends it back (Java serialization, as Spark's default). */
-  private static long serializedSize(Object value) {
-    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-    try (ObjectOutputStream out = new ObjectOutputStream(bytes)) {
-      out.writeObject(value);
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
-    return bytes.size();
-  }
-
   /** What the driver may receive for k forget rows: 4 times their bytes and 64 KiB of overhead. */
   private static long bound(int k) {
-    return k * serializedSize(rows.get(0)) * 4L + 64 * 1024;
+    return k * ResultBytes.serializedSize(rows.get(0)) * 4L + 64 * 1024;
   }
 
   private static JavaRDD<Sample> read(int limit) {
@@ -107,7 +92,7 @@ class ForgetSelectionTest extends SparkTestBase {
 
   @Test
   void anUnlearnDryRunReceivesTheForgetRowsNotTheTable() {
-    long tableBytes = serializedSize(new ArrayList<>(rows));
+    long tableBytes = ResultBytes.serializedSize(new ArrayList<>(rows));
     long bound = bound(distinctIds().size());
     assertThat(tableBytes).as("the table is far larger than the bound").isGreaterThan(10 * bound);
 

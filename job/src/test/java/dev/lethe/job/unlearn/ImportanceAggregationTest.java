@@ -15,10 +15,6 @@ import dev.lethe.job.model.ModelArtifact;
 import dev.lethe.model.Classifier;
 import dev.lethe.model.SpecResolver;
 import dev.lethe.unlearn.UnlearnSettings;
-import java.io.ByteArrayOutputStream;
-import java.io.IOException;
-import java.io.ObjectOutputStream;
-import java.io.UncheckedIOException;
 import java.util.List;
 import java.util.Map;
 import org.apache.spark.api.java.JavaSparkContext;
@@ -77,21 +73,10 @@ class ImportanceAggregationTest extends SparkTestBase {
     return JavaSparkContext.fromSparkContext(spark.sparkContext());
   }
 
-  /** The bytes of a value as a task sends it back (Java serialization, Spark's default). */
-  private static long serializedSize(Object value) {
-    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-    try (ObjectOutputStream out = new ObjectOutputStream(bytes)) {
-      out.writeObject(value);
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
-    return bytes.size();
-  }
-
   @ParameterizedTest(name = "{0} partitions")
   @ValueSource(ints = {2, 8, 32, 64})
   void theDriverReceivesAtMostLog2PartitionsSumsAndTheTotalIsUnchanged(int partitions) {
-    long oneSum = serializedSize(single);
+    long oneSum = ResultBytes.serializedSize(single);
     assertThat(oneSum).as("one sum is far larger than a task's overhead").isGreaterThan(40_000);
     ImportanceSums[] sums = new ImportanceSums[1];
     long received =
