@@ -61,7 +61,7 @@ def main():
     ap.add_argument("--adv", required=True, help="a PGD file written by UnlearnBenchmark --adv-cache")
     ap.add_argument("--method", default="l2ul", choices=["neggrad", "adv", "l2ul"])
     ap.add_argument("--separate", action="store_true",
-                    help="forget and adversarial batches in separate forward passes")
+                    help="adversarial and forget batches in separate forward passes, adversarial first (the authors)")
     ap.add_argument("--max-epochs", type=int, default=1000)
     ap.add_argument("--held-out", type=int, default=1000)
     ap.add_argument("--seed", type=int, default=0)
@@ -127,7 +127,9 @@ def main():
             if boundary:
                 bi = order[b * 256:(b + 1) * 256]
                 if a.separate:
-                    zf, za = g(xf[fi]), g(xa[bi])
+                    # the authors' order: adversarial batch first, forget batch second
+                    za = g(xa[bi])
+                    zf = g(xf[fi])
                 else:
                     z = g(torch.cat([xf[fi], xa[bi]]))
                     zf, za = z[:fb], z[fb:]

@@ -244,9 +244,12 @@ public final class TuningTable {
               TuningKey.Kind.BOOLEAN,
               TuningKey::parseBoolean,
               String::valueOf)
-          .doc("forward the forget batch and the boundary batch separately instead of as one")
+          .doc(
+              "forward the boundary (adversarial) batch and then the forget batch, each on its own,"
+                  + " instead of as one batch (the authors' order; it decides BatchNorm's running"
+                  + " statistics in train mode)")
           .lethe(false)
-          .paper(false)
+          .paper(true)
           .settings(UnlearnSettings::separateBatches, UnlearnSettings.Builder::separateBatches)
           .key();
 

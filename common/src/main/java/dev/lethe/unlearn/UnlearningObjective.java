@@ -90,8 +90,9 @@ final class UnlearningObjective {
 
   /**
    * The differentiable loss of one step, in {@code m}: the forget instances {@code fIdx} and the
-   * boundary examples {@code bIdx} forwarded in {@code mode} (as one batch, or as two with {@link
-   * UnlearnSettings#separateBatches()}).
+   * boundary examples {@code bIdx} forwarded in {@code mode} (as one batch, or with {@link
+   * UnlearnSettings#separateBatches()} as two: the boundary batch first, then the forget batch, as
+   * the authors' code does).
    *
    * @param forgetWeight the forget term's weight w, as escalation has set it
    * @param unseenGap goal unseen: the held-out sample's median logit gap at the last evaluation
@@ -119,8 +120,11 @@ final class UnlearningObjective {
     NDArray zf;
     NDArray zb = null;
     if (settings.separateBatches() && bIdx.length > 0) {
-      zf = model.forward(model.batch(m, batch.subList(0, nf)), mode);
+      // The authors' order: the boundary (adversarial) batch first, the forget batch second. In
+      // train mode the last batch forwarded dominates BatchNorm's running statistics, which the
+      // eval-mode stop check then reads.
       zb = model.forward(model.batch(m, batch.subList(nf, batch.size())), mode);
+      zf = model.forward(model.batch(m, batch.subList(0, nf)), mode);
     } else {
       NDArray logits = model.forward(model.batch(m, batch), mode);
       zf = logits.get(new NDIndex("0:" + nf));

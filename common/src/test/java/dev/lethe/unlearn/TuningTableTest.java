@@ -183,7 +183,7 @@ class TuningTableTest {
         .containsEntry("forget-loss", "cross-entropy")
         .containsEntry("weight-decay", 1e-4f)
         .containsEntry("max-epochs", 1000)
-        .containsEntry("separate-batches", false)
+        .containsEntry("separate-batches", true)
         .containsEntry("update", "all");
   }
 }
