@@ -111,6 +111,7 @@ def sweep_args(
     subjects=None,
     test=None,
     held_out_from_test=None,
+    goal=None,
     max_per_run=None,
     max_test_drop=None,
     retain=None,
@@ -135,6 +136,7 @@ def sweep_args(
     _option(args, "--subjects", subjects)
     _option(args, "--test", test)
     _option(args, "--held-out-from-test", held_out_from_test)
+    _option(args, "--goal", goal)
     _option(args, "--max-per-run", max_per_run)
     _option(args, "--max-test-drop", max_test_drop)
     _option(args, "--retain", retain)

@@ -6,7 +6,9 @@ Its settings are the Airflow Variable `lethe_sweep` (JSON), read when a run star
      "model": "s3a://models/fashion/model.pt", "out": "s3a://models/unlearned",
      "report_base": "s3a://ops/lethe/reports",
      "test": "s3a://data/fashion/t10k", "held_out_from_test": 1000,   # optional, as are
-     "max_per_run": 64, "max_test_drop": 3, "retain": ..., "max_retain_drop": ...}
+     "goal": "unseen", "max_per_run": 64, "max_test_drop": 3, "retain": ..., "max_retain_drop": ...}
+The sweep's default goal, unseen, needs a held-out sample ("held_out_from_test", or the option
+--held-out URI in "extra"); "goal": "misclassify" runs without one.
 Each run writes its report to <report_base>/sweep-<run id>.json. One run at a time
 (max_active_runs=1; the job's ledger lock also refuses a second sweep, exit 4, which skips), no
 catch-up. The sweep task is retried only on exit 1 (a sweep resumes from its ledger, so a rerun is
@@ -31,7 +33,7 @@ except ImportError:  # Airflow 2
 
 SCHEDULE = os.environ.get("LETHE_SWEEP_SCHEDULE", "0 2 * * *")
 REQUIRED = ("requests", "ledger", "dataset", "model", "out", "report_base")
-OPTIONAL = ("subjects", "test", "held_out_from_test", "max_per_run", "max_test_drop", "retain", "max_retain_drop")
+OPTIONAL = ("subjects", "test", "held_out_from_test", "goal", "max_per_run", "max_test_drop", "retain", "max_retain_drop")
 
 with DAG(
     dag_id="lethe_sweep",

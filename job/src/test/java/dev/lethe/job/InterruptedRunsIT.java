@@ -147,6 +147,8 @@ class InterruptedRunsIT extends DeltaSparkTestBase {
         new ArrayList<>(
             List.of(
                 "sweep",
+                "--goal",
+                "misclassify",
                 "--requests",
                 requests.toString(),
                 "--ledger",

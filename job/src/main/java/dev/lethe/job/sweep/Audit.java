@@ -2,6 +2,7 @@ package dev.lethe.job.sweep;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.lethe.data.Sample;
+import dev.lethe.eval.LossRank;
 import dev.lethe.job.data.SampleReader;
 import dev.lethe.job.ledger.Ledger;
 import dev.lethe.job.ledger.Outcome;
@@ -9,8 +10,11 @@ import dev.lethe.job.model.ModelArtifact;
 import dev.lethe.job.report.JobJson;
 import dev.lethe.job.unlearn.CurrentVersion;
 import dev.lethe.job.unlearn.Publisher;
+import dev.lethe.job.unlearn.RandomDraw;
 import dev.lethe.model.Classifier;
+import dev.lethe.model.Losses;
 import dev.lethe.model.SpecResolver;
+import dev.lethe.unlearn.Goal;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -25,10 +29,12 @@ import org.apache.spark.sql.SparkSession;
 
 /**
  * The audit of one erasure request: its outcome in the ledger and, given the versions' folder, the
- * SHA-256 of the manifest of the version that serves it and its samples' accuracy re-measured on
- * the model's current version (still forgotten?). The samples are read from the data the version's
- * manifest names ({@code forget.uri}), filtered to the request's ids on the executors; only those
- * come to the driver.
+ * SHA-256 of the manifest of the version that serves it and its samples re-measured on the model's
+ * current version (still forgotten?). For a version of goal misclassify that is accuracy 0; for
+ * goal unseen, losses not significantly lower than the held-out sample's ({@link LossRank}, the
+ * held-out sample rebuilt from the serving version's manifest). The samples are read from the data
+ * the version's manifest names ({@code forget.uri}), filtered to the request's ids on the
+ * executors; only those come to the driver.
  */
 public final class Audit {
 
@@ -99,14 +105,76 @@ public final class Audit {
     Set<String> ids = new HashSet<>(outcome.sampleIds());
     List<Sample> samples =
         new SampleReader(spark).read(data).samples().filter(s -> ids.contains(s.id())).collect();
+    String goal = manifest.path("goal").asText(Goal.MISCLASSIFY.cliName());
+    fields.put("goal", goal);
     try (ModelArtifact artifact = ModelArtifact.fetch(current.modelUri(), conf);
         Classifier model = artifact.load(SpecResolver.Partial.empty("audit"), false)) {
       double accuracy = samples.isEmpty() ? Double.NaN : model.accuracy(samples, 64);
       fields.put("samples_found", samples.size());
       fields.put("current_accuracy", samples.isEmpty() ? null : accuracy);
-      fields.put("still_forgotten", !samples.isEmpty() && accuracy == 0.0);
+      if (goal.equals(Goal.UNSEEN.cliName())) {
+        List<Sample> heldOut = heldOut(spark, manifest, requestId, manifestPath);
+        fields.put("held_out_size", heldOut.size());
+        if (samples.isEmpty()) {
+          fields.put("still_forgotten", false);
+        } else {
+          LossRank.Result rank = LossRank.of(losses(model, samples), losses(model, heldOut));
+          fields.put("loss_percentile", rank.percentile());
+          fields.put("loss_lower_p", rank.p());
+          fields.put("still_forgotten", rank.p() >= UNSEEN_LEVEL);
+        }
+      } else {
+        fields.put("still_forgotten", !samples.isEmpty() && accuracy == 0.0);
+      }
     }
     return fields;
+  }
+
+  /**
+   * Goal unseen: the request's samples count as still forgotten while their losses on the current
+   * model are not significantly lower than the held-out sample's (one-sided, this level): an
+   * attacker who compares losses cannot tell them from data the model never saw.
+   */
+  static final double UNSEEN_LEVEL = 0.05;
+
+  /** Per sample, its cross-entropy against its label on {@code model} (eval mode). */
+  private static float[] losses(Classifier model, List<Sample> samples) {
+    float[][] rows =
+        model.evalRows(
+            samples,
+            64,
+            (logits, part) -> Losses.crossEntropy(logits, model.labels(logits.getManager(), part)));
+    float[] out = new float[rows.length];
+    for (int i = 0; i < rows.length; i++) {
+      out[i] = rows[i][0];
+    }
+    return out;
+  }
+
+  /**
+   * The held-out sample the serving version ran with, rebuilt from its manifest: N images drawn
+   * from the test data with the run's seed ({@code --held-out-from-test N}), or the held-out data
+   * itself.
+   */
+  private static List<Sample> heldOut(
+      SparkSession spark, JsonNode manifest, String requestId, Path manifestPath) {
+    JsonNode h = manifest.path("held_out");
+    String uri = h.path("uri").asText(null);
+    if (uri == null) {
+      throw new IllegalStateException(
+          "Cannot audit request "
+              + requestId
+              + ": its version ran with goal unseen but "
+              + manifestPath
+              + " names no held-out data; check the version folder");
+    }
+    SampleReader reader = new SampleReader(spark);
+    if (h.path("drawn_from_test").asBoolean(false)) {
+      return RandomDraw.split(
+              reader.read(uri).samples(), h.path("count").asInt(), manifest.path("seed").asLong())
+          .drawn();
+    }
+    return reader.read(uri).samples().collect();
   }
 
   private static byte[] readAll(Configuration conf, Path file) {

@@ -19,7 +19,7 @@ import org.apache.spark.api.java.JavaRDD;
  * on the partitioning or the order of the data, so a rerun with the same seed forgets the same
  * instances.
  */
-final class RandomDraw {
+public final class RandomDraw {
 
   private RandomDraw() {}
 
@@ -58,7 +58,7 @@ final class RandomDraw {
    * collected to the driver in the input's order; the rest stays an RDD in the input's order. Only
    * the drawn samples and the keys, ids and positions of {@code n} samples come to the driver.
    */
-  static RddSplit split(JavaRDD<Sample> samples, int n, long seed) {
+  public static RddSplit split(JavaRDD<Sample> samples, int n, long seed) {
     JavaPairRDD<Sample, Long> indexed = samples.zipWithIndex();
     Set<Long> chosen = new HashSet<>();
     indexed
@@ -71,7 +71,7 @@ final class RandomDraw {
   }
 
   /** The two parts of {@link #split(JavaRDD, int, long)}: drawn on the driver, the rest not. */
-  record RddSplit(List<Sample> drawn, JavaRDD<Sample> rest) {}
+  public record RddSplit(List<Sample> drawn, JavaRDD<Sample> rest) {}
 
   /** A sample's draw key, id and position in its RDD, ordered by key, id, then position. */
   record KeyedPosition(long key, String id, long position)

@@ -244,6 +244,8 @@ class ObservableRunsTest extends DeltaSparkTestBase {
         new ArrayList<>(
             List.of(
                 "sweep",
+                "--goal",
+                "misclassify",
                 "--requests",
                 requests.toString(),
                 "--ledger",

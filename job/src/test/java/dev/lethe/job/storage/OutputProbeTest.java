@@ -148,6 +148,8 @@ class OutputProbeTest extends SparkTestBase {
     CliRun run =
         JobFixtures.cli(
             "sweep",
+            "--goal",
+            "misclassify",
             "--requests",
             requests.toString(),
             "--ledger",

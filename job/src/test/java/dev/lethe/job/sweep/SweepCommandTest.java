@@ -50,6 +50,21 @@ class SweepCommandTest extends DeltaSparkTestBase {
   }
 
   private CliRun sweep(Path requests, Path ledger, Path subjects, Path out, String... extra) {
+    List<String> args = new ArrayList<>(sweepArgs(requests, ledger, subjects, out));
+    if (!List.of(extra).contains("--max-per-run")) {
+      args.addAll(List.of("--max-per-run", "8"));
+    }
+    if (!List.of(extra).contains("--goal")) {
+      // These tests check goal misclassify's bookkeeping (accuracy 0 after, audit by accuracy);
+      // the default goal unseen has its own test.
+      args.addAll(List.of("--goal", "misclassify"));
+    }
+    args.addAll(List.of(extra));
+    return JobFixtures.cli(args.toArray(String[]::new));
+  }
+
+  /** A sweep of the digits fixtures with quick settings and the sweep's own default goal. */
+  private List<String> sweepArgs(Path requests, Path ledger, Path subjects, Path out) {
     List<String> args =
         new ArrayList<>(
             List.of(
@@ -68,12 +83,8 @@ class SweepCommandTest extends DeltaSparkTestBase {
                 out.toString(),
                 "--test",
                 JobFixtures.testImages().toString()));
-    if (!List.of(extra).contains("--max-per-run")) {
-      args.addAll(List.of("--max-per-run", "8"));
-    }
     args.addAll(JobFixtures.QUICK_UNLEARN);
-    args.addAll(List.of(extra));
-    return JobFixtures.cli(args.toArray(String[]::new));
+    return args;
   }
 
   private static List<String> versions(Path modelDir) throws Exception {
@@ -216,6 +227,69 @@ class SweepCommandTest extends DeltaSparkTestBase {
     assertThat(v2).as("distinct versions").isNotEqualTo(v1);
     JsonShape.assertShape("sweep-ok.txt", summary);
     JsonShape.assertShape("manifest-sweep.txt", manifest2);
+  }
+
+  /**
+   * A sweep's default goal is unseen (a model retrained without the images still classifies most of
+   * them right, and misclassified training images stand out to a membership-inference attack). It
+   * needs a held-out sample; the audit then asks whether the request's losses look like the
+   * held-out sample's, not whether its accuracy is 0.
+   */
+  @Test
+  void theDefaultGoalIsUnseenNeedsAHeldOutSampleAndIsAuditedByLosses() throws Exception {
+    Path requests = Files.createDirectories(tmp.resolve("requests"));
+    Files.writeString(
+        requests.resolve("a.jsonl"),
+        "{\"request_id\": \"u-001\", \"sample_ids\": [\"digits/5\", \"digits/40\","
+            + " \"digits/77\", \"digits/111\"]}\n");
+    Path ledgerDir = tmp.resolve("ledger");
+    Path out = tmp.resolve("out");
+    Path subjects = tmp.resolve("subjects.csv");
+    Files.writeString(subjects, "subject,id\nu1,digits/0\n");
+
+    List<String> defaults = new ArrayList<>(sweepArgs(requests, ledgerDir, subjects, out));
+    CliRun refused = JobFixtures.cli(defaults.toArray(String[]::new));
+    assertThat(refused.exitCode())
+        .as("no held-out sample; stderr:\n%s", refused.stderr())
+        .isEqualTo(2);
+    assertThat(refused.stderr())
+        .contains(
+            "Cannot run sweep: the default goal unseen needs a held-out sample; give --held-out"
+                + " URI or --held-out-from-test N, or choose --goal misclassify");
+    assertThat(out).as("nothing written").doesNotExist();
+
+    defaults.addAll(List.of("--held-out-from-test", "100"));
+    CliRun run = JobFixtures.cli(defaults.toArray(String[]::new));
+    assertThat(run.exitCode()).as("sweep; stderr:\n%s", run.stderr()).isZero();
+    String version = run.summary().get("versions").get(0).asText();
+    JsonNode manifest =
+        JSON.readTree(
+            out.resolve("digits-cnn-bn").resolve(version).resolve("manifest.json").toFile());
+    assertThat(manifest.get("goal").asText()).as("the default goal").isEqualTo("unseen");
+
+    CliRun audit =
+        JobFixtures.cli(
+            "audit",
+            "--ledger",
+            ledgerDir.toString(),
+            "--request",
+            "u-001",
+            "--out",
+            out.toString());
+    assertThat(audit.exitCode()).as("audit; stderr:\n%s", audit.stderr()).isZero();
+    JsonNode report = audit.summary();
+    assertThat(report.get("goal").asText()).isEqualTo("unseen");
+    assertThat(report.get("held_out_size").asInt()).as("the run's held-out draw").isEqualTo(100);
+    assertThat(report.get("samples_found").asInt()).isEqualTo(4);
+    double p = report.get("loss_lower_p").asDouble();
+    assertThat(report.get("loss_percentile").asDouble()).isBetween(0.0, 1.0);
+    assertThat(report.get("still_forgotten").asBoolean())
+        .as("still forgotten = losses not significantly below the held-out sample's (p %s)", p)
+        .isEqualTo(p >= 0.05)
+        .isTrue();
+    assertThat(report.get("current_accuracy").asDouble())
+        .as("goal unseen does not ask for misclassification")
+        .isGreaterThan(0.0);
   }
 
   @Test

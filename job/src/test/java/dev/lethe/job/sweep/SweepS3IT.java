@@ -65,6 +65,8 @@ class SweepS3IT extends DeltaSparkTestBase {
         new ArrayList<>(
             List.of(
                 "sweep",
+                "--goal",
+                "misclassify",
                 "--requests",
                 "s3a://" + BUCKET + "/requests/",
                 "--ledger",
