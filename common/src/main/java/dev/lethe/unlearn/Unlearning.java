@@ -178,7 +178,10 @@ public final class Unlearning {
     return this;
   }
 
-  /** A sample of retained training data: accuracy before/after; needed by method retain. */
+  /**
+   * A sample of retained training data: accuracy before/after; needed by method retain, and kept by
+   * method salun when given (CE on its labels).
+   */
   public Unlearning optRetain(List<Sample> value) {
     this.retain = List.copyOf(value);
     return this;
