@@ -13,7 +13,12 @@ public enum Method {
   /** Unlearning loss plus cross-entropy on a sample of retained data (an oracle baseline). */
   RETAIN(false, false, true),
   /** Cross-entropy toward a random wrong label on each forget instance. */
-  RANDOM_LABEL(false, false, false);
+  RANDOM_LABEL(false, false, false),
+  /**
+   * SalUn (Fan et al., ICLR 2024): random labels on the forget set, cross-entropy on a retain
+   * sample when given, only the salient weights move ({@link SalUn}).
+   */
+  SALUN(false, false, false);
 
   private final boolean adversarial;
   private final boolean importance;
@@ -40,6 +45,14 @@ public enum Method {
     return retain;
   }
 
+  /**
+   * Whether the forget term is cross-entropy toward a random wrong label per forget instance
+   * (random-label, salun), whose stop rule is plain misclassification and which takes no target.
+   */
+  public boolean drawsRandomLabels() {
+    return this == RANDOM_LABEL || this == SALUN;
+  }
+
   /** The CLI spelling: lower case with dashes ({@code random-label}). */
   public String cliName() {
     return name().toLowerCase(Locale.ROOT).replace('_', '-');
@@ -52,9 +65,10 @@ public enum Method {
         return m;
       }
     }
-    throw new IllegalArgumentException(
-        "Cannot use method '"
-            + value
-            + "': choose one of neggrad, adv, l2ul, retain, random-label");
+    java.util.StringJoiner names = new java.util.StringJoiner(", ");
+    for (Method m : values()) {
+      names.add(m.cliName());
+    }
+    throw new IllegalArgumentException("Cannot use method '" + value + "': choose one of " + names);
   }
 }

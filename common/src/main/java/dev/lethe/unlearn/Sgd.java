@@ -19,6 +19,7 @@ final class Sgd implements AutoCloseable {
   private final Map<String, NDArray> parameters;
   private final NDManager state;
   private final Map<String, NDArray> buffers = new LinkedHashMap<>();
+  private final Map<String, NDArray> masks = new LinkedHashMap<>();
   private final float learningRate;
   private final float momentum;
   private final float weightDecay;
@@ -29,6 +30,21 @@ final class Sgd implements AutoCloseable {
       float learningRate,
       float momentum,
       float weightDecay) {
+    this(model, updated, learningRate, momentum, weightDecay, null);
+  }
+
+  /**
+   * @param mask per updated parameter, 1 for the entries that may move and 0 for those that stay
+   *     (method salun: {@link SalUn#mask}); the update {@code d} is multiplied by it, weight decay
+   *     included, so a masked entry never changes. Null: every entry moves
+   */
+  Sgd(
+      Classifier model,
+      java.util.Set<String> updated,
+      float learningRate,
+      float momentum,
+      float weightDecay,
+      Map<String, float[]> mask) {
     Map<String, NDArray> selected = new LinkedHashMap<>();
     model
         .parameters()
@@ -47,6 +63,11 @@ final class Sgd implements AutoCloseable {
       NDArray buf = state.zeros(e.getValue().getShape(), e.getValue().getDataType());
       NDScope.unregister(buf);
       buffers.put(e.getKey(), buf);
+      if (mask != null) {
+        NDArray m = state.create(mask.get(e.getKey()), e.getValue().getShape());
+        NDScope.unregister(m);
+        masks.put(e.getKey(), m);
+      }
     }
   }
 
@@ -59,6 +80,10 @@ final class Sgd implements AutoCloseable {
         NDArray p = e.getValue();
         NDArray g = p.getGradient();
         NDArray d = weightDecay == 0f ? g : g.add(p.mul(weightDecay));
+        NDArray keep = masks.get(e.getKey());
+        if (keep != null) {
+          d = d.mul(keep);
+        }
         NDArray buf = buffers.get(e.getKey());
         if (momentum == 0f) {
           p.subi(d.mul(learningRate));

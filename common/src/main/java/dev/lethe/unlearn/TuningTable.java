@@ -300,6 +300,19 @@ public final class TuningTable {
           .settings(UnlearnSettings::standIns, UnlearnSettings.Builder::standIns)
           .key();
 
+  /** Method salun: the fraction of weights its saliency mask lets move. */
+  public static final TuningKey<Float> SALUN_FRACTION =
+      TuningKey.decimal("salun.fraction", "salunFraction")
+          .doc(
+              "method salun: fraction of the updated weights that may move, those with the largest"
+                  + " |gradient| of the forget loss on the original model (one threshold over all);"
+                  + " the rest stay at their original values")
+          .range("in (0,1]", v -> v > 0 && v <= 1)
+          .lethe(SalUn.FRACTION)
+          .paper(SalUn.FRACTION)
+          .settings(UnlearnSettings::salunFraction, UnlearnSettings.Builder::salunFraction)
+          .key();
+
   /** PGD norm. */
   public static final TuningKey<PgdSettings.Norm> PGD_NORM =
       TuningKey.choice("pgd.norm", "norm", PgdSettings.Norm.class)
@@ -380,6 +393,7 @@ public final class TuningTable {
           ESCALATE_MAX,
           HELD_OUT_BATCH,
           STAND_INS,
+          SALUN_FRACTION,
           PGD_NORM,
           PGD_EPSILON,
           PGD_STEP_SIZE,
@@ -421,6 +435,19 @@ public final class TuningTable {
       }
     }
     return b.build();
+  }
+
+  /**
+   * The settings of {@code preset} for {@code goal} and {@code method}: the table's, except that
+   * preset paper with a method from another paper is that paper's published values for the keys it
+   * sets ({@link SalUn#paper}); ALGORITHM.md section 5 cites them.
+   */
+  public static UnlearnSettings preset(Preset preset, Goal goal, Method method) {
+    UnlearnSettings s = preset(preset, goal);
+    if (preset == Preset.PAPER && method == Method.SALUN) {
+      return SalUn.paper(s);
+    }
+    return s;
   }
 
   private static <T> void setDefault(

@@ -56,6 +56,9 @@ import java.util.Locale;
  *     paper). They are held like held-out images ({@code heldOutBatch} per step) and need no data
  *     beyond the forget set; they are not used for anything else (not membership inference, not the
  *     goal unseen's stop rule, not calibration). Needs at least two forget instances
+ * @param salunFraction method salun: the fraction of the updated parameters' entries that its
+ *     saliency mask lets move (the largest |gradient| of the forget loss, one threshold over all of
+ *     them); the others stay at the original values ({@link SalUn})
  */
 public record UnlearnSettings(
     ForgetLoss forgetLoss,
@@ -77,7 +80,8 @@ public record UnlearnSettings(
     int escalate,
     float escalateMax,
     int heldOutBatch,
-    int standIns) {
+    int standIns,
+    float salunFraction) {
 
   /** The unlearning loss on the forget set. */
   public enum ForgetLoss {
@@ -136,7 +140,8 @@ public record UnlearnSettings(
       int escalate,
       float escalateMax,
       int heldOutBatch,
-      int standIns) {
+      int standIns,
+      float salunFraction) {
     this.forgetLoss = forgetLoss;
     this.margin = margin;
     this.adversarialLoss = adversarialLoss;
@@ -157,6 +162,7 @@ public record UnlearnSettings(
     this.escalateMax = escalateMax;
     this.heldOutBatch = heldOutBatch;
     this.standIns = standIns;
+    this.salunFraction = salunFraction;
     TuningTable.validate(this);
   }
 
@@ -205,6 +211,18 @@ public record UnlearnSettings(
     return List.of(preset(name, goal));
   }
 
+  /**
+   * {@link #presetCandidates(String, Goal)} for a method: preset {@code paper} with a method from
+   * another paper (salun) is that paper's values ({@link TuningTable#preset(TuningTable.Preset,
+   * Goal, Method)}).
+   */
+  public static List<UnlearnSettings> presetCandidates(String name, Goal goal, Method method) {
+    if (name.toLowerCase(Locale.ROOT).equals("calibrate")) {
+      return defaultCandidates(goal);
+    }
+    return List.of(TuningTable.preset(TuningTable.Preset.parse(name), goal, method));
+  }
+
   /** A preset by name for a goal: {@code lethe} ({@link #defaults(Goal)}) or {@code paper}. */
   public static UnlearnSettings preset(String name, Goal goal) {
     return TuningTable.preset(TuningTable.Preset.parse(name), goal);
@@ -248,6 +266,7 @@ public record UnlearnSettings(
     private float escalateMax;
     private int heldOutBatch;
     private int standIns;
+    private float salunFraction;
 
     private Builder() {}
 
@@ -272,6 +291,7 @@ public record UnlearnSettings(
       escalateMax = from.escalateMax();
       heldOutBatch = from.heldOutBatch();
       standIns = from.standIns();
+      salunFraction = from.salunFraction();
     }
 
     /** The settings; validated, so a bad value fails here with its name. */
@@ -296,7 +316,8 @@ public record UnlearnSettings(
           escalate,
           escalateMax,
           heldOutBatch,
-          standIns);
+          standIns,
+          salunFraction);
     }
 
     public Builder forgetLoss(ForgetLoss v) {
@@ -396,6 +417,11 @@ public record UnlearnSettings(
 
     public Builder standIns(int v) {
       standIns = v;
+      return this;
+    }
+
+    public Builder salunFraction(float v) {
+      salunFraction = v;
       return this;
     }
   }

@@ -178,7 +178,10 @@ public final class Unlearning {
     return this;
   }
 
-  /** A sample of retained training data: accuracy before/after; needed by method retain. */
+  /**
+   * A sample of retained training data: accuracy before/after; needed by method retain, and kept by
+   * method salun when given (CE on its labels).
+   */
   public Unlearning optRetain(List<Sample> value) {
     this.retain = List.copyOf(value);
     return this;
@@ -521,7 +524,7 @@ public final class Unlearning {
       boundary = new Joined(boundary, kept);
     }
     float[][] teacher =
-        UnlearningObjective.distills(s, method)
+        UnlearningObjective.distills(s, method) || (method == Method.SALUN && !kept.isEmpty())
             ? UnlearningObjective.teacher(model, boundary, batchSize)
             : null;
     AnchorPenalty penalty =
@@ -586,9 +589,11 @@ public final class Unlearning {
       throw new IllegalArgumentException(
           "Cannot combine goal unseen with a target class: relabelling is a misclassify goal");
     }
-    if (method == Method.RANDOM_LABEL && targeting != Targeting.NONE) {
+    if (method.drawsRandomLabels() && targeting != Targeting.NONE) {
       throw new IllegalArgumentException(
-          "Cannot combine method random-label with a target class: it picks its own labels");
+          "Cannot combine method "
+              + method.cliName()
+              + " with a target class: it picks its own labels");
     }
     if (targeting == Targeting.FIXED) {
       for (Sample s : forget) {
@@ -631,7 +636,7 @@ public final class Unlearning {
         }
         return runnerUp;
       default:
-        if (method == Method.RANDOM_LABEL) {
+        if (method.drawsRandomLabels()) {
           int[] random = new int[k];
           for (int i = 0; i < k; i++) {
             SplittableRandom r = new SplittableRandom(seed * 0x9E3779B97F4A7C15L + i);
@@ -645,7 +650,7 @@ public final class Unlearning {
   }
 
   private List<Sample> boundarySet(List<AdversarialExample> adv) {
-    if (method.usesRetainSample()) {
+    if (method.usesRetainSample() || method == Method.SALUN) {
       return retain;
     }
     List<Sample> out = new ArrayList<>(adv.size());
@@ -658,9 +663,14 @@ public final class Unlearning {
   /**
    * The images a fine-tune with {@code s} holds at the original model's outputs besides the
    * boundary set: the held-out sample, or without one its stand-ins (none from fewer than two
-   * forget instances); none when the fine-tune does not distil or {@code heldOutBatch} is 0.
+   * forget instances); none when the fine-tune does not distil or {@code heldOutBatch} is 0. Method
+   * salun holds them only when it has no retain sample.
    */
   private List<Sample> kept(UnlearnSettings s) {
+    if (method == Method.SALUN && retain.isEmpty() && s.heldOutBatch() > 0) {
+      // SalUn keeps its retain sample; without one, these stand in for it (ALGORITHM.md 5).
+      return heldOut.isEmpty() ? StandIns.mixtures(forget, s.standIns(), seed) : heldOut;
+    }
     if (!UnlearningObjective.distills(s, method) || s.heldOutBatch() == 0) {
       return List.of();
     }

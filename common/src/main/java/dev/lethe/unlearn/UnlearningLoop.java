@@ -143,7 +143,10 @@ final class UnlearningLoop {
                 updated,
                 settings.learningRate(),
                 settings.momentum(),
-                settings.weightDecay())) {
+                settings.weightDecay(),
+                method == Method.SALUN
+                    ? SalUn.mask(model, forget, updated, settings.salunFraction(), evalBatch)
+                    : null)) {
       for (int epoch = 0; epoch < settings.maxEpochs(); epoch++) {
         Collections.shuffle(order, shuffler);
         for (int b = 0; b < stepsPerEpoch; b++) {
@@ -253,7 +256,7 @@ final class UnlearningLoop {
     int wrong = 0;
     for (int i = 0; i < pred.length; i++) {
       boolean done =
-          targets != null && method != Method.RANDOM_LABEL
+          targets != null && !method.drawsRandomLabels()
               ? pred[i] == targets[i]
               : pred[i] != forget.get(i).label();
       if (!done) {

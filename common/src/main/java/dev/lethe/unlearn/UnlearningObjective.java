@@ -35,7 +35,8 @@ import java.util.List;
  *       UnlearnSettings.AdversarialLoss#HARD_LABEL}) or the cross-entropy to the original model's
  *       softmax ({@link UnlearnSettings.AdversarialLoss#DISTILL}); the rows of the boundary set
  *       from {@code keepFrom} on are held-out images or their stand-ins, distilled in the same sum.
- *       Method {@link Method#RETAIN}: CE on the retain sample.
+ *       Method {@link Method#RETAIN}: CE on the retain sample. Method {@link Method#SALUN}: CE on
+ *       the retain sample when there is one, else the held-out images or stand-ins distilled.
  *   <li><b>anchor penalty</b> L_reg ({@link AnchorPenalty}), method {@link Method#L2UL} with λ &gt;
  *       0: MAS-weighted squared distance to the original parameters.
  * </ul>
@@ -149,7 +150,7 @@ final class UnlearningObjective {
       NDManager m, NDArray zf, long[] labels, long[] targets, float unseenGap) {
     NDArray y = m.create(labels);
     boolean targeted = targets[0] >= 0;
-    if (method == Method.RANDOM_LABEL) {
+    if (method.drawsRandomLabels()) {
       return Losses.crossEntropySum(zf, m.create(targets));
     }
     if (settings.forgetLoss() == UnlearnSettings.ForgetLoss.CROSS_ENTROPY) {
@@ -172,7 +173,7 @@ final class UnlearningObjective {
    * toward each example's label (hard-label adversarial examples, the retain sample).
    */
   private NDArray boundaryTerm(NDManager m, NDArray zb, int[] bIdx) {
-    if (teacher != null && method.usesAdversarialExamples()) {
+    if (teacher != null && (method.usesAdversarialExamples() || method == Method.SALUN)) {
       int c = teacher[0].length;
       float[] flat = new float[bIdx.length * c];
       for (int i = 0; i < bIdx.length; i++) {

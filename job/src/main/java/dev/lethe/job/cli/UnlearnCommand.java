@@ -41,7 +41,7 @@ public final class UnlearnCommand implements JobCommand {
       names = "--method",
       order = 9,
       paramLabel = "NAME",
-      description = "l2ul|neggrad|adv|retain|random-label (default: l2ul)")
+      description = "l2ul|neggrad|adv|retain|random-label|salun (default: l2ul)")
   String method;
 
   @Option(

@@ -450,6 +450,45 @@ class UnlearnCommandTest extends SparkTestBase {
   }
 
   @Test
+  void methodSalunPublishesAndItsPresetPaperIsTheAuthorsValues() throws Exception {
+    CliRun run = unlearn(tmp.resolve("salun"), "--forget-ids", IDS, "--method", "salun");
+    assertThat(run.exitCode()).as("stderr:\n%s", run.stderr()).isZero();
+    JsonNode report = run.summary();
+    assertThat(report.get("method").asText()).isEqualTo("salun");
+    assertThat(report.get("forget").get("accuracy_after").asDouble()).isZero();
+    assertThat(report.get("settings").get("salun.fraction").asDouble()).isEqualTo(0.5);
+    assertThat(report.get("settings").get("learning-rate").asDouble())
+        .as("preset lethe: Lethe's loop settings")
+        .isEqualTo(3e-3, within(1e-9));
+
+    Path retain =
+        JobFixtures.writeRetainFolder(List.of(IDS.split(",")), tmp.resolve("salun-retain"));
+    CliRun paper =
+        unlearn(
+            tmp.resolve("salun-paper"),
+            "--forget-ids",
+            IDS,
+            "--method",
+            "salun",
+            "--preset",
+            "paper",
+            "--retain",
+            retain.toString(),
+            "--max-retain-drop",
+            "100",
+            "--max-test-drop",
+            "100");
+    assertThat(paper.exitCode()).as("stderr:\n%s", paper.stderr()).isIn(0, 3);
+    JsonNode settings = paper.summary().get("settings");
+    assertThat(settings.get("learning-rate").asDouble())
+        .as("the SalUn authors' learning rate")
+        .isEqualTo(0.013, within(1e-6));
+    assertThat(settings.get("max-epochs").asInt()).isEqualTo(10);
+    assertThat(settings.get("weight-decay").asDouble()).isEqualTo(5e-4, within(1e-9));
+    assertThat(paper.summary().get("retain").get("size").asInt()).isEqualTo(1297 - K);
+  }
+
+  @Test
   void badOptionValuesExitWithUsageNamingTheOption() {
     Path out = tmp.resolve("usage");
     CliRun steps = unlearn(out, "--set", "pgd.steps=many");
