@@ -1,5 +1,7 @@
 package dev.lethe.unlearn;
 
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
 
 /** The unlearning methods of ALGORITHM.md section 5: one loop, different loss terms. */
@@ -13,7 +15,12 @@ public enum Method {
   /** Unlearning loss plus cross-entropy on a sample of retained data (an oracle baseline). */
   RETAIN(false, false, true),
   /** Cross-entropy toward a random wrong label on each forget instance. */
-  RANDOM_LABEL(false, false, false);
+  RANDOM_LABEL(false, false, false),
+  /**
+   * SCRUB: max-steps away from the original model on the forget set, min-steps toward it on data
+   * kept.
+   */
+  SCRUB(false, false, false);
 
   private final boolean adversarial;
   private final boolean importance;
@@ -52,9 +59,11 @@ public enum Method {
         return m;
       }
     }
+    List<String> names = new ArrayList<>();
+    for (Method m : values()) {
+      names.add(m.cliName());
+    }
     throw new IllegalArgumentException(
-        "Cannot use method '"
-            + value
-            + "': choose one of neggrad, adv, l2ul, retain, random-label");
+        "Cannot use method '" + value + "': choose one of " + String.join(", ", names));
   }
 }

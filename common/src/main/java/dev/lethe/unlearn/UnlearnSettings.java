@@ -56,6 +56,7 @@ import java.util.Locale;
  *     paper). They are held like held-out images ({@code heldOutBatch} per step) and need no data
  *     beyond the forget set; they are not used for anything else (not membership inference, not the
  *     goal unseen's stop rule, not calibration). Needs at least two forget instances
+ * @param scrub method scrub's temperature, weights and max-step epochs ({@link Scrub.Settings})
  */
 public record UnlearnSettings(
     ForgetLoss forgetLoss,
@@ -77,7 +78,8 @@ public record UnlearnSettings(
     int escalate,
     float escalateMax,
     int heldOutBatch,
-    int standIns) {
+    int standIns,
+    Scrub.Settings scrub) {
 
   /** The unlearning loss on the forget set. */
   public enum ForgetLoss {
@@ -136,7 +138,8 @@ public record UnlearnSettings(
       int escalate,
       float escalateMax,
       int heldOutBatch,
-      int standIns) {
+      int standIns,
+      Scrub.Settings scrub) {
     this.forgetLoss = forgetLoss;
     this.margin = margin;
     this.adversarialLoss = adversarialLoss;
@@ -157,6 +160,7 @@ public record UnlearnSettings(
     this.escalateMax = escalateMax;
     this.heldOutBatch = heldOutBatch;
     this.standIns = standIns;
+    this.scrub = scrub;
     TuningTable.validate(this);
   }
 
@@ -199,10 +203,19 @@ public record UnlearnSettings(
    * paper}, the {@link #defaultCandidates(Goal)} for {@code calibrate}.
    */
   public static List<UnlearnSettings> presetCandidates(String name, Goal goal) {
+    return presetCandidates(name, goal, Method.L2UL);
+  }
+
+  /**
+   * The candidate settings of a preset for a goal and a method: as {@link #presetCandidates(String,
+   * Goal)}, with preset {@code paper} the method's authors' values ({@link TuningTable#preset(
+   * TuningTable.Preset, Goal, Method)}).
+   */
+  public static List<UnlearnSettings> presetCandidates(String name, Goal goal, Method method) {
     if (name.toLowerCase(Locale.ROOT).equals("calibrate")) {
       return defaultCandidates(goal);
     }
-    return List.of(preset(name, goal));
+    return List.of(TuningTable.preset(TuningTable.Preset.parse(name), goal, method));
   }
 
   /** A preset by name for a goal: {@code lethe} ({@link #defaults(Goal)}) or {@code paper}. */
@@ -248,6 +261,7 @@ public record UnlearnSettings(
     private float escalateMax;
     private int heldOutBatch;
     private int standIns;
+    private Scrub.Settings scrub = Scrub.Settings.AUTHORS;
 
     private Builder() {}
 
@@ -272,6 +286,7 @@ public record UnlearnSettings(
       escalateMax = from.escalateMax();
       heldOutBatch = from.heldOutBatch();
       standIns = from.standIns();
+      scrub = from.scrub();
     }
 
     /** The settings; validated, so a bad value fails here with its name. */
@@ -296,7 +311,8 @@ public record UnlearnSettings(
           escalate,
           escalateMax,
           heldOutBatch,
-          standIns);
+          standIns,
+          scrub);
     }
 
     public Builder forgetLoss(ForgetLoss v) {
@@ -397,6 +413,15 @@ public record UnlearnSettings(
     public Builder standIns(int v) {
       standIns = v;
       return this;
+    }
+
+    Builder scrub(Scrub.Settings v) {
+      scrub = v;
+      return this;
+    }
+
+    Scrub.Settings scrub() {
+      return scrub;
     }
   }
 }

@@ -511,7 +511,11 @@ public final class Unlearning {
 
   private UnlearningLoop.Outcome fineTuneOnce(
       Classifier target, UnlearnSettings s, FineTuneInputs in) {
-    List<Sample> boundary = new ArrayList<>(in.advSamples());
+    Scrub scrub =
+        method == Method.SCRUB
+            ? new Scrub(model, forget, retain, heldOut, s, seed, batchSize)
+            : null;
+    List<Sample> boundary = new ArrayList<>(scrub != null ? scrub.keep() : in.advSamples());
     if (method.usesAdversarialExamples()) {
       boundary.addAll(Anchors.shifted(forget, s.anchors(), model, batchSize));
     }
@@ -529,7 +533,8 @@ public final class Unlearning {
     try {
       UnlearningObjective objective =
           new UnlearningObjective(
-              target, s, method, goal, forget, in.targets(), boundary, teacher, penalty);
+                  target, s, method, goal, forget, in.targets(), boundary, teacher, penalty)
+              .withScrub(scrub);
       return new UnlearningLoop(
               target,
               objective,
@@ -589,6 +594,11 @@ public final class Unlearning {
     if (method == Method.RANDOM_LABEL && targeting != Targeting.NONE) {
       throw new IllegalArgumentException(
           "Cannot combine method random-label with a target class: it picks its own labels");
+    }
+    if (method == Method.SCRUB && targeting != Targeting.NONE) {
+      throw new IllegalArgumentException(
+          "Cannot combine method scrub with a target class: it moves the forget set away from the"
+              + " original outputs, toward no class; drop the target or choose another method");
     }
     if (targeting == Targeting.FIXED) {
       for (Sample s : forget) {

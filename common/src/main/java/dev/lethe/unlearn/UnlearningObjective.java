@@ -54,6 +54,7 @@ final class UnlearningObjective {
   private final List<Sample> boundary;
   private final float[][] teacher;
   private final AnchorPenalty penalty;
+  private Scrub scrub;
 
   /**
    * @param model the classifier being fine-tuned
@@ -88,6 +89,12 @@ final class UnlearningObjective {
     this.penalty = penalty;
   }
 
+  /** Method scrub: its max- and min-step losses replace every term below ({@link Scrub#loss}). */
+  UnlearningObjective withScrub(Scrub value) {
+    this.scrub = value;
+    return this;
+  }
+
   /**
    * The differentiable loss of one step, in {@code m}: the forget instances {@code fIdx} and the
    * boundary examples {@code bIdx} forwarded in {@code mode} (as one batch, or as two with {@link
@@ -103,6 +110,9 @@ final class UnlearningObjective {
       int[] bIdx,
       float forgetWeight,
       float unseenGap) {
+    if (scrub != null) {
+      return scrub.loss(model, m, mode, fIdx, bIdx, forgetWeight);
+    }
     List<Sample> batch = new ArrayList<>(fIdx.length + bIdx.length);
     long[] forgetLabels = new long[fIdx.length];
     long[] forgetTargets = new long[fIdx.length];
