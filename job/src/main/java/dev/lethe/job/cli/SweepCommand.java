@@ -147,7 +147,8 @@ public final class SweepCommand implements JobCommand {
       names = "--method",
       order = 11,
       paramLabel = "NAME",
-      description = "l2ul|neggrad|adv|retain|random-label; retain needs --retain (default: l2ul)")
+      description =
+          "l2ul|neggrad|adv|retain|random-label|scrub; retain needs --retain (default: l2ul)")
   String method;
 
   @Option(

@@ -4,6 +4,7 @@ import dev.lethe.attack.PgdSettings;
 import dev.lethe.data.ImageShape;
 import dev.lethe.job.failure.UsageException;
 import dev.lethe.unlearn.Goal;
+import dev.lethe.unlearn.Method;
 import dev.lethe.unlearn.TuningOptions;
 import dev.lethe.unlearn.UnlearnSettings;
 import java.util.ArrayList;
@@ -24,9 +25,20 @@ public record RunSettings(List<UnlearnSettings> candidates, PgdSettings pgd) {
    */
   public static RunSettings resolve(
       String preset, Goal goal, Map<String, String> tuning, ImageShape shape) {
+    return resolve(preset, goal, Method.L2UL, tuning, shape);
+  }
+
+  /**
+   * Resolves a preset ({@code null}: lethe) for a goal and a method (preset paper is the method's
+   * authors' values) and applies the tuning options.
+   *
+   * @throws UsageException naming the preset or the tuning option that does not apply
+   */
+  public static RunSettings resolve(
+      String preset, Goal goal, Method method, Map<String, String> tuning, ImageShape shape) {
     List<UnlearnSettings> bases;
     try {
-      bases = UnlearnSettings.presetCandidates(preset == null ? "lethe" : preset, goal);
+      bases = UnlearnSettings.presetCandidates(preset == null ? "lethe" : preset, goal, method);
     } catch (IllegalArgumentException e) {
       throw new UsageException("Cannot run unlearn: option --preset: " + e.getMessage());
     }

@@ -48,7 +48,12 @@ public final class UnlearnDryRun {
         in = new InputReader(spark, request).read(artifact);
       }
       RunSettings settings =
-          RunSettings.resolve(request.preset(), request.goal(), request.tuning(), in.spec().input())
+          RunSettings.resolve(
+                  request.preset(),
+                  request.goal(),
+                  request.method(),
+                  request.tuning(),
+                  in.spec().input())
               .withSeed(request.seed());
       String modelName = run.modelNameOf(artifact.fileName());
       Map<String, Object> plan = new LinkedHashMap<>();

@@ -150,7 +150,11 @@ public final class UnlearnRun {
         in = new InputReader(spark, request).read(artifact);
         settings =
             RunSettings.resolve(
-                    request.preset(), request.goal(), request.tuning(), in.spec().input())
+                    request.preset(),
+                    request.goal(),
+                    request.method(),
+                    request.tuning(),
+                    in.spec().input())
                 .withSeed(request.seed());
         progress.accept(
             String.format(
