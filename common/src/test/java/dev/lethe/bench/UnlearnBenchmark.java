@@ -51,8 +51,9 @@ import java.util.SplittableRandom;
  *     --k 16 --seeds 0,1 --methods neggrad,adv,l2ul --presets paper,lethe --goals misclassify"
  * </pre>
  *
- * <p>{@code --adv-cache DIR} keeps each PGD set in DIR and reuses it, so processes run side by side
- * (for example one per preset, with {@code -Dai.djl.pytorch.num_threads=1} each) attack once.
+ * <p>{@code --session NAME} adds {@code "session": NAME} to every line. {@code --adv-cache DIR}
+ * keeps each PGD set in DIR and reuses it, so processes run side by side (for example one per
+ * preset, with {@code -Dai.djl.pytorch.num_threads=1} each) attack once.
  */
 public final class UnlearnBenchmark {
 
@@ -117,7 +118,7 @@ public final class UnlearnBenchmark {
                     Classifier.load(model, SpecResolver.Partial.empty("benchmark"))) {
                   TuningOptions.Applied applied =
                       TuningOptions.apply(
-                          UnlearnSettings.presetCandidates(preset, goal).get(0),
+                          UnlearnSettings.presetCandidates(preset, goal, method).get(0),
                           PgdSettings.defaults(c.spec().input()),
                           TuningOptions.parse(overrides));
                   PrintStream log = System.err;
@@ -128,7 +129,8 @@ public final class UnlearnBenchmark {
                   }
                   Unlearning run = new Unlearning(c, forget);
                   List<UnlearnSettings> candidates = new ArrayList<>();
-                  for (UnlearnSettings cand : UnlearnSettings.presetCandidates(preset, goal)) {
+                  for (UnlearnSettings cand :
+                      UnlearnSettings.presetCandidates(preset, goal, method)) {
                     candidates.add(
                         TuningOptions.apply(cand, applied.pgd(), TuningOptions.parse(overrides))
                             .settings());
@@ -155,6 +157,9 @@ public final class UnlearnBenchmark {
                   json.put("model", model.getFileName().toString());
                   json.put("overrides", String.join(" ", overrides));
                   json.put("held_out_given", giveHeldOut);
+                  if (a.containsKey("session")) {
+                    json.put("session", a.get("session"));
+                  }
                   if (method.usesAdversarialExamples()) {
                     ((ObjectNode) json.get("seconds"))
                         .put("adversarial", advCache.get(advKey).seconds());
