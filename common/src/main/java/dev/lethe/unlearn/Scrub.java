@@ -92,6 +92,21 @@ public final class Scrub {
     }
   }
 
+  /** One progress line: what the min-steps keep, as the constructor chooses it. */
+  static String describeKept(
+      List<Sample> retain, List<Sample> heldOut, List<Sample> forget, UnlearnSettings s) {
+    if (!retain.isEmpty()) {
+      return String.format("scrub: min-steps on the retain sample, %d images", retain.size());
+    }
+    int n = heldOut.isEmpty() ? StandIns.mixtures(forget, s.standIns(), 0).size() : heldOut.size();
+    return n == 0
+        ? "scrub: no retain sample, held-out sample or stand-ins: max-steps only"
+        : String.format(
+            "scrub: no retain sample: min-steps on %d %s, labelled with the original model's"
+                + " predictions",
+            n, heldOut.isEmpty() ? "stand-ins made from the forget set" : "held-out images");
+  }
+
   /** The data of the min-steps, the loop's boundary set. */
   List<Sample> keep() {
     return keep;

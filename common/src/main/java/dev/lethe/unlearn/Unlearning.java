@@ -288,6 +288,10 @@ public final class Unlearning {
               Math.min(kept, settings.heldOutBatch())));
     }
 
+    if (method == Method.SCRUB) {
+      progress.accept(Scrub.describeKept(retain, heldOut, forget, settings));
+    }
+
     t0 = System.nanoTime();
     Importance imp = null;
     LinkedHashMap<String, float[]> original = null;

@@ -36,6 +36,10 @@ class ScrubTest {
       assertThat(r.succeeded()).as("reached the goal: " + r.message()).isTrue();
       assertThat(r.forget().after()).as("forget accuracy after").isZero();
       assertThat(model.accuracy(forget, 64)).as("the model itself now misclassifies").isZero();
+      assertThat(lines)
+          .contains(
+              "scrub: no retain sample: min-steps on 200 held-out images, labelled with the"
+                  + " original model's predictions");
       assertThat(r.method()).isEqualTo(Method.SCRUB);
       assertThat(ResultJson.toJson(r).get("method").asText()).isEqualTo("scrub");
       assertThat(r.adversarialCount()).as("no PGD").isZero();
