@@ -62,6 +62,9 @@ public final class Scrub {
   private final float[][] teacherKeep;
   private final Settings knobs;
 
+  /** With {@code forget-loss=margin}: the margin that bounds the max-step per row; else null. */
+  private final Float margin;
+
   /**
    * The teacher's logits (eval mode) on the forget set and on the data to keep, taken now, before
    * the fine-tune changes anything.
@@ -80,6 +83,8 @@ public final class Scrub {
       int batch) {
     this.forget = forget;
     this.knobs = s.scrub();
+    this.margin =
+        s.forgetLoss() == UnlearnSettings.ForgetLoss.MARGIN ? Float.valueOf(s.margin()) : null;
     this.keep =
         !retain.isEmpty()
             ? retain
@@ -132,10 +137,40 @@ public final class Scrub {
       int[] fIdx,
       int[] bIdx,
       float forgetWeight) {
+    return loss(model, m, mode, fIdx, bIdx, forgetWeight, Float.NaN);
+  }
+
+  /**
+   * As {@link #loss(Classifier, NDManager, Classifier.Mode, int[], int[], float)}; with {@code
+   * forget-loss=margin} (preset lethe) a forget row adds to the max-step only while its label's
+   * logit is less than {@code margin} below the best other class (goal unseen: below the held-out
+   * sample's median gap {@code unseenGap} less the margin), as the margin loss stops pulling an
+   * instance once it is past: the unbounded ascent stops for rows already forgotten.
+   */
+  NDArray loss(
+      Classifier model,
+      NDManager m,
+      Classifier.Mode mode,
+      int[] fIdx,
+      int[] bIdx,
+      float forgetWeight,
+      float unseenGap) {
     NDArray total = m.create(0f);
     if (fIdx.length > 0) {
       NDArray z = model.forward(model.batch(m, rows(forget, fIdx)), mode);
-      total = total.sub(divergence(m, z, teacherForget, fIdx).mul(forgetWeight));
+      NDArray perRow = divergenceRows(m, z, teacherForget, fIdx);
+      if (margin != null) {
+        long[] labels = new long[fIdx.length];
+        for (int i = 0; i < fIdx.length; i++) {
+          labels[i] = forget.get(fIdx[i]).label();
+        }
+        NDArray gap = UnlearningObjective.logitGap(z, m.create(labels));
+        if (!Float.isNaN(unseenGap)) {
+          gap = gap.sub(unseenGap);
+        }
+        perRow = perRow.mul(gap.add(margin).gt(0f).toType(perRow.getDataType(), false));
+      }
+      total = total.sub(perRow.sum().div(fIdx.length).mul(forgetWeight));
     }
     if (bIdx.length > 0) {
       NDArray z = model.forward(model.batch(m, rows(keep, bIdx)), mode);
@@ -171,6 +206,11 @@ public final class Scrub {
 
   /** KL(softmax(t/T) ‖ softmax(z/T))·T², the mean over the batch (the authors' DistillKL). */
   private NDArray divergence(NDManager m, NDArray z, float[][] teacher, int[] idx) {
+    return divergenceRows(m, z, teacher, idx).sum().div(idx.length);
+  }
+
+  /** Per row, KL(softmax(t/T) ‖ softmax(z/T))·T². */
+  private NDArray divergenceRows(NDManager m, NDArray z, float[][] teacher, int[] idx) {
     float t = knobs.temperature();
     int c = teacher[0].length;
     float[] flat = new float[idx.length * c];
@@ -179,7 +219,7 @@ public final class Scrub {
     }
     NDArray logPt = m.create(flat, new Shape(idx.length, c)).div(t).logSoftmax(1);
     NDArray logPs = z.div(t).logSoftmax(1);
-    return logPt.exp().mul(logPt.sub(logPs)).sum().mul(t * t / idx.length);
+    return logPt.exp().mul(logPt.sub(logPs)).sum(new int[] {1}).mul(t * t);
   }
 
   private static List<Sample> rows(List<Sample> from, int[] idx) {

@@ -111,7 +111,8 @@ final class UnlearningObjective {
       float forgetWeight,
       float unseenGap) {
     if (scrub != null) {
-      return scrub.loss(model, m, mode, fIdx, bIdx, forgetWeight);
+      return scrub.loss(
+          model, m, mode, fIdx, bIdx, forgetWeight, goal == Goal.UNSEEN ? unseenGap : Float.NaN);
     }
     List<Sample> batch = new ArrayList<>(fIdx.length + bIdx.length);
     long[] forgetLabels = new long[fIdx.length];

@@ -2,6 +2,7 @@ package dev.lethe.unlearn;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.within;
 
 import ai.djl.ndarray.NDManager;
 import dev.lethe.data.Sample;
@@ -174,6 +175,57 @@ class ScrubTest {
       assertThat(scrub.forgetDivergence(student, 64))
           .as("a min-step of the KL term on the same images lowers it")
           .isLessThan(start);
+    }
+  }
+
+  /**
+   * Under forget-loss=margin (preset lethe) a forget row stops adding to the max-step once its
+   * label's logit is the margin below the best other class; under cross-entropy (preset paper, the
+   * authors') every row ascends without bound.
+   */
+  @Test
+  void marginBoundsTheMaxStepToRowsNotYetForgotten() throws IOException {
+    try (Classifier teacher = cnn();
+        Classifier student = cnn()) {
+      List<Sample> remembered = UnlearningTest.forgetSet(teacher, 8);
+      float[][] z = teacher.logits(remembered, 64);
+      List<Sample> forgotten = new ArrayList<>();
+      for (int i = 0; i < remembered.size(); i++) {
+        int last = 0;
+        for (int c = 1; c < z[i].length; c++) {
+          last = z[i][c] < z[i][last] ? c : last;
+        }
+        forgotten.add(remembered.get(i).withLabel(last)); // far past the boundary
+      }
+      for (int i = 0; i < 5; i++) {
+        step(student, 0.05f, m -> crossEntropyOn(student, m, Fixtures.train().subList(500, 564)));
+      }
+      UnlearnSettings margin = UnlearnSettings.defaults();
+      UnlearnSettings ce =
+          margin.toBuilder().forgetLoss(UnlearnSettings.ForgetLoss.CROSS_ENTROPY).build();
+      int[] all = {0, 1, 2, 3, 4, 5, 6, 7};
+      List<Sample> keep = Fixtures.test().subList(0, 64);
+      assertThat(maxStepLoss(teacher, student, forgotten, keep, margin, all))
+          .as("margin: rows past the boundary add nothing")
+          .isZero();
+      double unbounded = maxStepLoss(teacher, student, forgotten, keep, ce, all);
+      assertThat(unbounded).as("cross-entropy: -KL on every row").isNegative();
+      assertThat(maxStepLoss(teacher, student, remembered, keep, margin, all))
+          .as("margin: rows not yet forgotten ascend as under cross-entropy")
+          .isCloseTo(maxStepLoss(teacher, student, remembered, keep, ce, all), within(1e-6));
+    }
+  }
+
+  private static double maxStepLoss(
+      Classifier teacher,
+      Classifier student,
+      List<Sample> forget,
+      List<Sample> keep,
+      UnlearnSettings s,
+      int[] fIdx) {
+    Scrub scrub = new Scrub(teacher, forget, keep, List.of(), s, 0, 64);
+    try (NDManager m = student.newBatchManager()) {
+      return scrub.loss(student, m, Classifier.Mode.EVAL, fIdx, new int[0], 1f).getFloat();
     }
   }
 
