@@ -1,5 +1,7 @@
 package dev.lethe.unlearn;
 
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
 
 /** The unlearning methods of ALGORITHM.md section 5: one loop, different loss terms. */
@@ -18,7 +20,12 @@ public enum Method {
    * SalUn (Fan et al., ICLR 2024): random labels on the forget set, cross-entropy on a retain
    * sample when given, only the salient weights move ({@link SalUn}).
    */
-  SALUN(false, false, false);
+  SALUN(false, false, false),
+  /**
+   * SCRUB: max-steps away from the original model on the forget set, min-steps toward it on data
+   * kept.
+   */
+  SCRUB(false, false, false);
 
   private final boolean adversarial;
   private final boolean importance;
@@ -65,10 +72,11 @@ public enum Method {
         return m;
       }
     }
-    java.util.StringJoiner names = new java.util.StringJoiner(", ");
+    List<String> names = new ArrayList<>();
     for (Method m : values()) {
       names.add(m.cliName());
     }
-    throw new IllegalArgumentException("Cannot use method '" + value + "': choose one of " + names);
+    throw new IllegalArgumentException(
+        "Cannot use method '" + value + "': choose one of " + String.join(", ", names));
   }
 }

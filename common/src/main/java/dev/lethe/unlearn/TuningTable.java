@@ -313,6 +313,49 @@ public final class TuningTable {
           .settings(UnlearnSettings::salunFraction, UnlearnSettings.Builder::salunFraction)
           .key();
 
+  /** Method scrub: temperature of its KL divergence. */
+  public static final TuningKey<Float> SCRUB_TEMPERATURE =
+      TuningKey.decimal("scrub.temperature", "scrubTemperature")
+          .doc("method scrub: temperature T of the teacher-student KL divergence (the authors' 4)")
+          .range("> 0, finite", v -> v > 0 && Float.isFinite(v))
+          .lethe(Scrub.Settings.AUTHORS.temperature())
+          .paper(Scrub.Settings.AUTHORS.temperature())
+          .settings(s -> s.scrub().temperature(), (b, v) -> b.scrub(b.scrub().withTemperature(v)))
+          .key();
+
+  /** Method scrub: weight of the min-step's KL term. */
+  public static final TuningKey<Float> SCRUB_ALPHA =
+      TuningKey.decimal("scrub.alpha", "scrubAlpha")
+          .doc("method scrub: weight of the KL term on the data kept (the authors' 0.001)")
+          .range(">= 0", v -> v >= 0)
+          .lethe(Scrub.Settings.AUTHORS.alpha())
+          .paper(Scrub.Settings.AUTHORS.alpha())
+          .settings(s -> s.scrub().alpha(), (b, v) -> b.scrub(b.scrub().withAlpha(v)))
+          .key();
+
+  /** Method scrub: weight of the min-step's cross-entropy term. */
+  public static final TuningKey<Float> SCRUB_GAMMA =
+      TuningKey.decimal("scrub.gamma", "scrubGamma")
+          .doc(
+              "method scrub: weight of the cross-entropy term on the data kept (the authors' 0.99)")
+          .range(">= 0", v -> v >= 0)
+          .lethe(Scrub.Settings.AUTHORS.gamma())
+          .paper(Scrub.Settings.AUTHORS.gamma())
+          .settings(s -> s.scrub().gamma(), (b, v) -> b.scrub(b.scrub().withGamma(v)))
+          .key();
+
+  /** Method scrub: the epochs that run max-steps on the forget set. */
+  public static final TuningKey<Integer> SCRUB_MAX_EPOCHS =
+      TuningKey.integer("scrub.max-epochs", "scrubMaxEpochs")
+          .doc(
+              "method scrub: epochs, from the first, that run max-steps on the forget set before"
+                  + " the min-steps (0: every epoch; the authors' 2)")
+          .range(">= 0 (0: every epoch)", v -> v >= 0)
+          .lethe(0)
+          .paper(Scrub.Settings.AUTHORS.maxEpochs())
+          .settings(s -> s.scrub().maxEpochs(), (b, v) -> b.scrub(b.scrub().withMaxEpochs(v)))
+          .key();
+
   /** PGD norm. */
   public static final TuningKey<PgdSettings.Norm> PGD_NORM =
       TuningKey.choice("pgd.norm", "norm", PgdSettings.Norm.class)
@@ -394,6 +437,10 @@ public final class TuningTable {
           HELD_OUT_BATCH,
           STAND_INS,
           SALUN_FRACTION,
+          SCRUB_TEMPERATURE,
+          SCRUB_ALPHA,
+          SCRUB_GAMMA,
+          SCRUB_MAX_EPOCHS,
           PGD_NORM,
           PGD_EPSILON,
           PGD_STEP_SIZE,
@@ -428,27 +475,50 @@ public final class TuningTable {
 
   /** The settings of {@code preset} for {@code goal}, every key at its default. */
   public static UnlearnSettings preset(Preset preset, Goal goal) {
+    return preset(preset, goal, Method.L2UL);
+  }
+
+  /**
+   * The settings of {@code preset} for {@code goal} and {@code method}: the preset's defaults, then
+   * for preset paper the method's authors' values where they differ from L2UL's ({@link
+   * #SCRUB_PAPER}, {@link SalUn#paper}); ALGORITHM.md section 5 cites them.
+   */
+  public static UnlearnSettings preset(Preset preset, Goal goal, Method method) {
     UnlearnSettings.Builder b = UnlearnSettings.builder();
     for (TuningKey<?> k : KEYS) {
       if (!k.pgd()) {
         setDefault(k, b, preset, goal);
       }
     }
-    return b.build();
+    if (preset == Preset.PAPER && method == Method.SCRUB) {
+      SCRUB_PAPER.forEach(d -> d.setIn(b));
+    }
+    UnlearnSettings s = b.build();
+    return preset == Preset.PAPER && method == Method.SALUN ? SalUn.paper(s) : s;
+  }
+
+  /** A key's value in a method's preset, where it differs from the table's column. */
+  private record MethodDefault<T>(TuningKey<T> key, T value) {
+    void setIn(UnlearnSettings.Builder b) {
+      key.setIn(b, value);
+    }
   }
 
   /**
-   * The settings of {@code preset} for {@code goal} and {@code method}: the table's, except that
-   * preset paper with a method from another paper is that paper's published values for the keys it
-   * sets ({@link SalUn#paper}); ALGORITHM.md section 5 cites them.
+   * Preset paper for method scrub: the SCRUB authors' large-scale (CIFAR-10, SGD) values, from
+   * github.com/meghdadk/SCRUB large_scale_unlearning.ipynb at 98ffb11 (ALGORITHM.md section 5); the
+   * scrub.* keys are in their rows. BatchNorm in train mode is the paper column's already. The
+   * stand-ins are Lethe's substitute for the retained data the authors always have.
    */
-  public static UnlearnSettings preset(Preset preset, Goal goal, Method method) {
-    UnlearnSettings s = preset(preset, goal);
-    if (preset == Preset.PAPER && method == Method.SALUN) {
-      return SalUn.paper(s);
-    }
-    return s;
-  }
+  private static final List<MethodDefault<?>> SCRUB_PAPER =
+      List.of(
+          new MethodDefault<>(LEARNING_RATE, 5e-4f),
+          new MethodDefault<>(MOMENTUM, 0.9f),
+          new MethodDefault<>(WEIGHT_DECAY, 5e-4f),
+          new MethodDefault<>(MAX_EPOCHS, 3),
+          new MethodDefault<>(FORGET_BATCH, 512),
+          new MethodDefault<>(ADVERSARIAL_BATCH, 256),
+          new MethodDefault<>(STAND_INS, 1024));
 
   private static <T> void setDefault(
       TuningKey<T> k, UnlearnSettings.Builder b, Preset preset, Goal goal) {

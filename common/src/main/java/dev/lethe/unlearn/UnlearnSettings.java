@@ -59,6 +59,7 @@ import java.util.Locale;
  * @param salunFraction method salun: the fraction of the updated parameters' entries that its
  *     saliency mask lets move (the largest |gradient| of the forget loss, one threshold over all of
  *     them); the others stay at the original values ({@link SalUn})
+ * @param scrub method scrub's temperature, weights and max-step epochs ({@link Scrub.Settings})
  */
 public record UnlearnSettings(
     ForgetLoss forgetLoss,
@@ -81,7 +82,8 @@ public record UnlearnSettings(
     float escalateMax,
     int heldOutBatch,
     int standIns,
-    float salunFraction) {
+    float salunFraction,
+    Scrub.Settings scrub) {
 
   /** The unlearning loss on the forget set. */
   public enum ForgetLoss {
@@ -141,7 +143,8 @@ public record UnlearnSettings(
       float escalateMax,
       int heldOutBatch,
       int standIns,
-      float salunFraction) {
+      float salunFraction,
+      Scrub.Settings scrub) {
     this.forgetLoss = forgetLoss;
     this.margin = margin;
     this.adversarialLoss = adversarialLoss;
@@ -163,6 +166,7 @@ public record UnlearnSettings(
     this.heldOutBatch = heldOutBatch;
     this.standIns = standIns;
     this.salunFraction = salunFraction;
+    this.scrub = scrub;
     TuningTable.validate(this);
   }
 
@@ -205,16 +209,13 @@ public record UnlearnSettings(
    * paper}, the {@link #defaultCandidates(Goal)} for {@code calibrate}.
    */
   public static List<UnlearnSettings> presetCandidates(String name, Goal goal) {
-    if (name.toLowerCase(Locale.ROOT).equals("calibrate")) {
-      return defaultCandidates(goal);
-    }
-    return List.of(preset(name, goal));
+    return presetCandidates(name, goal, Method.L2UL);
   }
 
   /**
-   * {@link #presetCandidates(String, Goal)} for a method: preset {@code paper} with a method from
-   * another paper (salun) is that paper's values ({@link TuningTable#preset(TuningTable.Preset,
-   * Goal, Method)}).
+   * The candidate settings of a preset for a goal and a method: as {@link #presetCandidates(String,
+   * Goal)}, with preset {@code paper} the method's authors' values ({@link TuningTable#preset(
+   * TuningTable.Preset, Goal, Method)}).
    */
   public static List<UnlearnSettings> presetCandidates(String name, Goal goal, Method method) {
     if (name.toLowerCase(Locale.ROOT).equals("calibrate")) {
@@ -267,6 +268,7 @@ public record UnlearnSettings(
     private int heldOutBatch;
     private int standIns;
     private float salunFraction;
+    private Scrub.Settings scrub = Scrub.Settings.AUTHORS;
 
     private Builder() {}
 
@@ -292,6 +294,7 @@ public record UnlearnSettings(
       heldOutBatch = from.heldOutBatch();
       standIns = from.standIns();
       salunFraction = from.salunFraction();
+      scrub = from.scrub();
     }
 
     /** The settings; validated, so a bad value fails here with its name. */
@@ -317,7 +320,8 @@ public record UnlearnSettings(
           escalateMax,
           heldOutBatch,
           standIns,
-          salunFraction);
+          salunFraction,
+          scrub);
     }
 
     public Builder forgetLoss(ForgetLoss v) {
@@ -423,6 +427,15 @@ public record UnlearnSettings(
     public Builder salunFraction(float v) {
       salunFraction = v;
       return this;
+    }
+
+    Builder scrub(Scrub.Settings v) {
+      scrub = v;
+      return this;
+    }
+
+    Scrub.Settings scrub() {
+      return scrub;
     }
   }
 }

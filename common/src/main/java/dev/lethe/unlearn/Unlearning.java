@@ -291,6 +291,10 @@ public final class Unlearning {
               Math.min(kept, settings.heldOutBatch())));
     }
 
+    if (method == Method.SCRUB) {
+      progress.accept(Scrub.describeKept(retain, heldOut, forget, settings));
+    }
+
     t0 = System.nanoTime();
     Importance imp = null;
     LinkedHashMap<String, float[]> original = null;
@@ -514,7 +518,11 @@ public final class Unlearning {
 
   private UnlearningLoop.Outcome fineTuneOnce(
       Classifier target, UnlearnSettings s, FineTuneInputs in) {
-    List<Sample> boundary = new ArrayList<>(in.advSamples());
+    Scrub scrub =
+        method == Method.SCRUB
+            ? new Scrub(model, forget, retain, heldOut, s, seed, batchSize)
+            : null;
+    List<Sample> boundary = new ArrayList<>(scrub != null ? scrub.keep() : in.advSamples());
     if (method.usesAdversarialExamples()) {
       boundary.addAll(Anchors.shifted(forget, s.anchors(), model, batchSize));
     }
@@ -532,7 +540,8 @@ public final class Unlearning {
     try {
       UnlearningObjective objective =
           new UnlearningObjective(
-              target, s, method, goal, forget, in.targets(), boundary, teacher, penalty);
+                  target, s, method, goal, forget, in.targets(), boundary, teacher, penalty)
+              .withScrub(scrub);
       return new UnlearningLoop(
               target,
               objective,
@@ -594,6 +603,11 @@ public final class Unlearning {
           "Cannot combine method "
               + method.cliName()
               + " with a target class: it picks its own labels");
+    }
+    if (method == Method.SCRUB && targeting != Targeting.NONE) {
+      throw new IllegalArgumentException(
+          "Cannot combine method scrub with a target class: it moves the forget set away from the"
+              + " original outputs, toward no class; drop the target or choose another method");
     }
     if (targeting == Targeting.FIXED) {
       for (Sample s : forget) {

@@ -149,15 +149,23 @@ final class UnlearningLoop {
                     : null)) {
       for (int epoch = 0; epoch < settings.maxEpochs(); epoch++) {
         Collections.shuffle(order, shuffler);
-        for (int b = 0; b < stepsPerEpoch; b++) {
-          int[] fIdx = new int[forgetBatch];
-          for (int i = 0; i < forgetBatch; i++) {
+        // Method scrub: a pass of max-steps (forget rows only), then one of min-steps (the rest).
+        int maxSteps = method == Method.SCRUB ? Scrub.maxSteps(settings, epoch, k, forgetBatch) : 0;
+        int steps =
+            method == Method.SCRUB
+                ? maxSteps + ceilDiv(keepFrom, settings.adversarialBatch())
+                : stepsPerEpoch;
+        for (int b = 0; b < steps; b++) {
+          boolean scrubMin = method == Method.SCRUB && b >= maxSteps;
+          boolean scrubMax = method == Method.SCRUB && !scrubMin;
+          int[] fIdx = new int[scrubMin ? 0 : forgetBatch];
+          for (int i = 0; i < fIdx.length; i++) {
             fIdx[i] = forgetCursor;
             forgetCursor = (forgetCursor + 1) % k;
           }
           List<Integer> bList = new ArrayList<>();
-          if (keepFrom > 0) {
-            int from = b * settings.adversarialBatch();
+          if (keepFrom > 0 && !scrubMax) {
+            int from = (b - maxSteps) * settings.adversarialBatch();
             bList.addAll(order.subList(from, Math.min(order.size(), from + boundaryBatch)));
           }
           for (int i = 0; i < keepBatch; i++) {

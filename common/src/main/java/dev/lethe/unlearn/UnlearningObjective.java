@@ -55,6 +55,7 @@ final class UnlearningObjective {
   private final List<Sample> boundary;
   private final float[][] teacher;
   private final AnchorPenalty penalty;
+  private Scrub scrub;
 
   /**
    * @param model the classifier being fine-tuned
@@ -89,6 +90,12 @@ final class UnlearningObjective {
     this.penalty = penalty;
   }
 
+  /** Method scrub: its max- and min-step losses replace every term below ({@link Scrub#loss}). */
+  UnlearningObjective withScrub(Scrub value) {
+    this.scrub = value;
+    return this;
+  }
+
   /**
    * The differentiable loss of one step, in {@code m}: the forget instances {@code fIdx} and the
    * boundary examples {@code bIdx} forwarded in {@code mode} (as one batch, or with {@link
@@ -105,6 +112,10 @@ final class UnlearningObjective {
       int[] bIdx,
       float forgetWeight,
       float unseenGap) {
+    if (scrub != null) {
+      return scrub.loss(
+          model, m, mode, fIdx, bIdx, forgetWeight, goal == Goal.UNSEEN ? unseenGap : Float.NaN);
+    }
     List<Sample> batch = new ArrayList<>(fIdx.length + bIdx.length);
     long[] forgetLabels = new long[fIdx.length];
     long[] forgetTargets = new long[fIdx.length];

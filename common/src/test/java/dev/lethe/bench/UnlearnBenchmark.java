@@ -54,7 +54,7 @@ import java.util.SplittableRandom;
  * <p>{@code --adv-cache DIR} keeps each PGD set in DIR and reuses it, so processes run side by side
  * (for example one per preset, with {@code -Dai.djl.pytorch.num_threads=1} each) attack once.
  * {@code --session NAME} adds {@code "session": NAME} to every line. Preset paper with method salun
- * is the SalUn authors' values ({@code TuningTable.preset(Preset, Goal, Method)}).
+ * or scrub is those authors' values ({@code TuningTable.preset(Preset, Goal, Method)}).
  */
 public final class UnlearnBenchmark {
 

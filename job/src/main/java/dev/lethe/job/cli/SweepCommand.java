@@ -148,7 +148,7 @@ public final class SweepCommand implements JobCommand {
       order = 11,
       paramLabel = "NAME",
       description =
-          "l2ul|neggrad|adv|retain|random-label|salun; retain needs --retain (default: l2ul)")
+          "l2ul|neggrad|adv|retain|random-label|salun|scrub; retain needs --retain (default: l2ul)")
   String method;
 
   @Option(

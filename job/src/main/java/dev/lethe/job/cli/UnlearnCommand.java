@@ -41,7 +41,7 @@ public final class UnlearnCommand implements JobCommand {
       names = "--method",
       order = 9,
       paramLabel = "NAME",
-      description = "l2ul|neggrad|adv|retain|random-label|salun (default: l2ul)")
+      description = "l2ul|neggrad|adv|retain|random-label|salun|scrub (default: l2ul)")
   String method;
 
   @Option(
@@ -210,6 +210,13 @@ public final class UnlearnCommand implements JobCommand {
     if (method.usesRetainSample() && inputs.retain == null) {
       throw values.usage("option --method retain needs --retain; give --retain URI");
     }
+    if (method == Method.SCRUB && (target.runnerUp || target.targetClass != null)) {
+      throw values.usage(
+          "option --method scrub takes no target: it moves the forget set away from the original"
+              + " outputs, toward no class; drop "
+              + (target.runnerUp ? "--targeted" : "--target-class " + target.targetClass)
+              + " or choose another method");
+    }
     maxTestDrop();
     maxRetainDrop();
     seed();
@@ -220,7 +227,7 @@ public final class UnlearnCommand implements JobCommand {
     values.positiveInt("--partitions", partitions);
     values.positiveInt("--limit", inputs.limit);
     values.positiveInt("--batch-size", batchSize);
-    RunSettings.resolve(preset, goal, tuning(), new ImageShape(1, 28, 28));
+    RunSettings.resolve(preset, goal, method(), tuning(), new ImageShape(1, 28, 28));
   }
 
   @Override

@@ -29,8 +29,10 @@ public record RunSettings(List<UnlearnSettings> candidates, PgdSettings pgd) {
   }
 
   /**
-   * {@link #resolve(String, Goal, Map, ImageShape)} for a method: preset paper with method salun is
-   * the SalUn authors' values.
+   * Resolves a preset ({@code null}: lethe) for a goal and a method (preset paper is the method's
+   * authors' values) and applies the tuning options.
+   *
+   * @throws UsageException naming the preset or the tuning option that does not apply
    */
   public static RunSettings resolve(
       String preset, Goal goal, Method method, Map<String, String> tuning, ImageShape shape) {

@@ -109,6 +109,25 @@ class CommandLineTest {
   }
 
   @Test
+  void methodScrubIsParsedAndTakesNoTarget() {
+    String base = "unlearn --model m --forget f --out o ";
+    assertUsage(
+        "Cannot run unlearn: option --method: Cannot use method 'scrubs': choose one of neggrad,"
+            + " adv, l2ul, retain, random-label, scrub",
+        base + "--method scrubs");
+    assertUsage(
+        "Cannot run unlearn: option --method scrub takes no target: it moves the forget set away"
+            + " from the original outputs, toward no class; drop --targeted or choose another"
+            + " method",
+        base + "--method scrub --targeted");
+    assertUsage(
+        "Cannot run unlearn: option --method scrub takes no target: it moves the forget set away"
+            + " from the original outputs, toward no class; drop --target-class 2 or choose"
+            + " another method",
+        base + "--method SCRUB --target-class 2");
+  }
+
+  @Test
   void publishGatesNeedTheirDataAndPointsOfZeroOrMore() {
     String base = "unlearn --model m --forget f --out o ";
     assertUsage(

@@ -363,6 +363,28 @@ class UnlearnCommandTest extends SparkTestBase {
   }
 
   @Test
+  void methodScrubRunsEndToEndWithHeldOutImagesAsTheDataItKeeps() throws Exception {
+    Path out = tmp.resolve("scrub");
+    CliRun run =
+        unlearn(out, "--forget-ids", IDS, "--method", "scrub", "--held-out-from-test", "150");
+    assertThat(run.exitCode()).as("stderr:\n%s", run.stderr()).isZero();
+    JsonNode report = run.summary();
+    assertThat(report.get("method").asText()).isEqualTo("scrub");
+    assertThat(report.get("forget").get("accuracy_after").asDouble()).isZero();
+    JsonNode manifest =
+        JSON.readTree(
+            out.resolve("digits-cnn-bn")
+                .resolve(report.get("version").asText())
+                .resolve("manifest.json")
+                .toFile());
+    assertThat(manifest.get("method").asText()).isEqualTo("scrub");
+    assertThat(manifest.get("settings").get("scrub.max-epochs").asInt())
+        .as("preset lethe: max-steps in every epoch until the goal")
+        .isZero();
+    assertThat(manifest.get("settings").get("scrub.temperature").asDouble()).isEqualTo(4.0);
+  }
+
+  @Test
   void aRunThatMissesTheGoalPublishesNothing() throws Exception {
     Path out = tmp.resolve("failed");
     CliRun run =
