@@ -17,18 +17,27 @@ public final class ReportCharts {
    * accuracy against fine-tune steps, as PNG.
    */
   public static byte[] trajectory(Trajectory t) {
-    List<Trajectory.Point> points = t.points();
+    return trajectory(t.score(), t.points());
+  }
+
+  /**
+   * The chart of {@link #trajectory(Trajectory)} from its parts: what the score is and the points
+   * (as a report.html carries them); the held-out line when any point has held-out accuracy.
+   */
+  public static byte[] trajectory(String score, List<Trajectory.Point> points) {
     double[] steps = new double[points.size()];
-    double[] score = new double[points.size()];
+    double[] scores = new double[points.size()];
     double[] heldOut = new double[points.size()];
+    boolean anyHeldOut = false;
     for (int i = 0; i < steps.length; i++) {
       steps[i] = points.get(i).step();
-      score[i] = points.get(i).forgetScore();
+      scores[i] = points.get(i).forgetScore();
       heldOut[i] = points.get(i).heldOutAccuracy();
+      anyHeldOut |= Double.isFinite(heldOut[i]);
     }
     List<Charts.Line> lines = new ArrayList<>();
-    lines.add(new Charts.Line(t.score(), steps, score));
-    if (t.heldOutMeasures() > 0) {
+    lines.add(new Charts.Line(score, steps, scores));
+    if (anyHeldOut) {
       lines.add(
           new Charts.Line(
               "held-out accuracy (not test accuracy; at most "
@@ -38,9 +47,9 @@ public final class ReportCharts {
               heldOut));
     }
     return Charts.lines(
-        "Fine-tune: " + t.score() + " against steps",
+        "Fine-tune: " + score + " against steps",
         "fine-tune step",
-        t.score().startsWith("median-loss gap") ? "value" : "fraction",
+        score.startsWith("median-loss gap") ? "value" : "fraction",
         lines);
   }
 
