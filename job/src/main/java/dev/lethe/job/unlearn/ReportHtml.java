@@ -166,8 +166,8 @@ public final class ReportHtml {
       if (trajectory.heldOutMeasures() > 0) {
         h.append("<p class=\"note\">Held-out accuracy is measured on at most ")
             .append(Trajectory.HELD_OUT_IMAGES)
-            .append(" images of the held-out sample, which the fine-tune keeps at the original")
-            .append(" outputs: it is not test accuracy. Measured ")
+            .append(" images of the held-out sample, which the fine-tune may hold at the")
+            .append(" original model's outputs: it is not test accuracy. Measured ")
             .append(trajectory.heldOutMeasures())
             .append(" times, every ")
             .append(trajectory.heldOutEvery())
