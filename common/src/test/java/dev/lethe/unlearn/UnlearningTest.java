@@ -280,6 +280,22 @@ class UnlearningTest {
           .isEqualTo(model.accuracy(heldOut, 64));
       assertThat(t.heldOutMeasures()).isEqualTo(r.steps() / 2 + 1);
       assertThat(t.score()).isEqualTo("forget accuracy");
+
+      // Recording changes nothing: the same run without it ends with the same weights.
+      try (Classifier plain = cnn()) {
+        UnlearningResult p =
+            new Unlearning(plain, forget)
+                .optPgd(quickPgd(plain))
+                .optHeldOut(heldOut)
+                .optProgress(line -> {})
+                .run();
+        assertThat(p.steps()).as("steps without a trajectory").isEqualTo(r.steps());
+        for (var e : model.parameterValues().entrySet()) {
+          assertThat(plain.parameterValues().get(e.getKey()))
+              .as(e.getKey())
+              .containsExactly(e.getValue());
+        }
+      }
     }
   }
 

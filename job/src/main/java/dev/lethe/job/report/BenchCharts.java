@@ -23,14 +23,16 @@ import java.util.TreeMap;
 /**
  * The charts of docs/charts ({@code deploy/bin/bench-charts}): test accuracy after unlearning
  * against k from benchmark JSON lines (docs/results/benchmark.jsonl), one line per method and
- * preset (and tuning overrides, when a row has some), the mean over the rows at each k with their
- * min-max spread (seeds, and repeats of a seed); and, from a version's report.html, its trajectory
- * and loss-histogram charts, drawn by the code that drew them in the page ({@link ReportCharts}).
- * Prints one JSON line: the files written and each line's points.
+ * preset (and tuning overrides, when a row has some, unless {@code --merge-overrides}), the mean
+ * over the rows at each k with their min-max spread (seeds, and repeats of a seed); and, from a
+ * version's report.html, its trajectory and loss-histogram charts, drawn by the code that drew them
+ * in the page ({@link ReportCharts}). Prints one JSON line: the files written and each line's
+ * points.
  *
  * <pre>
  * BenchCharts [--results FILE]... [--model NAME] [--goal GOAL] [--session S[,S...]]
- *             [--held-out-given true|false|any] [--overrides O[,O...]|any] [--include-failed]
+ *             [--held-out-given true|false|any] [--overrides O[,O...]|any] [--merge-overrides]
+ *             [--include-failed]
  *             [--out PNG] [--report REPORT_HTML --report-prefix PREFIX]
  * </pre>
  */
@@ -50,6 +52,7 @@ public final class BenchCharts {
       String heldOutGiven,
       Set<String> overrides,
       boolean includeFailed,
+      boolean mergeOverrides,
       Path out,
       Path report,
       String reportPrefix) {}
@@ -84,6 +87,7 @@ public final class BenchCharts {
     String heldOutGiven = "any";
     Set<String> overrides = Set.of("");
     boolean includeFailed = false;
+    boolean mergeOverrides = false;
     Path out = Path.of("docs/charts/test-accuracy-vs-k.png");
     Path report = null;
     String prefix = null;
@@ -91,6 +95,10 @@ public final class BenchCharts {
       String a = args[i];
       if (a.equals("--include-failed")) {
         includeFailed = true;
+        continue;
+      }
+      if (a.equals("--merge-overrides")) {
+        mergeOverrides = true;
         continue;
       }
       if (i + 1 >= args.length) {
@@ -125,7 +133,8 @@ public final class BenchCharts {
                 "Cannot draw charts: unknown option "
                     + a
                     + "; give --results, --model, --goal, --session, --held-out-given,"
-                    + " --overrides, --include-failed, --out, --report or --report-prefix");
+                    + " --overrides, --merge-overrides, --include-failed, --out, --report or"
+                    + " --report-prefix");
       }
     }
     if ((report == null) != (prefix == null)) {
@@ -143,6 +152,7 @@ public final class BenchCharts {
         heldOutGiven,
         overrides,
         includeFailed,
+        mergeOverrides,
         out,
         report,
         prefix);
@@ -267,7 +277,7 @@ public final class BenchCharts {
             row.path("method").asText()
                 + " "
                 + row.path("preset").asText()
-                + (overrides.isEmpty() ? "" : " (" + overrides + ")");
+                + (overrides.isEmpty() || o.mergeOverrides() ? "" : " (" + overrides + ")");
         groups
             .computeIfAbsent(name, n -> new Group(n, new TreeMap<>()))
             .byK()

@@ -118,6 +118,21 @@ class BenchChartsTest {
     assertThat(failed.summary().get("lines").get(2).get("name").asText())
         .isEqualTo("l2ul lethe (x=1)");
 
+    Run merged =
+        run(
+            "--results",
+            results.toString(),
+            "--model",
+            "m.pt",
+            "--out",
+            out.toString(),
+            "--overrides",
+            "any",
+            "--merge-overrides");
+    assertThat(merged.summary().get("lines").get(0).get("points").get(0).get("runs").asInt())
+        .as("the overridden row joins its method's line")
+        .isEqualTo(4);
+
     Run none =
         run("--results", results.toString(), "--model", "nothing.pt", "--out", out.toString());
     assertThat(none.code()).isOne();
