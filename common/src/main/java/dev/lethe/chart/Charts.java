@@ -117,10 +117,8 @@ public final class Charts {
   public static byte[] spreads(
       String title, String xTitle, String yTitle, List<Spread> spreads, boolean logX) {
     XYChart chart = chart(title, xTitle, yTitle);
-    if (logX) {
-      chart.getStyler().setXAxisLogarithmic(true);
-      chart.getStyler().setXAxisDecimalPattern("#");
-    }
+    chart.getStyler().setXAxisDecimalPattern("#");
+    chart.getStyler().setXAxisLogarithmic(logX);
     int i = 0;
     for (Spread spread : spreads) {
       Color c = PALETTE[i++ % PALETTE.length];

@@ -208,15 +208,11 @@ public final class BenchCharts {
       spreads.add(new Charts.Spread(g.name(), x, mean, min, max));
     }
     String title =
-        "Test accuracy after unlearning: "
-            + o.model().replaceAll("\\.pt$", "")
-            + ", goal "
-            + o.goal()
-            + (o.sessions() == null ? "" : ", session " + String.join(", ", o.sessions()));
+        "Test accuracy after unlearning: " + o.model().replaceAll("\\.pt$", "") + ", " + o.goal();
     write(
         o.out(),
         Charts.spreads(
-            title, "k (forget-set size)", "test accuracy after (mean, min-max)", spreads, true));
+            title, "k (forget-set size)", "test accuracy after (mean, min-max)", spreads, false));
     ArrayNode files = summary.putArray("files");
     files.add(o.out().toString());
     if (o.report() != null) {
