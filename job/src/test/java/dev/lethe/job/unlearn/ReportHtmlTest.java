@@ -71,7 +71,7 @@ public class ReportHtmlTest {
 
   @Test
   void escapesEveryUserStringAndCarriesItsChartData() {
-    Trajectory t = new Trajectory();
+    Trajectory t = new Trajectory(Trajectory.MAX_POINTS, 10);
     for (int step = 1; step <= 12; step++) {
       t.add(step, 1.0 / step, 1 - step / 12.0, t.wantsHeldOut(step) ? 0.8 : Double.NaN);
     }
