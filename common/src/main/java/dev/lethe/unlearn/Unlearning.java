@@ -83,6 +83,7 @@ public final class Unlearning {
   private Importance importance;
   private Consumer<String> progress = LOG::info;
   private boolean evaluate = true;
+  private Trajectory trajectory;
 
   /** Restarts at a lower learning rate after a diverged fine-tune (frozen BatchNorm only). */
   static final int DIVERGENCE_RETRIES = 2;
@@ -235,6 +236,15 @@ public final class Unlearning {
     return this;
   }
 
+  /**
+   * Records the fine-tune that makes the result step by step into {@code value} (calibration trials
+   * are not recorded), with held-out accuracy when there is a held-out sample ({@link Trajectory}).
+   */
+  public Unlearning optTrajectory(Trajectory value) {
+    this.trajectory = Objects.requireNonNull(value);
+    return this;
+  }
+
   /** Where progress lines go (default: this class's logger at INFO). */
   public Unlearning optProgress(Consumer<String> value) {
     this.progress = Objects.requireNonNull(value);
@@ -310,7 +320,10 @@ public final class Unlearning {
     t0 = System.nanoTime();
     FineTuneInputs inputs = new FineTuneInputs(boundarySet(adv), imp, original, targets);
     UnlearnSettings candidate = tried.size() > 1 ? calibrate(tried, inputs).chosen() : settings;
-    FineTune done = fineTune(model, candidate, inputs);
+    FineTune done = fineTune(model, candidate, inputs, trajectory);
+    if (trajectory != null && !heldOut.isEmpty()) {
+      trajectory.finish(timedHeldOutAccuracy(model));
+    }
     UnlearningLoop.Outcome outcome = done.outcome();
     double finetune = Stopwatch.secondsSince(t0);
     progress.accept(
@@ -392,7 +405,7 @@ public final class Unlearning {
     for (UnlearnSettings candidate : candidates) {
       double score;
       try (Classifier copy = model.copy()) {
-        UnlearningLoop.Outcome o = fineTune(copy, candidate, in).outcome();
+        UnlearningLoop.Outcome o = fineTune(copy, candidate, in, null).outcome();
         if (!heldOut.isEmpty()) {
           score = copy.accuracy(heldOut, batchSize);
         } else if (originalAdv.length > 0) {
@@ -488,11 +501,12 @@ public final class Unlearning {
    * again at a third of the learning rate, up to {@value #DIVERGENCE_RETRIES} times; the steps of
    * every attempt count. Returns the settings of the last attempt with the outcome.
    */
-  private FineTune fineTune(Classifier target, UnlearnSettings s, FineTuneInputs in) {
+  private FineTune fineTune(
+      Classifier target, UnlearnSettings s, FineTuneInputs in, Trajectory record) {
     boolean restorable = s.batchNorm() == UnlearnSettings.BatchNormMode.FROZEN;
     LinkedHashMap<String, float[]> start = restorable ? target.parameterValues() : null;
     UnlearnSettings current = s;
-    UnlearningLoop.Outcome o = fineTuneOnce(target, current, in);
+    UnlearningLoop.Outcome o = fineTuneOnce(target, current, in, record, 0);
     int steps = o.steps();
     int epochs = o.epochs();
     for (int retry = 0; restorable && o.diverged() && retry < DIVERGENCE_RETRIES; retry++) {
@@ -503,7 +517,7 @@ public final class Unlearning {
               "the loss diverged after %d steps; restarting from the original weights at"
                   + " learning rate %.2g",
               o.steps(), current.learningRate()));
-      o = fineTuneOnce(target, current, in);
+      o = fineTuneOnce(target, current, in, record, steps);
       steps += o.steps();
       epochs += o.epochs();
     }
@@ -516,8 +530,20 @@ public final class Unlearning {
             o.reached(), steps, epochs, o.forgetAccuracy(), o.reason(), o.diverged()));
   }
 
+  /**
+   * One fine-tune of {@code target} with {@code s}; its steps go into {@code record} (when not
+   * null) numbered after {@code stepsBefore}, the steps of the attempts before it.
+   */
   private UnlearningLoop.Outcome fineTuneOnce(
-      Classifier target, UnlearnSettings s, FineTuneInputs in) {
+      Classifier target, UnlearnSettings s, FineTuneInputs in, Trajectory record, int stepsBefore) {
+    if (record != null) {
+      record.score(
+          goal == Goal.UNSEEN
+              ? "median-loss gap (held-out minus forget)"
+              : in.targets() != null && !method.drawsRandomLabels()
+                  ? "forget instances not yet on their target"
+                  : "forget accuracy");
+    }
     Scrub scrub =
         method == Method.SCRUB
             ? new Scrub(model, forget, retain, heldOut, s, seed, batchSize)
@@ -556,6 +582,16 @@ public final class Unlearning {
               seed,
               batchSize,
               p -> {
+                if (record != null && p.escalatedTo() == 0) {
+                  int step = stepsBefore + p.step();
+                  record.add(
+                      step,
+                      p.loss(),
+                      p.forgetAccuracy(),
+                      !heldOut.isEmpty() && record.wantsHeldOut(step)
+                          ? timedHeldOutAccuracy(target)
+                          : Double.NaN);
+                }
                 if (p.escalatedTo() > 0) {
                   progress.accept(
                       String.format(
@@ -578,6 +614,19 @@ public final class Unlearning {
         penalty.close();
       }
     }
+  }
+
+  /**
+   * Accuracy of {@code target} on (at most {@link Trajectory#HELD_OUT_IMAGES} of) the held-out
+   * images, its seconds counted in the trajectory.
+   */
+  private double timedHeldOutAccuracy(Classifier target) {
+    long t0 = System.nanoTime();
+    double accuracy =
+        target.accuracy(
+            heldOut.subList(0, Math.min(heldOut.size(), Trajectory.HELD_OUT_IMAGES)), batchSize);
+    trajectory.measured(Stopwatch.secondsSince(t0));
+    return accuracy;
   }
 
   private void validate() {

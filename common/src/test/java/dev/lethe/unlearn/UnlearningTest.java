@@ -233,12 +233,17 @@ class UnlearningTest {
       float[] before = model.parameterValues().values().iterator().next().clone();
       double accuracyBefore = model.accuracy(Fixtures.test(), 256);
       List<String> lines = new ArrayList<>();
+      Trajectory trajectory = new Trajectory();
       UnlearningResult r =
           new Unlearning(model, forget)
               .optSettings(UnlearnSettings.defaults().toBuilder().learningRate(1e6f).build())
               .optPgd(quickPgd(model))
+              .optTrajectory(trajectory)
               .optProgress(lines::add)
               .run();
+      assertThat(trajectory.lastStep())
+          .as("the trajectory numbers the steps of every attempt, as the result counts them")
+          .isEqualTo(r.steps());
       assertThat(r.succeeded()).isFalse();
       assertThat(r.message()).contains("the loss became");
       assertThat(lines)
@@ -247,6 +252,50 @@ class UnlearningTest {
       assertThat(r.settings().learningRate()).isCloseTo(1e6f / 9f, within(1f));
       assertThat(model.parameterValues().values().iterator().next()).containsExactly(before);
       assertThat(model.accuracy(Fixtures.test(), 256)).isEqualTo(accuracyBefore);
+    }
+  }
+
+  @Test
+  void aTrajectoryRecordsTheFineTuneStepByStepWithHeldOutAccuracy() throws IOException {
+    try (Classifier model = cnn()) {
+      List<Sample> forget = forgetSet(model, 8);
+      List<Sample> heldOut = Fixtures.test().subList(0, 100);
+      Trajectory t = new Trajectory(Trajectory.MAX_POINTS, 2);
+      UnlearningResult r =
+          new Unlearning(model, forget)
+              .optPgd(quickPgd(model))
+              .optHeldOut(heldOut)
+              .optTrajectory(t)
+              .optProgress(line -> {})
+              .run();
+      assertThat(r.succeeded()).as("reached: " + r.message()).isTrue();
+      List<Trajectory.Point> points = t.points();
+      assertThat(points).extracting(Trajectory.Point::step).as("every step").hasSize(r.steps());
+      assertThat(points.get(0).forgetScore()).as("forget accuracy after step 1").isPositive();
+      assertThat(points.get(points.size() - 1).forgetScore())
+          .as("the last point is the result's forget accuracy")
+          .isEqualTo(r.forget().after());
+      assertThat(points.get(points.size() - 1).heldOutAccuracy())
+          .as("held-out accuracy of the unlearned model at the last step")
+          .isEqualTo(model.accuracy(heldOut, 64));
+      assertThat(t.heldOutMeasures()).isEqualTo(r.steps() / 2 + 1);
+      assertThat(t.score()).isEqualTo("forget accuracy");
+
+      // Recording changes nothing: the same run without it ends with the same weights.
+      try (Classifier plain = cnn()) {
+        UnlearningResult p =
+            new Unlearning(plain, forget)
+                .optPgd(quickPgd(plain))
+                .optHeldOut(heldOut)
+                .optProgress(line -> {})
+                .run();
+        assertThat(p.steps()).as("steps without a trajectory").isEqualTo(r.steps());
+        for (var e : model.parameterValues().entrySet()) {
+          assertThat(plain.parameterValues().get(e.getKey()))
+              .as(e.getKey())
+              .containsExactly(e.getValue());
+        }
+      }
     }
   }
 

@@ -1,5 +1,6 @@
 package dev.lethe.job.unlearn;
 
+import dev.lethe.chart.LossHistograms;
 import dev.lethe.data.Sample;
 import dev.lethe.eval.Evaluation;
 import dev.lethe.eval.MembershipInference;
@@ -22,7 +23,9 @@ import org.apache.spark.broadcast.Broadcast;
  * Stage D: forget, test and retain accuracy and the membership-inference attack of the original and
  * the unlearned model, scored on the executors ({@link DistributedScores}). The test set is read
  * there from storage (cached for the two scorings); the sets the driver holds anyway go out as
- * broadcasts. Only per-sample losses and hits come back.
+ * broadcasts. Only per-sample losses and hits come back; of the losses the forget set's and the
+ * non-members' (what the membership-inference attack compares) are also kept as histogram counts
+ * ({@link LossHistograms}) for the version's report.html.
  */
 public final class EvaluationStage {
 
@@ -32,11 +35,17 @@ public final class EvaluationStage {
   private EvaluationStage() {}
 
   /**
+   * The result with the evaluation in it, and the loss histograms of the forget set and the
+   * non-members before and after (null when there is no non-member sample).
+   */
+  public record Output(UnlearningResult result, LossHistograms losses) {}
+
+  /**
    * Scores both models and returns {@code result} with the evaluation in it; logs one line.
    *
    * @param unlearnedBytes the unlearned model as TorchScript bytes, broadcast for this stage only
    */
-  public static UnlearningResult run(
+  public static Output run(
       JavaSparkContext jsc,
       UnlearnInputs in,
       ExecutorModel original,
@@ -77,22 +86,32 @@ public final class EvaluationStage {
           scores.containsKey("non-members") ? scores.get("non-members") : scores.get("test");
       MembershipInference.Result miaBefore = null;
       MembershipInference.Result miaAfter = null;
+      LossHistograms losses = null;
       if (nm != null && f[0].losses().length >= 2 && nm[0].losses().length >= 2) {
         miaBefore = MembershipInference.attack(f[0].losses(), nm[0].losses(), 5, seed);
         miaAfter = MembershipInference.attack(f[1].losses(), nm[1].losses(), 5, seed);
+        losses =
+            LossHistograms.of(
+                scores.containsKey("non-members") ? "held-out sample" : "test set",
+                f[0].losses(),
+                f[1].losses(),
+                nm[0].losses(),
+                nm[1].losses());
       }
       double seconds = Stopwatch.secondsSince(t0);
       progress.accept(
           String.format(
               "stage D: evaluated %s on the executors (%.1f s)",
               String.join(", ", scores.keySet()), seconds));
-      return result.withEvaluation(
-          accuracy(scores.get("forget")),
-          accuracy(scores.get("test")),
-          accuracy(scores.get("retain")),
-          miaBefore,
-          miaAfter,
-          seconds);
+      return new Output(
+          result.withEvaluation(
+              accuracy(scores.get("forget")),
+              accuracy(scores.get("test")),
+              accuracy(scores.get("retain")),
+              miaBefore,
+              miaAfter,
+              seconds),
+          losses);
     } finally {
       unlearned.release();
     }

@@ -6,6 +6,7 @@ import dev.lethe.importance.Importance;
 import dev.lethe.job.model.ModelArtifact;
 import dev.lethe.job.spark.JobGroup;
 import dev.lethe.model.Classifier;
+import dev.lethe.unlearn.Trajectory;
 import dev.lethe.unlearn.Unlearning;
 import dev.lethe.unlearn.UnlearningResult;
 import java.util.List;
@@ -22,8 +23,11 @@ public final class FineTuneStage {
   /** Spark job group of stage C. */
   public static final String JOB_GROUP = "lethe-unlearn-finetune";
 
-  /** What the fine-tune measured, and the unlearned model as TorchScript bytes. */
-  public record Output(UnlearningResult result, byte[] model) {}
+  /**
+   * What the fine-tune measured, the unlearned model as TorchScript bytes, and the fine-tune step
+   * by step (for the version's report.html).
+   */
+  public record Output(UnlearningResult result, byte[] model, Trajectory trajectory) {}
 
   private FineTuneStage() {}
 
@@ -42,6 +46,7 @@ public final class FineTuneStage {
       Consumer<String> progress) {
     UnlearningResult result;
     byte[] modelBytes;
+    Trajectory trajectory = new Trajectory();
     int taskThreads = JniUtils.getNumThreads();
     int driverThreads = jsc.getConf().getInt("spark.driver.cores", 0);
     JniUtils.setNumThreads(
@@ -57,6 +62,7 @@ public final class FineTuneStage {
               .optHeldOut(in.heldOut())
               .optEvaluation(false)
               .optSeed(request.seed())
+              .optTrajectory(trajectory)
               .optPgd(settings.pgd())
               .optProgress(progress);
       if (request.targetClass() != null) {
@@ -82,10 +88,15 @@ public final class FineTuneStage {
     }
     progress.accept(
         String.format(
-            "stage C: %s; forget accuracy %.4f -> %.4f",
+            "stage C: %s; forget accuracy %.4f -> %.4f%s",
             result.succeeded() ? "reached the goal" : "did not reach the goal",
             result.forget().before(),
-            result.forget().after()));
-    return new Output(result, modelBytes);
+            result.forget().after(),
+            trajectory.heldOutMeasures() == 0
+                ? ""
+                : String.format(
+                    "; held-out accuracy measured %d times for the report (%.2f s)",
+                    trajectory.heldOutMeasures(), trajectory.heldOutSeconds())));
+    return new Output(result, modelBytes, trajectory);
   }
 }

@@ -2,6 +2,7 @@ package dev.lethe.job.unlearn;
 
 import ai.djl.engine.Engine;
 import dev.lethe.attack.AdversarialExample;
+import dev.lethe.chart.LossHistograms;
 import dev.lethe.eval.Stopwatch;
 import dev.lethe.importance.Importance;
 import dev.lethe.job.model.ExecutorModel;
@@ -16,6 +17,7 @@ import dev.lethe.job.report.Seconds;
 import dev.lethe.job.shutdown.Interruption;
 import dev.lethe.job.spark.JobGroup;
 import dev.lethe.model.SpecResolver;
+import dev.lethe.unlearn.Trajectory;
 import dev.lethe.unlearn.TuningOptions;
 import dev.lethe.unlearn.UnlearningResult;
 import java.nio.charset.StandardCharsets;
@@ -42,9 +44,10 @@ import org.slf4j.LoggerFactory;
  * One unlearning run, stage by stage: validate on the driver ({@link InputReader}), stage A ({@link
  * AdversarialStage}), stage B ({@link ImportanceStage}), stage C ({@link FineTuneStage}), stage D
  * ({@link EvaluationStage}), then publish {@code model.pt}, {@code model.lethe.json} (the parent's
- * sidecar, if any), {@code report.json} and {@code manifest.json} last as a new immutable version
- * ({@link Publisher}). A run that does not reach its goal publishes nothing and returns its report
- * with status failed; the work folder goes either way unless asked to keep it.
+ * sidecar, if any), {@code report.json}, {@code report.html} ({@link ReportHtml}) and {@code
+ * manifest.json} last as a new immutable version ({@link Publisher}). A run that does not reach its
+ * goal publishes nothing and returns its report with status failed; the work folder goes either way
+ * unless asked to keep it.
  */
 public final class UnlearnRun {
 
@@ -267,8 +270,12 @@ public final class UnlearnRun {
             limit));
   }
 
-  /** The report after stage D and the unlearned model's bytes. */
-  private record Unlearned(UnlearnReport report, byte[] model) {}
+  /**
+   * The report after stage D, the unlearned model's bytes, and the charts' data: the fine-tune's
+   * trajectory and stage D's loss histograms (null without a non-member sample).
+   */
+  private record Unlearned(
+      UnlearnReport report, byte[] model, Trajectory trajectory, LossHistograms losses) {}
 
   private Unlearned stages(
       JavaSparkContext jsc,
@@ -320,7 +327,7 @@ public final class UnlearnRun {
           FineTuneStage.run(
               jsc, artifact, request, in, settings, adversarial, importance, progress);
       measured.put("stage", "evaluate");
-      UnlearningResult result =
+      EvaluationStage.Output d =
           EvaluationStage.run(
               jsc,
               in,
@@ -330,6 +337,7 @@ public final class UnlearnRun {
               request.batchSize(),
               request.seed(),
               progress);
+      UnlearningResult result = d.result();
       UnlearnReport.Memory memory =
           DriverMemory.peakRssMib().stream()
               .mapToObj(UnlearnReport.Memory::new)
@@ -344,7 +352,7 @@ public final class UnlearnRun {
       UnlearnReport report =
           new UnlearnReport(
               measured, runId, request.model(), artifact.sha256(), memory, null, null, null, null);
-      return new Unlearned(report, c.model());
+      return new Unlearned(report, c.model(), c.trajectory(), d.losses());
     } finally {
       original.release();
     }
@@ -392,6 +400,8 @@ public final class UnlearnRun {
     files.put("report.json", JobJson.indented(report));
     Manifest manifest =
         manifest(report.runId(), version, modelName, artifact, in, settings, report, started);
+    files.put(
+        ReportHtml.FILE, ReportHtml.render(manifest, report, done.trajectory(), done.losses()));
     String published =
         new Publisher(hadoop)
             .publish(

@@ -14,6 +14,7 @@ import dev.lethe.model.Classifier;
 import dev.lethe.model.SpecResolver;
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -156,6 +157,11 @@ class S3UnlearnIT extends SparkTestBase {
     Path onServer = storage.resolve(BUCKET).resolve("published/digits-cnn-bn/" + version);
     assertThat(onServer.resolve("model.pt")).isRegularFile();
     assertThat(onServer.resolve("model.lethe.json")).isRegularFile();
+    String page = new String(read(fs, dir + "/report.html"), StandardCharsets.UTF_8);
+    assertThat(page)
+        .as("report.html written through s3a with the other files, before the manifest")
+        .startsWith("<!DOCTYPE html>")
+        .contains(version, "src=\"data:image/png;base64,");
     try (Classifier model =
         Classifier.load(onServer.resolve("model.pt"), SpecResolver.Partial.empty("test"))) {
       assertThat(model.accuracy(forget, 64)).isZero();

@@ -79,6 +79,10 @@ class UnlearnCommandTest extends SparkTestBase {
   }
 
   private static CliRun unlearn(Path out, String... extra) {
+    return unlearn(out, trainImages(), extra);
+  }
+
+  private static CliRun unlearn(Path out, Path forgetData, String... extra) {
     List<String> args =
         new ArrayList<>(
             List.of(
@@ -86,7 +90,7 @@ class UnlearnCommandTest extends SparkTestBase {
                 "--model",
                 JobFixtures.cnn().toString(),
                 "--forget",
-                trainImages().toString(),
+                forgetData.toString(),
                 "--test",
                 JobFixtures.testImages().toString(),
                 "--out",
@@ -116,10 +120,67 @@ class UnlearnCommandTest extends SparkTestBase {
     }
   }
 
+  /** The training digits copied into a folder whose name is markup, as a user could name one. */
+  private static Path markupNamedForget() throws Exception {
+    Path dir = Files.createDirectories(tmp.resolve("in <script>alert(\"x\")</script> & 'q'"));
+    Files.copy(trainImages(), dir.resolve(trainImages().getFileName()));
+    Files.copy(trainLabels(), dir.resolve(trainLabels().getFileName()));
+    return dir.resolve(trainImages().getFileName());
+  }
+
+  /** The images of a report.html, decoded from their data URIs. */
+  private static List<java.awt.image.BufferedImage> images(String page) throws Exception {
+    List<java.awt.image.BufferedImage> out = new ArrayList<>();
+    java.util.regex.Matcher m =
+        java.util.regex.Pattern.compile("src=\"data:image/png;base64,([A-Za-z0-9+/=]+)\"")
+            .matcher(page);
+    while (m.find()) {
+      out.add(
+          javax.imageio.ImageIO.read(
+              new java.io.ByteArrayInputStream(java.util.Base64.getDecoder().decode(m.group(1)))));
+    }
+    return out;
+  }
+
+  /** Checks a version's report.html and returns the chart data it carries. */
+  private static ReportHtml.ChartData assertReportHtml(Path dir, JsonNode report) throws Exception {
+    String page = Files.readString(dir.resolve(ReportHtml.FILE));
+    assertThat(page)
+        .as("a whole HTML page naming the version and the published model's hash")
+        .startsWith("<!DOCTYPE html>")
+        .endsWith("</html>\n")
+        .contains("<title>", report.get("version").asText(), report.get("model_sha256").asText())
+        .contains(report.get("parent_model_sha256").asText());
+    assertThat(page)
+        .as("self-contained: no external assets")
+        .doesNotContain("src=\"http", "href=", "<link", "url(");
+    List<java.awt.image.BufferedImage> images = images(page);
+    assertThat(images).as("trajectory and the two loss histograms").hasSize(3);
+    for (java.awt.image.BufferedImage image : images) {
+      assertThat(image).as("decodes as PNG").isNotNull();
+      assertThat(image.getWidth()).as("width").isGreaterThanOrEqualTo(600);
+      assertThat(image.getHeight()).as("height").isGreaterThanOrEqualTo(300);
+    }
+    ReportHtml.ChartData data = ReportHtml.read(page, dir.toString());
+    assertThat(data.trajectory()).as("trajectory points").isNotEmpty();
+    assertThat(data.trajectory().get(data.trajectory().size() - 1).step())
+        .as("the trajectory ends at the report's last step")
+        .isEqualTo(report.get("steps").asInt());
+    assertThat(data.trajectory().get(data.trajectory().size() - 1).forgetScore())
+        .as("and at its forget accuracy")
+        .isEqualTo(report.get("forget").get("accuracy_after").asDouble());
+    assertThat(data.losses().forgetBefore().total() + data.losses().forgetBefore().nan())
+        .as("the forget histogram counts every forget instance")
+        .isEqualTo(K);
+    assertThat(data.losses().forgetAfter().total()).isEqualTo(K);
+    return data;
+  }
+
   @Test
   void publishesAVersionWhoseManifestVerifiesAndWhoseModelForgets() throws Exception {
     Path out = tmp.resolve("published");
-    CliRun run = unlearn(out, "--forget-ids", IDS, "--run-id", "first", "--record-ids");
+    Path forgetData = markupNamedForget();
+    CliRun run = unlearn(out, forgetData, "--forget-ids", IDS, "--run-id", "first", "--record-ids");
     assertThat(run.exitCode()).as("exit code; stderr:\n%s", run.stderr()).isZero();
     JsonNode report = run.summary();
     assertThat(report.get("status").asText()).isEqualTo("published");
@@ -181,7 +242,21 @@ class UnlearnCommandTest extends SparkTestBase {
       assertThat((long) bytes.length).isEqualTo(file.get("size").asLong());
       names.add(file.get("name").asText());
     }
-    assertThat(names).as("published files").contains("model.pt", "model.lethe.json", "report.json");
+    assertThat(names)
+        .as("published files")
+        .contains("model.pt", "model.lethe.json", "report.json", "report.html");
+    ReportHtml.ChartData charts = assertReportHtml(dir, report);
+    assertThat(charts.losses().nonMembers()).as("no held-out sample").isEqualTo("test set");
+    assertThat(charts.losses().nonMembersAfter().total())
+        .isEqualTo(report.get("test").get("size").asLong());
+    assertThat(charts.trajectory())
+        .as("no held-out accuracy without a held-out sample")
+        .allMatch(p -> Double.isNaN(p.heldOutAccuracy()));
+    String page = Files.readString(dir.resolve(ReportHtml.FILE));
+    assertThat(page)
+        .as("the forget data's URI, markup in its name, is escaped")
+        .contains("in &lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; &#39;q&#39;")
+        .doesNotContain("<script>alert");
     JsonNode sidecar = JSON.readTree(dir.resolve("model.lethe.json").toFile());
     assertThat(sidecar.get("name").asText())
         .as("the parent's description")
@@ -254,6 +329,13 @@ class UnlearnCommandTest extends SparkTestBase {
         .as("test accuracy on the test images not drawn as held-out")
         .isEqualTo(test.size() - 100);
     assertThat(secondManifest.get("settings").get("held-out-batch").asInt()).isPositive();
+    ReportHtml.ChartData secondCharts =
+        assertReportHtml(modelDir.resolve(secondVersion), second.summary());
+    assertThat(secondCharts.losses().nonMembers()).isEqualTo("held-out sample");
+    assertThat(secondCharts.losses().nonMembersBefore().total()).isEqualTo(100);
+    assertThat(secondCharts.trajectory())
+        .as("held-out accuracy measured during the fine-tune, at the last step at least")
+        .anyMatch(p -> p.heldOutAccuracy() >= 0 && p.heldOutAccuracy() <= 1);
     assertThat(manifest.has("held_out")).as("the first run had no held-out sample").isFalse();
     assertThat(manifest.get("settings").get("stand-ins").asInt())
         .as("the manifest records how many stand-ins take a missing held-out sample's place")
@@ -397,6 +479,13 @@ class UnlearnCommandTest extends SparkTestBase {
     assertThat(children(out.resolve("digits-cnn-bn")))
         .as("no version, no temporary folder")
         .isEmpty();
+    if (Files.exists(out)) {
+      try (Stream<Path> files = Files.walk(out)) {
+        assertThat(files.map(f -> f.getFileName().toString()))
+            .as("no report.html anywhere under --out")
+            .doesNotContain(ReportHtml.FILE);
+      }
+    }
     JsonShape.assertShape("unlearn-not-reached.txt", summary);
   }
 
