@@ -108,7 +108,7 @@ class ScrubTest {
     assertThatThrownBy(() -> Method.parse("scrubb"))
         .hasMessage(
             "Cannot use method 'scrubb': choose one of neggrad, adv, l2ul, retain, random-label,"
-                + " scrub")
+                + " salun, scrub")
         .satisfies(
             e -> {
               for (Method m : Method.values()) {

@@ -113,7 +113,7 @@ class CommandLineTest {
     String base = "unlearn --model m --forget f --out o ";
     assertUsage(
         "Cannot run unlearn: option --method: Cannot use method 'scrubs': choose one of neggrad,"
-            + " adv, l2ul, retain, random-label, scrub",
+            + " adv, l2ul, retain, random-label, salun, scrub",
         base + "--method scrubs");
     assertUsage(
         "Cannot run unlearn: option --method scrub takes no target: it moves the forget set away"
