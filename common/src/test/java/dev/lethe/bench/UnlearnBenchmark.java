@@ -1,5 +1,7 @@
 package dev.lethe.bench;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.lethe.attack.AdversarialExample;
 import dev.lethe.attack.PgdAttack;
@@ -7,6 +9,8 @@ import dev.lethe.attack.PgdSettings;
 import dev.lethe.data.IdxReader;
 import dev.lethe.data.ImageShape;
 import dev.lethe.data.Sample;
+import dev.lethe.eval.Evaluation;
+import dev.lethe.eval.MembershipInference;
 import dev.lethe.model.Classifier;
 import dev.lethe.model.SpecResolver;
 import dev.lethe.unlearn.Goal;
@@ -55,6 +59,17 @@ import java.util.SplittableRandom;
  * (for example one per preset, with {@code -Dai.djl.pytorch.num_threads=1} each) attack once.
  * {@code --session NAME} adds {@code "session": NAME} to every line. Preset paper with method salun
  * or scrub is those authors' values ({@code TuningTable.preset(Preset, Goal, Method)}).
+ *
+ * <p>The gold standard (docs/BENCHMARKS.md, issue 16) is the model retrained without the forget
+ * set. {@code --print-forget-ids} prints the forget set of the one {@code --k} and {@code --seeds}
+ * as training-image indices, one per line, for deploy/python/train_demo_model.py {@code --exclude};
+ * {@code --evaluate-only LABEL} (e.g. {@code retrained}, {@code original}) unlearns nothing and
+ * measures {@code --model} on each forget set exactly as a run measures its model (forget and test
+ * accuracy, the membership-inference attack against the same non-members with the same seed), one
+ * JSON line with {@code "method": LABEL} each; {@code --as-model NAME} records the model the line
+ * stands for (default the file name), so that gold lines join the benchmark's by model name. A
+ * model whose sidecar lists {@code training.excluded_train_indices} is measured only against that
+ * forget set, and {@code retrained} needs such a list.
  */
 public final class UnlearnBenchmark {
 
@@ -64,7 +79,16 @@ public final class UnlearnBenchmark {
     Map<String, String> a = new LinkedHashMap<>();
     List<String> sets = new ArrayList<>();
     List<String> variants = new ArrayList<>();
-    for (int i = 0; i + 1 < args.length; i += 2) {
+    for (int i = 0; i < args.length; i += 2) {
+      if (args[i].equals("--print-forget-ids")) {
+        a.put("print-forget-ids", "true");
+        i--; // a flag without a value
+        continue;
+      }
+      if (i + 1 == args.length) {
+        throw new IllegalArgumentException(
+            "Cannot use " + args[i] + ": it needs a value after it; give e.g. " + args[i] + " 16");
+      }
       if (args[i].equals("--set")) {
         sets.add(args[i + 1]);
       } else if (args[i].equals("--variant")) {
@@ -84,6 +108,22 @@ public final class UnlearnBenchmark {
     List<Sample> train =
         IdxReader.read(
             idx(data, trainPrefix, "images-idx3"), idx(data, trainPrefix, "labels-idx1"));
+    if (a.containsKey("print-forget-ids")) {
+      String k = a.getOrDefault("k", "16");
+      String seed = a.getOrDefault("seeds", "0");
+      if (k.contains(",") || seed.contains(",")) {
+        throw new IllegalArgumentException(
+            "Cannot print the forget ids of --k "
+                + k
+                + " --seeds "
+                + seed
+                + ": give one k and one seed");
+      }
+      for (int i : randomIndices(train.size(), Integer.parseInt(k), Long.parseLong(seed))) {
+        System.out.println(i);
+      }
+      return;
+    }
     List<Sample> testAll =
         IdxReader.read(idx(data, testPrefix, "images-idx3"), idx(data, testPrefix, "labels-idx1"));
     List<Sample> heldOut = testAll.subList(0, heldOutSize);
@@ -96,6 +136,32 @@ public final class UnlearnBenchmark {
     List<Sample> test =
         testAll.subList(heldOutSize, Math.min(testAll.size(), heldOutSize + testLimit));
     Files.createDirectories(out.toAbsolutePath().getParent());
+    if (a.containsKey("evaluate-only")) {
+      String modelName = a.getOrDefault("as-model", model.getFileName().toString());
+      for (String kText : a.getOrDefault("k", "16").split(",")) {
+        int k = Integer.parseInt(kText);
+        for (String seedText : a.getOrDefault("seeds", "0").split(",")) {
+          long seed = Long.parseLong(seedText);
+          int[] ids = randomIndices(train.size(), k, seed);
+          checkExcluded(model, a.get("evaluate-only"), ids, k, seed);
+          try (Classifier c = Classifier.load(model, SpecResolver.Partial.empty("benchmark"))) {
+            ObjectNode json =
+                evaluate(
+                    c,
+                    a.get("evaluate-only"),
+                    select(train, ids),
+                    test,
+                    giveHeldOut ? heldOut : List.of(),
+                    seed);
+            json.put("model", modelName);
+            json.put("model_file", model.getFileName().toString());
+            json.put("held_out_given", giveHeldOut);
+            append(out, json.toString());
+          }
+        }
+      }
+      return;
+    }
     // PGD is the same for every preset and goal of one (k, seed): make it once per pair.
     Map<String, AdvFile> advCache = new LinkedHashMap<>();
     for (String kText : a.getOrDefault("k", "16").split(",")) {
@@ -165,14 +231,7 @@ public final class UnlearnBenchmark {
                     ((ObjectNode) json.get("seconds"))
                         .put("adversarial", advCache.get(advKey).seconds());
                   }
-                  String line = json.toString();
-                  System.out.println(line);
-                  Files.writeString(
-                      out,
-                      line + "\n",
-                      StandardCharsets.UTF_8,
-                      StandardOpenOption.CREATE,
-                      StandardOpenOption.APPEND);
+                  append(out, json.toString());
                 }
               }
           }
@@ -271,12 +330,132 @@ public final class UnlearnBenchmark {
     return Files.exists(gz) ? gz : dir.resolve(prefix + "-" + kind + "-ubyte");
   }
 
+  /** Prints a result line and appends it to {@code out}. */
+  private static void append(Path out, String line) throws IOException {
+    System.out.println(line);
+    Files.writeString(
+        out,
+        line + "\n",
+        StandardCharsets.UTF_8,
+        StandardOpenOption.CREATE,
+        StandardOpenOption.APPEND);
+  }
+
+  /**
+   * Measures a model on a forget set as {@link Unlearning#run} measures its model before and after
+   * unlearning, with nothing unlearned: forget and test accuracy, and the membership-inference
+   * attack of the forget set against the held-out sample (against the test images when none is
+   * given), with the run's batch size and seed. The line has the fields of a run's line that apply
+   * ({@code "status": "evaluated"}, {@code "method": label}, no goal), each accuracy once.
+   */
+  static ObjectNode evaluate(
+      Classifier c,
+      String label,
+      List<Sample> forget,
+      List<Sample> test,
+      List<Sample> heldOut,
+      long seed) {
+    int batch = 256; // Unlearning's default, as the runs use it
+    long t0 = System.nanoTime();
+    List<Sample> nonMembers = heldOut.isEmpty() ? test : heldOut;
+    double forgetAcc = c.accuracy(forget, batch);
+    double testAcc = c.accuracy(test, batch);
+    MembershipInference.Result mia = Evaluation.membership(c, forget, nonMembers, batch, seed);
+    ObjectNode o = new ObjectMapper().createObjectNode();
+    o.put("status", "evaluated");
+    o.put("method", label);
+    o.putNull("goal");
+    o.put("k", forget.size());
+    o.put("seed", seed);
+    o.putObject("forget").put("accuracy", ResultJson.round(forgetAcc)).put("size", forget.size());
+    o.putObject("test").put("accuracy", ResultJson.round(testAcc)).put("size", test.size());
+    o.putObject("mia")
+        .put("accuracy", ResultJson.round(mia.accuracy()))
+        .put("auc", ResultJson.round(mia.auc()))
+        .put("members", mia.members())
+        .put("folds", mia.folds());
+    o.putObject("seconds").put("evaluate", ResultJson.round((System.nanoTime() - t0) / 1e9));
+    o.put("device", c.device().toString());
+    return o;
+  }
+
+  /**
+   * Fails unless the model may stand for the forget set {@code ids}: a model whose sidecar lists
+   * the training images it was trained without ({@code training.excluded_train_indices}) must list
+   * exactly these, and a model labelled {@code retrained} must list them.
+   */
+  static void checkExcluded(Path model, String label, int[] ids, int k, long seed)
+      throws IOException {
+    Path sidecar = SpecResolver.sidecarPath(model);
+    JsonNode excluded =
+        Files.isRegularFile(sidecar)
+            ? new ObjectMapper()
+                .readTree(sidecar.toFile())
+                .path("training")
+                .get("excluded_train_indices")
+            : null;
+    String retrain =
+        "retrain it with deploy/python/train_demo_model.py --exclude FILE, FILE from"
+            + " UnlearnBenchmark --print-forget-ids --k "
+            + k
+            + " --seeds "
+            + seed;
+    if (excluded == null || excluded.isEmpty()) {
+      if (label.equals("retrained")) {
+        throw new IllegalArgumentException(
+            "Cannot evaluate --model "
+                + model
+                + " as --evaluate-only retrained: its sidecar "
+                + sidecar.getFileName()
+                + " lists no training.excluded_train_indices; "
+                + retrain);
+      }
+      return;
+    }
+    int[] listed = new int[excluded.size()];
+    for (int i = 0; i < listed.length; i++) {
+      listed[i] = excluded.get(i).asInt();
+    }
+    Arrays.sort(listed);
+    if (!Arrays.equals(listed, ids)) {
+      throw new IllegalArgumentException(
+          "Cannot evaluate --model "
+              + model
+              + " for --k "
+              + k
+              + " --seeds "
+              + seed
+              + ": it was trained without "
+              + listed.length
+              + " other training images (training.excluded_train_indices of "
+              + sidecar.getFileName()
+              + "); give the k and seed it was retrained for, or "
+              + retrain);
+    }
+  }
+
+  /**
+   * The indices of k distinct training instances drawn with the seed from {@code n}, ascending: the
+   * benchmark's forget set, in the training file's order.
+   */
+  public static int[] randomIndices(int n, int k, long seed) {
+    if (k < 1 || k > n) {
+      throw new IllegalArgumentException(
+          "Cannot draw --k " + k + " training images from " + n + ": give a k in 1.." + n);
+    }
+    int[] idx = new SplittableRandom(seed).ints(0, n).distinct().limit(k).toArray();
+    Arrays.sort(idx);
+    return idx;
+  }
+
   /** k distinct training instances drawn with the seed (the benchmark's forget set). */
   public static List<Sample> randomInstances(List<Sample> train, int k, long seed) {
-    int[] idx = new SplittableRandom(seed).ints(0, train.size()).distinct().limit(k).toArray();
-    Arrays.sort(idx);
-    List<Sample> out = new ArrayList<>(k);
-    for (int i : idx) {
+    return select(train, randomIndices(train.size(), k, seed));
+  }
+
+  private static List<Sample> select(List<Sample> train, int[] ids) {
+    List<Sample> out = new ArrayList<>(ids.length);
+    for (int i : ids) {
       out.add(train.get(i));
     }
     return out;

@@ -43,7 +43,13 @@ class LaunchersIT {
   private static final Set<String> NOT_IN_A_CLONE = Set.of("target", ".git", ".idea");
 
   private static final Set<String> NOT_IN_A_CLONE_AT_TOP =
-      Set.of("data", "lethe-out", "lethe-sweep-demo", "lethe-sweep-128", "lethe-scale");
+      Set.of(
+          "data",
+          "lethe-out",
+          "lethe-sweep-demo",
+          "lethe-sweep-128",
+          "lethe-scale",
+          "lethe-protocol");
 
   private static final Duration BUILD = Duration.ofMinutes(8);
 

@@ -1,0 +1,161 @@
+package dev.lethe.job.deploy;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.lethe.job.JobFixtures;
+import dev.lethe.job.JobFixtures.CliRun;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Issue 16's scripts, without running a benchmark: bench-protocol's plan and refusals, and
+ * bench-gap's join with the retrained model's line and its arithmetic.
+ */
+class BenchProtocolScriptsTest {
+
+  private static CliRun script(String name, String... args) throws Exception {
+    List<String> command = new ArrayList<>();
+    command.add(JobFixtures.repo().resolve("deploy/bin/" + name).toString());
+    command.addAll(List.of(args));
+    return JobFixtures.process(command, Map.of(), Duration.ofMinutes(1));
+  }
+
+  @Test
+  void protocolPlansEveryCombinationAndGoalUnseenOnlyWithAHeldOutSample() throws Exception {
+    CliRun full = script("bench-protocol", "--dry-run");
+    assertThat(full.exitCode()).as(full.stderr()).isZero();
+    assertThat(full.stderr()).contains("288 runs in 32 benchmark processes");
+    assertThat(full.stdout().lines())
+        .hasSize(32)
+        .contains(
+            "demo k=16 seed=0 held-out=given goals=misclassify,unseen methods=neggrad,adv,l2ul"
+                + " presets=lethe,paper",
+            "mnist k=256 seed=1 held-out=none goals=misclassify methods=neggrad,adv,l2ul"
+                + " presets=lethe,paper");
+
+    CliRun slice =
+        script(
+            "bench-protocol",
+            "--dry-run",
+            "--models",
+            "mnist",
+            "--k",
+            "16,64",
+            "--seeds",
+            "1",
+            "--held-out",
+            "none",
+            "--methods",
+            "l2ul,scrub");
+    assertThat(slice.exitCode()).as(slice.stderr()).isZero();
+    assertThat(slice.stderr()).contains("8 runs in 2 benchmark processes");
+    assertThat(slice.stdout().lines())
+        .containsExactly(
+            "mnist k=16 seed=1 held-out=none goals=misclassify methods=l2ul,scrub"
+                + " presets=lethe,paper",
+            "mnist k=64 seed=1 held-out=none goals=misclassify methods=l2ul,scrub"
+                + " presets=lethe,paper");
+  }
+
+  @Test
+  void protocolRefusesABadSelectionInOneLine() throws Exception {
+    CliRun run = script("bench-protocol", "--dry-run", "--k", "16,x");
+    assertThat(run.exitCode()).isEqualTo(2);
+    assertThat(run.stdout()).isEmpty();
+    assertThat(run.stderr().strip())
+        .isEqualTo(
+            "bench-protocol: Cannot use --k 16,x: 'x' is not a positive integer; give e.g. --k"
+                + " 16,64");
+    CliRun model = script("bench-protocol", "--dry-run", "--models", "cifar");
+    assertThat(model.stderr().strip())
+        .isEqualTo(
+            "bench-protocol: Cannot use --models cifar: 'cifar' is not demo or mnist; give e.g."
+                + " --models demo,mnist");
+  }
+
+  @Test
+  void gapIsEachRunMinusTheRetrainedModelOfItsModelKAndSeed(@TempDir Path dir) throws Exception {
+    Path gold = dir.resolve("gold.jsonl");
+    Files.writeString(
+        gold,
+        line("retrained", "m.pt", 16, 0, true, 0.75, 0.90, 0.50, 0.50)
+            + line("original", "m.pt", 16, 0, true, 0.8125, 0.91, 0.57, 0.53));
+    Path runs = dir.resolve("runs.jsonl");
+    Files.writeString(
+        runs,
+        run("l2ul", "unseen", true, 16, 0.0, 0.10, 0.90, 0.90) // an older line of the same run
+            + run("l2ul", "unseen", true, 16, 0.7625, 0.8925, 0.53, 0.48)
+            + run("l2ul", "misclassify", true, 16, 0.0, 0.88, 0.93, 1.0)
+            + run("l2ul", "misclassify", false, 16, 0.0, 0.85, 0.80, 0.81)
+            + run("l2ul", "misclassify", true, 64, 0.0, 0.85, 0.80, 0.81));
+
+    CliRun gap = script("bench-gap", "--gold", gold.toString(), runs.toString());
+    assertThat(gap.exitCode()).as(gap.stderr()).isZero();
+    List<String> rows = gap.stdout().lines().filter(l -> l.startsWith("| m |")).toList();
+    assertThat(rows)
+        .containsExactly(
+            "| m | 16 | 0 | given | lethe | l2ul | misclassify |  | 10 | 88 % (-2) | 0 % (-75)"
+                + " | 0.93 (+0.43) | 1 (+0.5) | no |",
+            "| m | 16 | 0 | given | lethe | l2ul | unseen |  | 10 | 89.25 % (-0.75) | 76.25 %"
+                + " (+1.25) | 0.53 (+0.03) | 0.48 (-0.02) | yes |",
+            "| m | 16 | 0 | none * | lethe | l2ul | misclassify |  | 10 | 85 % (-5) | 0 % (-75)"
+                + " | 0.8 (+0.3) | 0.81 (+0.31) | no |",
+            "| m | 16 | 0 | given | original (m.pt) | 91 % | 81.25 % | 0.57 | 0.53 |",
+            "| m | 16 | 0 | given | retrained (m.pt) | 90 % | 75 % | 0.5 | 0.5 |");
+  }
+
+  @Test
+  void gapRefusesAMissingGoldFileInOneLine(@TempDir Path dir) throws Exception {
+    CliRun gap = script("bench-gap", "--gold", dir.resolve("none.jsonl").toString());
+    assertThat(gap.exitCode()).isEqualTo(2);
+    assertThat(gap.stderr().strip())
+        .isEqualTo(
+            "bench-gap: Cannot read --gold "
+                + dir.resolve("none.jsonl")
+                + ": no such file; measure the retrained models with UnlearnBenchmark"
+                + " --evaluate-only retrained (docs/BENCHMARKS.md)");
+  }
+
+  private static String line(
+      String method,
+      String model,
+      int k,
+      int seed,
+      boolean held,
+      double forget,
+      double test,
+      double mia,
+      double auc) {
+    return String.format(
+        "{\"status\":\"evaluated\",\"method\":\"%s\",\"goal\":null,\"k\":%d,\"seed\":%d,"
+            + "\"forget\":{\"accuracy\":%s,\"size\":%d},\"test\":{\"accuracy\":%s,\"size\":9000},"
+            + "\"mia\":{\"accuracy\":%s,\"auc\":%s,\"members\":%d,\"folds\":5},"
+            + "\"model\":\"%s\",\"model_file\":\"%s\",\"held_out_given\":%s}%n",
+        method, k, seed, forget, k, test, mia, auc, k, model, model, held);
+  }
+
+  private static String run(
+      String method,
+      String goal,
+      boolean held,
+      int k,
+      double forget,
+      double test,
+      double mia,
+      double auc) {
+    return String.format(
+        "{\"status\":\"published\",\"method\":\"%s\",\"goal\":\"%s\",\"k\":%d,\"seed\":0,"
+            + "\"forget\":{\"accuracy_before\":0.8125,\"accuracy_after\":%s,\"size\":%d},"
+            + "\"test\":{\"accuracy_before\":0.91,\"accuracy_after\":%s,\"size\":9000},"
+            + "\"mia\":{\"accuracy_before\":0.57,\"accuracy_after\":%s,\"auc_before\":0.53,"
+            + "\"auc_after\":%s},\"steps\":10,\"preset\":\"lethe\",\"model\":\"m.pt\","
+            + "\"overrides\":\"\",\"held_out_given\":%s}%n",
+        method, goal, k, forget, k, test, mia, auc, held);
+  }
+}
