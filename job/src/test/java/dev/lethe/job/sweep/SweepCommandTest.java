@@ -63,6 +63,15 @@ class SweepCommandTest extends DeltaSparkTestBase {
     return JobFixtures.cli(args.toArray(String[]::new));
   }
 
+  /** {@code lethe audit} of one request with {@code --out}; it must exit 0. */
+  private static JsonNode audit(Path ledger, String request, Path out) {
+    CliRun audit =
+        JobFixtures.cli(
+            "audit", "--ledger", ledger.toString(), "--request", request, "--out", out.toString());
+    assertThat(audit.exitCode()).as("audit of %s; stderr:\n%s", request, audit.stderr()).isZero();
+    return audit.summary();
+  }
+
   /** A sweep of the digits fixtures with quick settings and the sweep's own default goal. */
   private List<String> sweepArgs(Path requests, Path ledger, Path subjects, Path out) {
     List<String> args =
@@ -267,17 +276,7 @@ class SweepCommandTest extends DeltaSparkTestBase {
             out.resolve("digits-cnn-bn").resolve(version).resolve("manifest.json").toFile());
     assertThat(manifest.get("goal").asText()).as("the default goal").isEqualTo("unseen");
 
-    CliRun audit =
-        JobFixtures.cli(
-            "audit",
-            "--ledger",
-            ledgerDir.toString(),
-            "--request",
-            "u-001",
-            "--out",
-            out.toString());
-    assertThat(audit.exitCode()).as("audit; stderr:\n%s", audit.stderr()).isZero();
-    JsonNode report = audit.summary();
+    JsonNode report = audit(ledgerDir, "u-001", out);
     assertThat(report.get("goal").asText()).isEqualTo("unseen");
     assertThat(report.get("held_out_size").asInt()).as("the run's held-out draw").isEqualTo(100);
     assertThat(report.get("samples_found").asInt()).isEqualTo(4);
@@ -403,17 +402,7 @@ class SweepCommandTest extends DeltaSparkTestBase {
     assertThat(ledger.outcome("c-002").orElseThrow().version()).as("c-002").isEqualTo(v2);
 
     // audit: the outcome, its version's manifest hash, its samples re-measured on current (v2).
-    CliRun audit =
-        JobFixtures.cli(
-            "audit",
-            "--ledger",
-            ledgerDir.toString(),
-            "--request",
-            "c-001",
-            "--out",
-            out.toString());
-    assertThat(audit.exitCode()).as("audit; stderr:\n%s", audit.stderr()).isZero();
-    JsonNode report = audit.summary();
+    JsonNode report = audit(ledgerDir, "c-001", out);
     assertThat(report.get("command").asText()).as("command").isEqualTo("audit");
     assertThat(report.get("outcome").asText()).as("outcome").isEqualTo("forgotten");
     assertThat(report.get("version").asText()).as("version").isEqualTo(v1);

@@ -176,6 +176,15 @@ class UnlearnCommandTest extends SparkTestBase {
     return data;
   }
 
+  /** The manifest of the version {@code report} names, under {@code out}. */
+  private static JsonNode manifestOf(Path out, JsonNode report) throws java.io.IOException {
+    return JSON.readTree(
+        out.resolve("digits-cnn-bn")
+            .resolve(report.get("version").asText())
+            .resolve("manifest.json")
+            .toFile());
+  }
+
   @Test
   void publishesAVersionWhoseManifestVerifiesAndWhoseModelForgets() throws Exception {
     Path out = tmp.resolve("published");
@@ -426,12 +435,7 @@ class UnlearnCommandTest extends SparkTestBase {
     assertThat(report.get("test").get("size").asInt())
         .isEqualTo(JobFixtures.testSamples().size() - 150);
     assertThat(report.get("mia").get("members").asInt()).isEqualTo(K);
-    JsonNode manifest =
-        JSON.readTree(
-            out.resolve("digits-cnn-bn")
-                .resolve(report.get("version").asText())
-                .resolve("manifest.json")
-                .toFile());
+    JsonNode manifest = manifestOf(out, report);
     assertThat(manifest.get("goal").asText()).isEqualTo("unseen");
     assertThat(manifest.get("held_out").get("count").asInt()).isEqualTo(150);
     assertThat(manifest.get("settings").get("momentum").asDouble())
@@ -453,12 +457,7 @@ class UnlearnCommandTest extends SparkTestBase {
     JsonNode report = run.summary();
     assertThat(report.get("method").asText()).isEqualTo("scrub");
     assertThat(report.get("forget").get("accuracy_after").asDouble()).isZero();
-    JsonNode manifest =
-        JSON.readTree(
-            out.resolve("digits-cnn-bn")
-                .resolve(report.get("version").asText())
-                .resolve("manifest.json")
-                .toFile());
+    JsonNode manifest = manifestOf(out, report);
     assertThat(manifest.get("method").asText()).isEqualTo("scrub");
     assertThat(manifest.get("settings").get("scrub.max-epochs").asInt())
         .as("preset lethe: max-steps in every epoch until the goal")
