@@ -29,41 +29,7 @@ final class SalUn {
   /** The authors' fraction of salient weights: their mask {@code with_0.5.pt}. */
   static final float FRACTION = 0.5f;
 
-  /** The authors' learning rate (Classification/README.md, ResNet-18 on CIFAR-10). */
-  static final float LEARNING_RATE = 0.013f;
-
-  /** The authors' unlearning epochs ({@code --unlearn_epochs 10}). */
-  static final int EPOCHS = 10;
-
-  /** The authors' batch size ({@code --batch_size}, arg_parser.py), forget and retain alike. */
-  static final int BATCH = 256;
-
-  /** The authors' SGD momentum and weight decay (arg_parser.py defaults). */
-  static final float MOMENTUM = 0.9f;
-
-  static final float WEIGHT_DECAY = 5e-4f;
-
   private SalUn() {}
-
-  /**
-   * Preset paper for method salun: the authors' published values over the paper preset, and, as the
-   * substitute for their retain data when a run has none, Lethe's held-out images or stand-ins held
-   * at the original outputs, a batch of the authors' size per step.
-   */
-  static UnlearnSettings paper(UnlearnSettings paper) {
-    return paper.toBuilder()
-        .learningRate(LEARNING_RATE)
-        .momentum(MOMENTUM)
-        .weightDecay(WEIGHT_DECAY)
-        .forgetBatch(BATCH)
-        .adversarialBatch(BATCH)
-        .maxEpochs(EPOCHS)
-        .batchNorm(UnlearnSettings.BatchNormMode.TRAIN)
-        .salunFraction(FRACTION)
-        .heldOutBatch(BATCH)
-        .standIns(1024)
-        .build();
-  }
 
   /**
    * The saliency mask: per parameter of {@code updated}, 1 where the entry may move and 0 where it

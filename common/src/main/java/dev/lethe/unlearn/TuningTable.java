@@ -481,7 +481,7 @@ public final class TuningTable {
   /**
    * The settings of {@code preset} for {@code goal} and {@code method}: the preset's defaults, then
    * for preset paper the method's authors' values where they differ from L2UL's ({@link
-   * #SCRUB_PAPER}, {@link SalUn#paper}); ALGORITHM.md section 5 cites them.
+   * #SCRUB_PAPER}, {@link #SALUN_PAPER}); ALGORITHM.md section 5 cites them.
    */
   public static UnlearnSettings preset(Preset preset, Goal goal, Method method) {
     UnlearnSettings.Builder b = UnlearnSettings.builder();
@@ -490,11 +490,19 @@ public final class TuningTable {
         setDefault(k, b, preset, goal);
       }
     }
-    if (preset == Preset.PAPER && method == Method.SCRUB) {
-      SCRUB_PAPER.forEach(d -> d.setIn(b));
+    if (preset == Preset.PAPER) {
+      paperOf(method).forEach(d -> d.setIn(b));
     }
-    UnlearnSettings s = b.build();
-    return preset == Preset.PAPER && method == Method.SALUN ? SalUn.paper(s) : s;
+    return b.build();
+  }
+
+  /** The keys where {@code method}'s authors' values differ from preset paper's column. */
+  private static List<MethodDefault<?>> paperOf(Method method) {
+    return switch (method) {
+      case SCRUB -> SCRUB_PAPER;
+      case SALUN -> SALUN_PAPER;
+      default -> List.of();
+    };
   }
 
   /** A key's value in a method's preset, where it differs from the table's column. */
@@ -518,6 +526,27 @@ public final class TuningTable {
           new MethodDefault<>(MAX_EPOCHS, 3),
           new MethodDefault<>(FORGET_BATCH, 512),
           new MethodDefault<>(ADVERSARIAL_BATCH, 256),
+          new MethodDefault<>(STAND_INS, 1024));
+
+  /**
+   * Preset paper for method salun: the SalUn authors' values, from github.com/OPTML-Group/
+   * Unlearn-Saliency at a6e89fd, Classification/ (ALGORITHM.md section 5): learning rate 0.013 and
+   * 10 epochs (README.md, ResNet-18 on CIFAR-10, {@code --unlearn_lr 0.013 --unlearn_epochs 10}),
+   * batch size 256 for forget and retain batches, SGD momentum 0.9 and weight decay 5e-4
+   * (arg_parser.py defaults); the mask fraction 0.5 ({@code mask/with_0.5.pt}) is the {@code
+   * salun.fraction} row's. BatchNorm in train mode ({@code RL.py} calls {@code model.train()}) is
+   * the paper column's already. Held-out images or stand-ins, a batch of the authors' size per
+   * step, are Lethe's substitute for the retain data when a run has none.
+   */
+  private static final List<MethodDefault<?>> SALUN_PAPER =
+      List.of(
+          new MethodDefault<>(LEARNING_RATE, 0.013f),
+          new MethodDefault<>(MOMENTUM, 0.9f),
+          new MethodDefault<>(WEIGHT_DECAY, 5e-4f),
+          new MethodDefault<>(MAX_EPOCHS, 10),
+          new MethodDefault<>(FORGET_BATCH, 256),
+          new MethodDefault<>(ADVERSARIAL_BATCH, 256),
+          new MethodDefault<>(HELD_OUT_BATCH, 256),
           new MethodDefault<>(STAND_INS, 1024));
 
   private static <T> void setDefault(
