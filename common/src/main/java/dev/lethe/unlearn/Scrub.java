@@ -85,16 +85,28 @@ public final class Scrub {
     this.knobs = s.scrub();
     this.margin =
         s.forgetLoss() == UnlearnSettings.ForgetLoss.MARGIN ? Float.valueOf(s.margin()) : null;
-    this.keep =
-        !retain.isEmpty()
-            ? retain
-            : !heldOut.isEmpty() ? heldOut : StandIns.mixtures(forget, s.standIns(), seed);
-    this.teacherForget = logits(original, forget, batch);
-    this.teacherKeep = logits(original, keep, batch);
+    this.keep = keep(retain, heldOut, forget, s, seed);
+    this.teacherForget = original.logits(forget, batch);
+    this.teacherKeep = original.logits(keep, batch);
     this.keepLabels = new int[keep.size()];
     for (int i = 0; i < keep.size(); i++) {
       keepLabels[i] = retain.isEmpty() ? argmax(teacherKeep[i]) : keep.get(i).label();
     }
+  }
+
+  /**
+   * The data of the min-steps: the retain sample, else the held-out sample, else stand-ins made
+   * from the forget set (none from fewer than two forget instances).
+   */
+  private static List<Sample> keep(
+      List<Sample> retain,
+      List<Sample> heldOut,
+      List<Sample> forget,
+      UnlearnSettings s,
+      long seed) {
+    return !retain.isEmpty()
+        ? retain
+        : !heldOut.isEmpty() ? heldOut : StandIns.mixtures(forget, s.standIns(), seed);
   }
 
   /** One progress line: what the min-steps keep, as the constructor chooses it. */
@@ -103,7 +115,7 @@ public final class Scrub {
     if (!retain.isEmpty()) {
       return String.format("scrub: min-steps on the retain sample, %d images", retain.size());
     }
-    int n = heldOut.isEmpty() ? StandIns.mixtures(forget, s.standIns(), 0).size() : heldOut.size();
+    int n = keep(retain, heldOut, forget, s, 0).size();
     return n == 0
         ? "scrub: no retain sample, held-out sample or stand-ins: max-steps only"
         : String.format(
@@ -191,7 +203,7 @@ public final class Scrub {
    * student}'s (eval mode) over the forget set: what the max-steps raise.
    */
   double forgetDivergence(Classifier student, int batch) {
-    float[][] z = logits(student, forget, batch);
+    float[][] z = student.logits(forget, batch);
     double t = knobs.temperature();
     double sum = 0;
     for (int i = 0; i < z.length; i++) {
@@ -228,12 +240,6 @@ public final class Scrub {
       out[i] = from.get(idx[i]);
     }
     return List.of(out);
-  }
-
-  private static float[][] logits(Classifier model, List<Sample> samples, int batch) {
-    return samples.isEmpty()
-        ? new float[0][]
-        : model.evalRows(samples, batch, (logits, part) -> logits);
   }
 
   private static double[] logSoftmax(float[] z, double t) {
