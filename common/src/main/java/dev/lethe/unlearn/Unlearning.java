@@ -730,11 +730,10 @@ public final class Unlearning {
    * salun holds them only when it has no retain sample.
    */
   private List<Sample> kept(UnlearnSettings s) {
-    if (method == Method.SALUN && retain.isEmpty() && s.heldOutBatch() > 0) {
-      // SalUn keeps its retain sample; without one, these stand in for it (ALGORITHM.md 5).
-      return heldOut.isEmpty() ? StandIns.mixtures(forget, s.standIns(), seed) : heldOut;
-    }
-    if (!UnlearningObjective.distills(s, method) || s.heldOutBatch() == 0) {
+    // SalUn keeps its retain sample; without one, these stand in for it (ALGORITHM.md 5).
+    boolean holds =
+        method == Method.SALUN ? retain.isEmpty() : UnlearningObjective.distills(s, method);
+    if (!holds || s.heldOutBatch() == 0) {
       return List.of();
     }
     return heldOut.isEmpty() ? StandIns.mixtures(forget, s.standIns(), seed) : heldOut;
