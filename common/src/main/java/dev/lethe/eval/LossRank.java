@@ -24,7 +24,7 @@ public final class LossRank {
   /**
    * @throws IllegalArgumentException when either array is empty
    */
-  public static Result of(float[] samples, float[] reference) {
+  public static Result of(double[] samples, double[] reference) {
     if (samples.length == 0 || reference.length == 0) {
       throw new IllegalArgumentException(
           "Cannot rank losses: "
@@ -33,10 +33,10 @@ public final class LossRank {
               + reference.length
               + " reference losses; both need at least one");
     }
-    float[] sorted = reference.clone();
+    double[] sorted = reference.clone();
     java.util.Arrays.sort(sorted);
     double sum = 0;
-    for (float loss : samples) {
+    for (double loss : samples) {
       int below = lowerBound(sorted, loss);
       int notAbove = upperBound(sorted, loss);
       sum += (below + 0.5 * (notAbove - below)) / sorted.length;
@@ -49,7 +49,7 @@ public final class LossRank {
   }
 
   /** Index of the first value >= x. */
-  private static int lowerBound(float[] sorted, float x) {
+  private static int lowerBound(double[] sorted, double x) {
     int lo = 0;
     int hi = sorted.length;
     while (lo < hi) {
@@ -64,7 +64,7 @@ public final class LossRank {
   }
 
   /** Index of the first value > x. */
-  private static int upperBound(float[] sorted, float x) {
+  private static int upperBound(double[] sorted, double x) {
     int lo = 0;
     int hi = sorted.length;
     while (lo < hi) {

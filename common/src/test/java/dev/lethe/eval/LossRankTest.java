@@ -9,33 +9,33 @@ import org.junit.jupiter.api.Test;
 
 class LossRankTest {
 
-  private static float[] normal(SplittableRandom r, int n, double mean) {
-    float[] out = new float[n];
+  private static double[] normal(SplittableRandom r, int n, double mean) {
+    double[] out = new double[n];
     for (int i = 0; i < n; i++) {
       // Box-Muller
       double u = 1 - r.nextDouble();
       double v = r.nextDouble();
-      out[i] = (float) (mean + Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v));
+      out[i] = mean + Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v);
     }
     return out;
   }
 
   @Test
   void percentilesCountLowerReferenceLossesAndTiesHalf() {
-    float[] reference = {1, 2, 3, 4};
-    assertThat(LossRank.of(new float[] {0}, reference).percentile()).isZero();
-    assertThat(LossRank.of(new float[] {5}, reference).percentile()).isEqualTo(1.0);
-    assertThat(LossRank.of(new float[] {2.5f}, reference).percentile()).isEqualTo(0.5);
-    assertThat(LossRank.of(new float[] {2}, reference).percentile())
+    double[] reference = {1, 2, 3, 4};
+    assertThat(LossRank.of(new double[] {0}, reference).percentile()).isZero();
+    assertThat(LossRank.of(new double[] {5}, reference).percentile()).isEqualTo(1.0);
+    assertThat(LossRank.of(new double[] {2.5f}, reference).percentile()).isEqualTo(0.5);
+    assertThat(LossRank.of(new double[] {2}, reference).percentile())
         .as("one below, one tied")
         .isEqualTo(1.5 / 4);
-    assertThat(LossRank.of(new float[] {0, 5}, reference).percentile()).isEqualTo(0.5);
+    assertThat(LossRank.of(new double[] {0, 5}, reference).percentile()).isEqualTo(0.5);
   }
 
   @Test
   void samplesFromTheReferenceDistributionAreNotRejectedAndLowerLossesAre() {
     SplittableRandom r = new SplittableRandom(7);
-    float[] reference = normal(r, 1000, 0);
+    double[] reference = normal(r, 1000, 0);
     int rejected = 0;
     for (int trial = 0; trial < 200; trial++) {
       if (LossRank.of(normal(r, 16, 0), reference).p() < 0.05) {
@@ -61,7 +61,7 @@ class LossRankTest {
 
   @Test
   void emptyInputsAreRefusedWithTheirSizes() {
-    assertThatThrownBy(() -> LossRank.of(new float[0], new float[] {1}))
+    assertThatThrownBy(() -> LossRank.of(new double[0], new double[] {1}))
         .hasMessage(
             "Cannot rank losses: 0 samples against 1 reference losses; both need at least one");
   }

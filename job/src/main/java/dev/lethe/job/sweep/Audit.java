@@ -2,6 +2,7 @@ package dev.lethe.job.sweep;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.lethe.data.Sample;
+import dev.lethe.eval.Evaluation;
 import dev.lethe.eval.LossRank;
 import dev.lethe.job.data.SampleReader;
 import dev.lethe.job.ledger.Ledger;
@@ -12,7 +13,6 @@ import dev.lethe.job.unlearn.CurrentVersion;
 import dev.lethe.job.unlearn.Publisher;
 import dev.lethe.job.unlearn.RandomDraw;
 import dev.lethe.model.Classifier;
-import dev.lethe.model.Losses;
 import dev.lethe.model.SpecResolver;
 import dev.lethe.unlearn.Goal;
 import java.io.IOException;
@@ -109,7 +109,8 @@ public final class Audit {
     fields.put("goal", goal);
     try (ModelArtifact artifact = ModelArtifact.fetch(current.modelUri(), conf);
         Classifier model = artifact.load(SpecResolver.Partial.empty("audit"), false)) {
-      double accuracy = samples.isEmpty() ? Double.NaN : model.accuracy(samples, 64);
+      Evaluation.Scores scores = Evaluation.scores(model, samples, 64);
+      double accuracy = scores.accuracy();
       fields.put("samples_found", samples.size());
       fields.put("current_accuracy", samples.isEmpty() ? null : accuracy);
       if (goal.equals(Goal.UNSEEN.cliName())) {
@@ -118,7 +119,8 @@ public final class Audit {
         if (samples.isEmpty()) {
           fields.put("still_forgotten", false);
         } else {
-          LossRank.Result rank = LossRank.of(losses(model, samples), losses(model, heldOut));
+          LossRank.Result rank =
+              LossRank.of(scores.losses(), Evaluation.losses(model, heldOut, 64));
           fields.put("loss_percentile", rank.percentile());
           fields.put("loss_lower_p", rank.p());
           fields.put("still_forgotten", rank.p() >= UNSEEN_LEVEL);
@@ -136,20 +138,6 @@ public final class Audit {
    * attacker who compares losses cannot tell them from data the model never saw.
    */
   static final double UNSEEN_LEVEL = 0.05;
-
-  /** Per sample, its cross-entropy against its label on {@code model} (eval mode). */
-  private static float[] losses(Classifier model, List<Sample> samples) {
-    float[][] rows =
-        model.evalRows(
-            samples,
-            64,
-            (logits, part) -> Losses.crossEntropy(logits, model.labels(logits.getManager(), part)));
-    float[] out = new float[rows.length];
-    for (int i = 0; i < rows.length; i++) {
-      out[i] = rows[i][0];
-    }
-    return out;
-  }
 
   /**
    * The held-out sample the serving version ran with, rebuilt from its manifest: N images drawn
