@@ -116,3 +116,16 @@ lethe_native_allocator() {
   export MALLOC_MMAP_THRESHOLD_="${MALLOC_MMAP_THRESHOLD_:-33554432}"
   export MALLOC_TRIM_THRESHOLD_="${MALLOC_TRIM_THRESHOLD_:-1073741824}"
 }
+
+# Builds the common module's test classes and sets `lethe_test_cp` to their classpath (test
+# classes, classes and every test-scope jar), for the benchmarks that run its mains (bench-pytorch,
+# bench-protocol). Dies with one line when the build fails.
+lethe_common_test_classpath() {
+  echo "$launcher: building the common module's test classes (mvn -B -q -pl common test-compile)" >&2
+  (cd "$repo" && mvn -B -q -pl common test-compile &&
+    mvn -B -q -pl common dependency:build-classpath -Dmdep.includeScope=test \
+      -Dmdep.outputFile=target/test-classpath.txt) >&2 ||
+    lethe_die "the build failed (mvn -B -q -pl common test-compile in $repo); Maven's errors are above"
+  # shellcheck disable=SC2034 # read by the scripts that source this file
+  lethe_test_cp="$repo/common/target/test-classes:$repo/common/target/classes:$(cat "$repo/common/target/test-classpath.txt")"
+}
