@@ -47,6 +47,7 @@ public final class ResultJson {
     }
     o.put("steps", r.steps());
     o.put("epochs", r.epochs());
+    o.put("stages", r.stages());
     ObjectNode adv = o.putObject("adversarial");
     adv.put("count", r.adversarialCount());
     if (r.adversarialCount() > 0) {

@@ -300,6 +300,20 @@ public final class TuningTable {
           .settings(UnlearnSettings::standIns, UnlearnSettings.Builder::standIns)
           .key();
 
+  /** Requests larger than this are forgotten in chained stages of this many more instances. */
+  public static final TuningKey<Integer> SPLIT =
+      TuningKey.integer("split", "split")
+          .doc(
+              "a request of more instances than this is forgotten in chained stages, each this"
+                  + " many instances more than the last, the forget weight reset at each (goal"
+                  + " misclassify or a target; 0: one fine-tune)")
+          .range(">= 0 (0: never)", v -> v >= 0)
+          .lethe(64)
+          .letheUnseen(0)
+          .paper(0)
+          .settings(UnlearnSettings::split, UnlearnSettings.Builder::split)
+          .key();
+
   /** Method salun: the fraction of weights its saliency mask lets move. */
   public static final TuningKey<Float> SALUN_FRACTION =
       TuningKey.decimal("salun.fraction", "salunFraction")
@@ -436,6 +450,7 @@ public final class TuningTable {
           ESCALATE_MAX,
           HELD_OUT_BATCH,
           STAND_INS,
+          SPLIT,
           SALUN_FRACTION,
           SCRUB_TEMPERATURE,
           SCRUB_ALPHA,

@@ -56,6 +56,13 @@ import java.util.Locale;
  *     paper). They are held like held-out images ({@code heldOutBatch} per step) and need no data
  *     beyond the forget set; they are not used for anything else (not membership inference, not the
  *     goal unseen's stop rule, not calibration). Needs at least two forget instances
+ * @param split goal misclassify (or a target): a request larger than this many instances is
+ *     forgotten in chained stages, each of this many more instances than the last, in request
+ *     order; a stage fine-tunes from the previous stage's weights with the forget weight and the
+ *     escalation reset, and stops when every instance of its prefix is forgotten, so that the last
+ *     stage's stop rule covers the whole request (0: one fine-tune for the whole request, the
+ *     paper). As a chain of requests in a sweep does, but inside one run and one published version
+ *     (docs/DEFAULTS.md)
  * @param salunFraction method salun: the fraction of the updated parameters' entries that its
  *     saliency mask lets move (the largest |gradient| of the forget loss, one threshold over all of
  *     them); the others stay at the original values ({@link SalUn})
@@ -82,6 +89,7 @@ public record UnlearnSettings(
     float escalateMax,
     int heldOutBatch,
     int standIns,
+    int split,
     float salunFraction,
     Scrub.Settings scrub) {
 
@@ -143,6 +151,7 @@ public record UnlearnSettings(
       float escalateMax,
       int heldOutBatch,
       int standIns,
+      int split,
       float salunFraction,
       Scrub.Settings scrub) {
     this.forgetLoss = forgetLoss;
@@ -165,6 +174,7 @@ public record UnlearnSettings(
     this.escalateMax = escalateMax;
     this.heldOutBatch = heldOutBatch;
     this.standIns = standIns;
+    this.split = split;
     this.salunFraction = salunFraction;
     this.scrub = scrub;
     TuningTable.validate(this);
@@ -267,6 +277,7 @@ public record UnlearnSettings(
     private float escalateMax;
     private int heldOutBatch;
     private int standIns;
+    private int split;
     private float salunFraction;
     private Scrub.Settings scrub = Scrub.Settings.AUTHORS;
 
@@ -293,6 +304,7 @@ public record UnlearnSettings(
       escalateMax = from.escalateMax();
       heldOutBatch = from.heldOutBatch();
       standIns = from.standIns();
+      split = from.split();
       salunFraction = from.salunFraction();
       scrub = from.scrub();
     }
@@ -320,6 +332,7 @@ public record UnlearnSettings(
           escalateMax,
           heldOutBatch,
           standIns,
+          split,
           salunFraction,
           scrub);
     }
@@ -421,6 +434,11 @@ public record UnlearnSettings(
 
     public Builder standIns(int v) {
       standIns = v;
+      return this;
+    }
+
+    public Builder split(int v) {
+      split = v;
       return this;
     }
 

@@ -304,6 +304,15 @@ public final class Unlearning {
     if (method == Method.SCRUB) {
       progress.accept(Scrub.describeKept(retain, heldOut, forget, settings));
     }
+    int stageSize = UnlearningLoop.stageSize(settings, goal, k);
+    if (stageSize < k) {
+      progress.accept(
+          String.format(
+              "the request of %d instances is larger than the tuning key split (%d): it is"
+                  + " forgotten in %d chained stages, %d more instances each, in one fine-tune and"
+                  + " one model version",
+              k, stageSize, (k + stageSize - 1) / stageSize, stageSize));
+    }
 
     t0 = System.nanoTime();
     Importance imp = null;
@@ -582,6 +591,19 @@ public final class Unlearning {
               seed,
               batchSize,
               p -> {
+                if (p.stageStart()) {
+                  progress.accept(
+                      String.format(
+                          "stage %d of %d: forgetting instances 1-%d of %d (tuning key split: %d"
+                              + " more per stage), after %d steps",
+                          p.stage(),
+                          p.stages(),
+                          p.active(),
+                          forget.size(),
+                          s.split(),
+                          stepsBefore + p.step()));
+                  return;
+                }
                 if (record != null && p.escalatedTo() == 0) {
                   int step = stepsBefore + p.step();
                   record.add(
@@ -629,6 +651,19 @@ public final class Unlearning {
     return accuracy;
   }
 
+  /**
+   * Why {@code settings} cannot run toward {@code goal} (begins with the key and value, for a
+   * message that starts "Cannot use "), or null when they can.
+   */
+  public static String goalProblem(Goal goal, UnlearnSettings settings) {
+    return goal == Goal.UNSEEN && settings.split() > 0
+        ? "tuning key split="
+            + settings.split()
+            + " with goal unseen: it judges the forget set as a whole, in one fine-tune; set"
+            + " split=0 or choose goal misclassify"
+        : null;
+  }
+
   private void validate() {
     if (method.usesRetainSample() && retain.isEmpty()) {
       throw new SettingException(
@@ -657,6 +692,12 @@ public final class Unlearning {
       throw new IllegalArgumentException(
           "Cannot combine method scrub with a target class: it moves the forget set away from the"
               + " original outputs, toward no class; drop the target or choose another method");
+    }
+    for (UnlearnSettings s : candidates != null ? candidates : List.<UnlearnSettings>of()) {
+      String problem = goalProblem(goal, s);
+      if (problem != null) {
+        throw new IllegalArgumentException("Cannot use " + problem);
+      }
     }
     if (targeting == Targeting.FIXED) {
       for (Sample s : forget) {

@@ -22,9 +22,28 @@ final class UnlearningLoop {
 
   /**
    * One step's numbers; {@code escalatedTo} is the forget term's new weight when this step doubled
-   * it (see {@link UnlearnSettings#escalate()}), else 0.
+   * it (see {@link UnlearnSettings#escalate()}), else 0. A chained fine-tune ({@link
+   * UnlearnSettings#split()}) also reports the start of each stage: {@code stage} of {@code stages}
+   * (else 0), on the first {@code active} instances, after {@code step} steps.
    */
-  record Progress(int step, int epoch, double loss, double forgetAccuracy, float escalatedTo) {}
+  record Progress(
+      int step,
+      int epoch,
+      double loss,
+      double forgetAccuracy,
+      float escalatedTo,
+      int stage,
+      int stages,
+      int active) {
+    Progress(int step, int epoch, double loss, double forgetAccuracy, float escalatedTo) {
+      this(step, epoch, loss, forgetAccuracy, escalatedTo, 0, 0, 0);
+    }
+
+    /** Whether this reports the start of stage {@code stage} of a chained fine-tune, not a step. */
+    boolean stageStart() {
+      return stage > 0;
+    }
+  }
 
   /** What the loop did. */
   record Outcome(
@@ -106,12 +125,53 @@ final class UnlearningLoop {
 
   Outcome run() {
     int k = forget.size();
+    int size = stageSize(settings, goal, k);
+    int stages = ceilDiv(k, size);
+    int steps = 0;
+    int epochs = 0;
+    Outcome o = null;
+    for (int stage = 1; stage <= stages; stage++) {
+      int active = Math.min(k, stage * size);
+      if (stages > 1 && listener != null) {
+        listener.accept(new Progress(steps, 0, Double.NaN, Double.NaN, 0f, stage, stages, active));
+      }
+      o = stage(active, steps);
+      steps += o.steps();
+      epochs += o.epochs();
+      if (!o.reached()) {
+        String where =
+            stages > 1
+                ? String.format("stage %d of %d (instances 1-%d): ", stage, stages, active)
+                : "";
+        return new Outcome(
+            false, steps, epochs, o.forgetAccuracy(), where + o.reason(), o.diverged());
+      }
+    }
+    return new Outcome(true, steps, epochs, o.forgetAccuracy(), o.reason(), false);
+  }
+
+  /**
+   * The instances per stage of a chained fine-tune ({@link UnlearnSettings#split()}): the whole
+   * request when it is no larger than the split, when the split is 0, and for goal unseen (which
+   * judges the forget set as a whole).
+   */
+  static int stageSize(UnlearnSettings settings, Goal goal, int k) {
+    int split = settings.split();
+    return goal == Goal.UNSEEN || split == 0 || split >= k ? k : split;
+  }
+
+  /**
+   * One fine-tune on the first {@code k} instances of the forget set, from the model's current
+   * weights, with a fresh optimiser and the forget weight at its start value; its steps are
+   * reported numbered after {@code stepsBefore}.
+   */
+  private Outcome stage(int k, int stepsBefore) {
     int forgetBatch = Math.min(settings.forgetBatch(), k);
     int boundaryBatch = Math.min(settings.adversarialBatch(), Math.max(1, keepFrom));
     int stepsPerEpoch =
         keepFrom == 0 ? ceilDiv(k, forgetBatch) : ceilDiv(keepFrom, settings.adversarialBatch());
     int keepBatch = Math.min(settings.heldOutBatch(), boundarySize - keepFrom);
-    double accuracy = forgetScore();
+    double accuracy = forgetScore(k);
     if (reached(accuracy)) {
       return new Outcome(true, 0, 0, accuracy, "goal already met before any step");
     }
@@ -145,7 +205,8 @@ final class UnlearningLoop {
                 settings.momentum(),
                 settings.weightDecay(),
                 method == Method.SALUN
-                    ? SalUn.mask(model, forget, updated, settings.salunFraction(), evalBatch)
+                    ? SalUn.mask(
+                        model, forget.subList(0, k), updated, settings.salunFraction(), evalBatch)
                     : null)) {
       for (int epoch = 0; epoch < settings.maxEpochs(); epoch++) {
         Collections.shuffle(order, shuffler);
@@ -179,9 +240,9 @@ final class UnlearningLoop {
           double loss = step(fIdx, bIdx, mode);
           sgd.step();
           step++;
-          accuracy = forgetScore();
+          accuracy = forgetScore(k);
           if (listener != null) {
-            listener.accept(new Progress(step, epoch + 1, loss, accuracy, 0f));
+            listener.accept(new Progress(stepsBefore + step, epoch + 1, loss, accuracy, 0f));
           }
           if (!Double.isFinite(loss)) {
             return new Outcome(
@@ -220,7 +281,8 @@ final class UnlearningLoop {
             forgetWeight *= 2;
             lastProgress = step;
             if (listener != null) {
-              listener.accept(new Progress(step, epoch + 1, loss, accuracy, forgetWeight));
+              listener.accept(
+                  new Progress(stepsBefore + step, epoch + 1, loss, accuracy, forgetWeight));
             }
           }
         }
@@ -253,14 +315,14 @@ final class UnlearningLoop {
    * for UNSEEN it also records the held-out median logit gap the margin loss aims at ({@link
    * #unseenGap}).
    */
-  private double forgetScore() {
+  private double forgetScore(int k) {
     if (goal == Goal.UNSEEN) {
       float[][] f = UnlearningObjective.lossAndGap(model, forget, evalBatch);
       float[][] h = UnlearningObjective.lossAndGap(model, heldOut, evalBatch);
       unseenGap = (float) median(column(h, 1));
       return median(column(h, 0)) - median(column(f, 0));
     }
-    int[] pred = model.predict(forget, evalBatch);
+    int[] pred = model.predict(forget.subList(0, k), evalBatch);
     int wrong = 0;
     for (int i = 0; i < pred.length; i++) {
       boolean done =

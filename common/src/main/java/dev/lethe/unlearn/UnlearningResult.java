@@ -71,6 +71,15 @@ public record UnlearningResult(
         device);
   }
 
+  /**
+   * The chained stages the fine-tune ran in: more than one when the request is larger than the
+   * tuning key {@code split} ({@link UnlearnSettings#split()}), else 1.
+   */
+  public int stages() {
+    int size = UnlearningLoop.stageSize(settings, goal, k);
+    return k == 0 ? 1 : (k + size - 1) / size;
+  }
+
   /** Accuracy of one sample set before and after unlearning (NaN when the set was not given). */
   public record Accuracy(double before, double after, int size) {
     /** A set that was not given. */

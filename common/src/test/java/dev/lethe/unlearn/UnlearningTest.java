@@ -219,6 +219,81 @@ class UnlearningTest {
   }
 
   @Test
+  void aRequestLargerThanSplitIsForgottenInChainedStagesOfItsPrefixes() throws IOException {
+    try (Classifier model = cnn()) {
+      List<Sample> forget = forgetSet(model, 12);
+      List<String> lines = new ArrayList<>();
+      Trajectory trajectory = new Trajectory(Trajectory.MAX_POINTS, 1000);
+      UnlearningResult r =
+          new Unlearning(model, forget)
+              .optSettings(UnlearnSettings.defaults().toBuilder().split(4).build())
+              .optPgd(quickPgd(model))
+              .optTrajectory(trajectory)
+              .optProgress(lines::add)
+              .run();
+      assertThat(r.succeeded()).as("reached the goal: " + r.message()).isTrue();
+      assertThat(r.stages()).isEqualTo(3);
+      assertThat(ResultJson.toJson(r).get("stages").asInt()).isEqualTo(3);
+      assertThat(r.forget().after()).isZero();
+      assertThat(model.accuracy(forget, 64)).as("every stage's instances stay forgotten").isZero();
+      assertThat(lines)
+          .filteredOn(l -> l.startsWith("stage "))
+          .extracting(l -> l.substring(0, l.indexOf(" (")))
+          .containsExactly(
+              "stage 1 of 3: forgetting instances 1-4 of 12",
+              "stage 2 of 3: forgetting instances 1-8 of 12",
+              "stage 3 of 3: forgetting instances 1-12 of 12");
+      assertThat(lines).anyMatch(l -> l.contains("forgotten in 3 chained stages"));
+      // Each stage stops when its prefix is forgotten: the score (the fraction not yet forgotten
+      // of the stage's instances) reaches 0 before the last step and rises when the next stage
+      // adds instances the model still knows.
+      List<Trajectory.Point> points = trajectory.points();
+      assertThat(trajectory.lastStep()).isEqualTo(r.steps());
+      int firstZero = -1;
+      for (int i = 0; i < points.size(); i++) {
+        if (points.get(i).forgetScore() == 0) {
+          firstZero = i;
+          break;
+        }
+      }
+      assertThat(firstZero)
+          .as("a stage ended before the last step")
+          .isBetween(0, points.size() - 2);
+      assertThat(points.get(firstZero + 1).forgetScore()).isPositive();
+    }
+  }
+
+  @Test
+  void aStageThatFailsEndsTheChainAndTheMessageNamesIt() throws IOException {
+    List<String> lines = new ArrayList<>();
+    UnlearningResult r =
+        stalledRun(s -> s.split(4).maxEpochs(50).escalate(2).escalateMax(2f), lines);
+    assertThat(r.succeeded()).isFalse();
+    assertThat(r.message()).startsWith("stage 1 of 2 (instances 1-4): no progress");
+    assertThat(lines).noneMatch(l -> l.startsWith("stage 2 of 2"));
+  }
+
+  @Test
+  void splitWithGoalUnseenIsRefusedByName() throws IOException {
+    try (Classifier model = cnn()) {
+      List<Sample> forget = forgetSet(model, 8);
+      assertThatThrownBy(
+              () ->
+                  new Unlearning(model, forget)
+                      .optGoal(Goal.UNSEEN)
+                      .optHeldOut(Fixtures.test().subList(0, 100))
+                      .optSettings(
+                          UnlearnSettings.defaults(Goal.UNSEEN).toBuilder().split(4).build())
+                      .run())
+          .hasMessageContaining("split=4")
+          .hasMessageContaining("goal unseen");
+      assertThat(UnlearnSettings.defaults(Goal.UNSEEN).split())
+          .as("goal unseen's default forgets in one fine-tune")
+          .isZero();
+    }
+  }
+
+  @Test
   void escalateMaxBelowTheForgetWeightIsRefusedByName() {
     assertThatThrownBy(
             () -> UnlearnSettings.defaults().toBuilder().forgetWeight(4f).escalateMax(2f).build())

@@ -145,6 +145,9 @@ public final class ReportHtml {
     h.append("<h2>Steps and time</h2>\n<table>\n");
     row(h, "Fine-tune steps", Integer.toString(m.steps()));
     row(h, "Fine-tune epochs", Integer.toString(m.epochs()));
+    if (m.stages() > 1) {
+      row(h, "Chained stages (tuning key split)", Integer.toString(m.stages()));
+    }
     UnlearnReport.StageSeconds s = m.seconds();
     if (s != null) {
       row(h, "Stage A, adversarial examples (s)", seconds(s.adversarial()));

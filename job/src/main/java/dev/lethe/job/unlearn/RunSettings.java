@@ -7,6 +7,7 @@ import dev.lethe.unlearn.Goal;
 import dev.lethe.unlearn.Method;
 import dev.lethe.unlearn.TuningOptions;
 import dev.lethe.unlearn.UnlearnSettings;
+import dev.lethe.unlearn.Unlearning;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -52,6 +53,10 @@ public record RunSettings(List<UnlearnSettings> candidates, PgdSettings pgd) {
         pgd = applied.pgd();
       } catch (IllegalArgumentException e) {
         throw new UsageException("Cannot run unlearn: option --set: " + e.getMessage());
+      }
+      String problem = Unlearning.goalProblem(goal, out.get(out.size() - 1));
+      if (problem != null) {
+        throw new UsageException("Cannot run unlearn: option --set: cannot use " + problem);
       }
     }
     return new RunSettings(List.copyOf(new LinkedHashSet<>(out)), pgd);

@@ -55,6 +55,7 @@ public class ReportHtmlTest {
             null,
             30,
             15,
+            1,
             null,
             new UnlearnReport.StageSeconds(1, 2, 3, 4, 10),
             "cpu()",

@@ -466,6 +466,36 @@ class UnlearnCommandTest extends SparkTestBase {
   }
 
   @Test
+  void aRequestLargerThanSplitIsForgottenInChainedStagesAndTheVersionSaysSo() throws Exception {
+    Path out = tmp.resolve("split");
+    CliRun run = unlearn(out, "--forget-ids", IDS, "--set", "split=3");
+    assertThat(run.exitCode()).as("stderr:\n%s", run.stderr()).isZero();
+    JsonNode report = run.summary();
+    assertThat(report.get("forget").get("accuracy_after").asDouble()).isZero();
+    assertThat(report.get("stages").asInt()).as("8 instances, 3 more per stage").isEqualTo(3);
+    JsonNode manifest = manifestOf(out, report);
+    assertThat(manifest.get("settings").get("split").asInt()).isEqualTo(3);
+    Path version = out.resolve("digits-cnn-bn").resolve(report.get("version").asText());
+    assertThat(Files.readString(version.resolve(ReportHtml.FILE)))
+        .contains("Chained stages (tuning key split)</th><td><code>3</code>");
+
+    CliRun unseen =
+        unlearn(
+            tmp.resolve("split-unseen"),
+            "--forget-ids",
+            IDS,
+            "--goal",
+            "unseen",
+            "--held-out-from-test",
+            "150",
+            "--set",
+            "split=3");
+    assertThat(unseen.exitCode()).as("a usage error, before any stage runs").isEqualTo(2);
+    assertThat(unseen.stderr()).contains("split=3 with goal unseen");
+    assertThat(tmp.resolve("split-unseen")).doesNotExist();
+  }
+
+  @Test
   void aRunThatMissesTheGoalPublishesNothing() throws Exception {
     Path out = tmp.resolve("failed");
     CliRun run =
