@@ -180,6 +180,20 @@ public record UnlearnSettings(
     TuningTable.validate(this);
   }
 
+  /**
+   * The instances per stage of a chained fine-tune of {@code k} instances toward {@code goal}
+   * ({@link #split()}, ALGORITHM.md section 4.11): the whole request when it is no larger than the
+   * split, when the split is 0, and for goal unseen (which judges the forget set as a whole).
+   */
+  public int stageSize(Goal goal, int k) {
+    return goal == Goal.UNSEEN || split == 0 || split >= k ? k : split;
+  }
+
+  /** The chained stages a fine-tune of {@code k} instances toward {@code goal} runs in (1: one). */
+  public int stages(Goal goal, int k) {
+    return k == 0 ? 1 : (k + stageSize(goal, k) - 1) / stageSize(goal, k);
+  }
+
   /** The authors' settings (ALGORITHM.md section 4), preset name {@code paper}. */
   public static UnlearnSettings paper() {
     return TuningTable.preset(TuningTable.Preset.PAPER, Goal.MISCLASSIFY);

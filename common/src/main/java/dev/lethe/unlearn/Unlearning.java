@@ -304,14 +304,13 @@ public final class Unlearning {
     if (method == Method.SCRUB) {
       progress.accept(Scrub.describeKept(retain, heldOut, forget, settings));
     }
-    int stageSize = UnlearningLoop.stageSize(settings, goal, k);
-    if (stageSize < k) {
+    if (settings.stages(goal, k) > 1) {
       progress.accept(
           String.format(
               "the request of %d instances is larger than the tuning key split (%d): it is"
                   + " forgotten in %d chained stages, %d more instances each, in one fine-tune and"
                   + " one model version",
-              k, stageSize, (k + stageSize - 1) / stageSize, stageSize));
+              k, settings.split(), settings.stages(goal, k), settings.split()));
     }
 
     t0 = System.nanoTime();

@@ -16,7 +16,8 @@ import java.util.function.Consumer;
  * The fine-tune of ALGORITHM.md section 4, the loop only: forget batches cycled against batches of
  * adversarial examples (or retain samples) and of held-out images, one SGD step each on the {@link
  * UnlearningObjective}, the forget set evaluated in eval mode after every step, the forget weight
- * escalated while progress stalls, stopping at the goal or failing at the epoch cap.
+ * escalated while progress stalls, stopping at the goal or failing at the epoch cap; a request
+ * larger than {@link UnlearnSettings#split()} runs as chained stages of that loop (section 4.11).
  */
 final class UnlearningLoop {
 
@@ -125,8 +126,8 @@ final class UnlearningLoop {
 
   Outcome run() {
     int k = forget.size();
-    int size = stageSize(settings, goal, k);
-    int stages = ceilDiv(k, size);
+    int size = settings.stageSize(goal, k);
+    int stages = settings.stages(goal, k);
     int steps = 0;
     int epochs = 0;
     Outcome o = null;
@@ -148,16 +149,6 @@ final class UnlearningLoop {
       }
     }
     return new Outcome(true, steps, epochs, o.forgetAccuracy(), o.reason(), false);
-  }
-
-  /**
-   * The instances per stage of a chained fine-tune ({@link UnlearnSettings#split()}): the whole
-   * request when it is no larger than the split, when the split is 0, and for goal unseen (which
-   * judges the forget set as a whole).
-   */
-  static int stageSize(UnlearnSettings settings, Goal goal, int k) {
-    int split = settings.split();
-    return goal == Goal.UNSEEN || split == 0 || split >= k ? k : split;
   }
 
   /**
@@ -269,7 +260,8 @@ final class UnlearningLoop {
                   String.format(
                       "no progress for %d steps at the highest forget weight (%s), with %s;"
                           + " stopping rather than pushing on, which collapsed the model in"
-                          + " our benchmark: split the request into smaller ones, or raise the"
+                          + " our benchmark: split the request into smaller ones (a lower"
+                          + " tuning key split chains smaller stages), or raise the"
                           + " escalate-max tuning option",
                       settings.escalate(),
                       forgetWeight,

@@ -76,8 +76,7 @@ public record UnlearningResult(
    * tuning key {@code split} ({@link UnlearnSettings#split()}), else 1.
    */
   public int stages() {
-    int size = UnlearningLoop.stageSize(settings, goal, k);
-    return k == 0 ? 1 : (k + size - 1) / size;
+    return settings.stages(goal, k);
   }
 
   /** Accuracy of one sample set before and after unlearning (NaN when the set was not given). */

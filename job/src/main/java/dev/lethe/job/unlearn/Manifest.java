@@ -69,7 +69,8 @@ public record Manifest(
       UnlearnReport.Adversarial adversarial,
       UnlearnReport.StageSeconds seconds,
       int steps,
-      int epochs) {
+      int epochs,
+      int stages) {
 
     /** The metrics of a report. */
     public static Metrics of(UnlearnReport.Measured r) {
@@ -81,7 +82,8 @@ public record Manifest(
           r.adversarial(),
           r.seconds(),
           r.steps(),
-          r.epochs());
+          r.epochs(),
+          r.stages());
     }
   }
 

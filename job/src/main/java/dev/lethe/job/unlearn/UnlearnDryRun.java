@@ -104,6 +104,9 @@ public final class UnlearnDryRun {
       gates.put("max_retain_drop", request.maxRetainDrop());
       plan.put("gates", gates);
       plan.put("stages", stageNames());
+      plan.put(
+          "finetune_stages",
+          settings.candidates().get(0).stages(request.goal(), in.forget().size()));
       plan.put("run_id", request.runId());
       String version =
           "<UTC start time>-" + (request.runId() != null ? request.runId() : "<run id>");
