@@ -78,6 +78,20 @@ class UnlearnCommandTest extends SparkTestBase {
     return JobFixtures.DIR.resolve("digits-train-labels-idx1-ubyte.gz");
   }
 
+  /**
+   * Runs unlearn on the {@link #K} forget ids with {@code extra}, checks that it published a
+   * version that misclassifies all of them, and returns its summary.
+   */
+  private static JsonNode forgets(Path out, String... extra) {
+    List<String> args = new ArrayList<>(List.of("--forget-ids", IDS));
+    args.addAll(List.of(extra));
+    CliRun run = unlearn(out, args.toArray(String[]::new));
+    assertThat(run.exitCode()).as("stderr:\n%s", run.stderr()).isZero();
+    JsonNode report = run.summary();
+    assertThat(report.get("forget").get("accuracy_after").asDouble()).isZero();
+    return report;
+  }
+
   private static CliRun unlearn(Path out, String... extra) {
     return unlearn(out, trainImages(), extra);
   }
@@ -413,10 +427,7 @@ class UnlearnCommandTest extends SparkTestBase {
   @Test
   void presetCalibrateTriesLethesCandidatesAndRecordsIt() throws Exception {
     Path out = tmp.resolve("calibrated");
-    CliRun run = unlearn(out, "--forget-ids", IDS, "--preset", "calibrate");
-    assertThat(run.exitCode()).as("stderr:\n%s", run.stderr()).isZero();
-    JsonNode report = run.summary();
-    assertThat(report.get("forget").get("accuracy_after").asDouble()).isZero();
+    JsonNode report = forgets(out, "--preset", "calibrate");
     Path manifest =
         out.resolve("digits-cnn-bn")
             .resolve(report.get("version").asText())
@@ -451,12 +462,8 @@ class UnlearnCommandTest extends SparkTestBase {
   @Test
   void methodScrubRunsEndToEndWithHeldOutImagesAsTheDataItKeeps() throws Exception {
     Path out = tmp.resolve("scrub");
-    CliRun run =
-        unlearn(out, "--forget-ids", IDS, "--method", "scrub", "--held-out-from-test", "150");
-    assertThat(run.exitCode()).as("stderr:\n%s", run.stderr()).isZero();
-    JsonNode report = run.summary();
+    JsonNode report = forgets(out, "--method", "scrub", "--held-out-from-test", "150");
     assertThat(report.get("method").asText()).isEqualTo("scrub");
-    assertThat(report.get("forget").get("accuracy_after").asDouble()).isZero();
     JsonNode manifest = manifestOf(out, report);
     assertThat(manifest.get("method").asText()).isEqualTo("scrub");
     assertThat(manifest.get("settings").get("scrub.max-epochs").asInt())
@@ -468,10 +475,7 @@ class UnlearnCommandTest extends SparkTestBase {
   @Test
   void aRequestLargerThanSplitIsForgottenInChainedStagesAndTheVersionSaysSo() throws Exception {
     Path out = tmp.resolve("split");
-    CliRun run = unlearn(out, "--forget-ids", IDS, "--set", "split=3");
-    assertThat(run.exitCode()).as("stderr:\n%s", run.stderr()).isZero();
-    JsonNode report = run.summary();
-    assertThat(report.get("forget").get("accuracy_after").asDouble()).isZero();
+    JsonNode report = forgets(out, "--set", "split=3");
     assertThat(report.get("stages").asInt()).as("8 instances, 3 more per stage").isEqualTo(3);
     JsonNode manifest = manifestOf(out, report);
     assertThat(manifest.get("settings").get("split").asInt()).isEqualTo(3);
@@ -591,11 +595,8 @@ class UnlearnCommandTest extends SparkTestBase {
 
   @Test
   void methodSalunPublishesAndItsPresetPaperIsTheAuthorsValues() throws Exception {
-    CliRun run = unlearn(tmp.resolve("salun"), "--forget-ids", IDS, "--method", "salun");
-    assertThat(run.exitCode()).as("stderr:\n%s", run.stderr()).isZero();
-    JsonNode report = run.summary();
+    JsonNode report = forgets(tmp.resolve("salun"), "--method", "salun");
     assertThat(report.get("method").asText()).isEqualTo("salun");
-    assertThat(report.get("forget").get("accuracy_after").asDouble()).isZero();
     assertThat(report.get("settings").get("salun.fraction").asDouble()).isEqualTo(0.5);
     assertThat(report.get("settings").get("learning-rate").asDouble())
         .as("preset lethe: Lethe's loop settings")
