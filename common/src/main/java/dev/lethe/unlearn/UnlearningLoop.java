@@ -268,7 +268,11 @@ final class UnlearningLoop {
                       goal == Goal.UNSEEN
                           ? String.format("the median-loss gap at %.4f", accuracy)
                           : String.format(
-                              "%.1f %% of the forget set not yet forgotten", 100 * accuracy)));
+                              "%.1f %% of %s not yet forgotten",
+                              100 * accuracy,
+                              k == forget.size()
+                                  ? "the forget set"
+                                  : "the stage's " + k + " instances")));
             }
             forgetWeight *= 2;
             lastProgress = step;

@@ -269,7 +269,9 @@ class UnlearningTest {
     UnlearningResult r =
         stalledRun(s -> s.split(4).maxEpochs(50).escalate(2).escalateMax(2f), lines);
     assertThat(r.succeeded()).isFalse();
-    assertThat(r.message()).startsWith("stage 1 of 2 (instances 1-4): no progress");
+    assertThat(r.message())
+        .startsWith("stage 1 of 2 (instances 1-4): no progress")
+        .contains("of the stage's 4 instances not yet forgotten");
     assertThat(lines).noneMatch(l -> l.startsWith("stage 2 of 2"));
   }
 
