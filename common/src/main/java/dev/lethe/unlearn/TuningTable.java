@@ -308,7 +308,7 @@ public final class TuningTable {
                   + " many instances more than the last, the forget weight reset at each (goal"
                   + " misclassify or a target; 0: one fine-tune)")
           .range(">= 0 (0: never)", v -> v >= 0)
-          .lethe(64)
+          .lethe(32)
           .letheUnseen(0)
           .paper(0)
           .settings(UnlearnSettings::split, UnlearnSettings.Builder::split)

@@ -52,12 +52,12 @@ class TuningOptionsTest {
   void theLethePresetForGoalUnseenHasNoMomentumMoreHeldOutImagesAndNoStages() {
     assertThat(UnlearnSettings.defaults(Goal.MISCLASSIFY)).isEqualTo(UnlearnSettings.defaults());
     assertThat(UnlearnSettings.defaults().momentum()).isEqualTo(0.9f);
-    assertThat(UnlearnSettings.defaults().split()).isEqualTo(64);
+    assertThat(UnlearnSettings.defaults().split()).isEqualTo(32);
     UnlearnSettings unseen = UnlearnSettings.preset("lethe", Goal.UNSEEN);
     assertThat(unseen.momentum()).isZero();
     assertThat(unseen.heldOutBatch()).isEqualTo(512);
     assertThat(unseen.split()).as("goal unseen judges the set as a whole").isZero();
-    assertThat(unseen.toBuilder().momentum(0.9f).heldOutBatch(256).split(64).build())
+    assertThat(unseen.toBuilder().momentum(0.9f).heldOutBatch(256).split(32).build())
         .as("nothing else differs")
         .isEqualTo(UnlearnSettings.defaults());
     assertThat(UnlearnSettings.preset("paper", Goal.UNSEEN)).isEqualTo(UnlearnSettings.paper());
