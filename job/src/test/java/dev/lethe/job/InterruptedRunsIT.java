@@ -79,7 +79,10 @@ class InterruptedRunsIT extends DeltaSparkTestBase {
                 report.toString()));
     args.addAll(SLOW_STAGE_A);
 
-    Child child = Child.start(tmp, List.of(), args);
+    // -D{Interruption.BUDGET_PROPERTY}: the hook removes the work folder again once the cancelled
+    // stage A tasks have ended; on a busy test machine they once took more than the default 10 s,
+    // and a task still writing re-made the folder after the hook's last cleanup.
+    Child child = Child.start(tmp, List.of("-Dlethe.stop.budget.seconds=20"), args);
     child.stopInStageA(modelDir, "-stopped-1");
 
     assertThat(child.exitCode).as("exit code of SIGTERM; stderr:\n%s", child.stderr).isEqualTo(143);
@@ -105,7 +108,9 @@ class InterruptedRunsIT extends DeltaSparkTestBase {
         .doesNotContain("Unexpected");
 
     assertThat(workFolders(modelDir))
-        .as("work folders left (the run's own is gone, the live run's stays)")
+        .as(
+            "work folders left (the run's own is gone, the live run's stays); stderr:%n%s",
+            child.stderr)
         .containsExactly(live.getFileName().toString());
     assertThat(killed).as("the killed run's folder").doesNotExist();
     assertThat(modelDir.resolve("current.json")).as("nothing published").doesNotExist();
