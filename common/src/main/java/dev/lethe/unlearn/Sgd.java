@@ -71,11 +71,20 @@ final class Sgd implements AutoCloseable {
     }
   }
 
-  /** Applies one update from the accumulated gradients, then zeroes them. */
-  void step() {
+  /**
+   * Applies one update from the accumulated gradients, then zeroes them. When a gradient holds a
+   * NaN or an infinity it applies nothing: the parameters and momentum stay as they were.
+   *
+   * @return whether the update was applied
+   */
+  boolean step() {
     try (Classifier.NoGrad ignored = Classifier.NoGrad.enter();
         NDScope scope = new NDScope()) {
       scope.suppressNotUsedWarning();
+      if (!gradientsFinite()) {
+        discard();
+        return false;
+      }
       for (Map.Entry<String, NDArray> e : parameters.entrySet()) {
         NDArray p = e.getValue();
         NDArray g = p.getGradient();
@@ -93,7 +102,30 @@ final class Sgd implements AutoCloseable {
         }
         JniUtils.zeroGrad((PtNDArray) p);
       }
+      return true;
     }
+  }
+
+  /**
+   * Zeroes the accumulated gradients without applying them.
+   *
+   * @return false: no update was applied
+   */
+  boolean discard() {
+    for (NDArray p : parameters.values()) {
+      JniUtils.zeroGrad((PtNDArray) p);
+    }
+    return false;
+  }
+
+  /** Whether every gradient is finite: one sum per parameter, NaN or infinite if any entry is. */
+  private boolean gradientsFinite() {
+    for (NDArray p : parameters.values()) {
+      if (!Float.isFinite(p.getGradient().sum().getFloat())) {
+        return false;
+      }
+    }
+    return true;
   }
 
   @Override

@@ -613,7 +613,14 @@ public final class Unlearning {
                           ? timedHeldOutAccuracy(target)
                           : Double.NaN);
                 }
-                if (p.escalatedTo() > 0) {
+                if (p.skipped()) {
+                  progress.accept(
+                      String.format(
+                          "step %d: the loss (%s) or its gradient was not finite; the update was"
+                              + " not applied, the weights stay as they were (%d such steps in a"
+                              + " row end the fine-tune as diverged)",
+                          p.step(), p.loss(), UnlearningLoop.NON_FINITE_LIMIT));
+                } else if (p.escalatedTo() > 0) {
                   progress.accept(
                       String.format(
                           "step %d: no progress for %d steps, forget weight now %.0f",

@@ -22,6 +22,14 @@ import java.util.function.Consumer;
 final class UnlearningLoop {
 
   /**
+   * Steps in a row whose loss or gradient is not finite before the fine-tune counts as diverged. A
+   * single such step is skipped, its update not applied: on this project's CPUs a step of an
+   * otherwise steady fine-tune now and then gave NaN (docs/BENCHMARKS.md, "Large requests"), and
+   * applying it made every weight NaN. A real divergence (weights blown up) repeats every step.
+   */
+  static final int NON_FINITE_LIMIT = 3;
+
+  /**
    * One step's numbers; {@code escalatedTo} is the forget term's new weight when this step doubled
    * it (see {@link UnlearnSettings#escalate()}), else 0. A chained fine-tune ({@link
    * UnlearnSettings#split()}) also reports the start of each stage: {@code stage} of {@code stages}
@@ -35,9 +43,18 @@ final class UnlearningLoop {
       float escalatedTo,
       int stage,
       int stages,
-      int active) {
+      int active,
+      boolean skipped) {
     Progress(int step, int epoch, double loss, double forgetAccuracy, float escalatedTo) {
-      this(step, epoch, loss, forgetAccuracy, escalatedTo, 0, 0, 0);
+      this(step, epoch, loss, forgetAccuracy, escalatedTo, 0, 0, 0, false);
+    }
+
+    /**
+     * A step whose loss or gradient was not finite: its update was not applied, the weights are
+     * those of the step before ({@code forgetAccuracy} is theirs).
+     */
+    static Progress skipped(int step, int epoch, double loss, double forgetAccuracy) {
+      return new Progress(step, epoch, loss, forgetAccuracy, 0f, 0, 0, 0, true);
     }
 
     /** Whether this reports the start of stage {@code stage} of a chained fine-tune, not a step. */
@@ -134,7 +151,8 @@ final class UnlearningLoop {
     for (int stage = 1; stage <= stages; stage++) {
       int active = Math.min(k, stage * size);
       if (stages > 1 && listener != null) {
-        listener.accept(new Progress(steps, 0, Double.NaN, Double.NaN, 0f, stage, stages, active));
+        listener.accept(
+            new Progress(steps, 0, Double.NaN, Double.NaN, 0f, stage, stages, active, false));
       }
       o = stage(active, steps);
       steps += o.steps();
@@ -178,6 +196,7 @@ final class UnlearningLoop {
     int keepCursor = keepOrder.size();
     int forgetCursor = 0;
     int step = 0;
+    int nonFinite = 0;
     forgetWeight = settings.forgetWeight();
     double best = accuracy;
     int lastProgress = 0;
@@ -229,20 +248,31 @@ final class UnlearningLoop {
           }
           int[] bIdx = bList.stream().mapToInt(Integer::intValue).toArray();
           double loss = step(fIdx, bIdx, mode);
-          sgd.step();
+          boolean applied = Double.isFinite(loss) ? sgd.step() : sgd.discard();
           step++;
+          if (!applied) {
+            nonFinite++;
+            if (listener != null) {
+              listener.accept(Progress.skipped(stepsBefore + step, epoch + 1, loss, accuracy));
+            }
+            if (nonFinite >= NON_FINITE_LIMIT) {
+              return new Outcome(
+                  false,
+                  step,
+                  epoch + 1,
+                  accuracy,
+                  String.format(
+                      "%s became non-finite in %d steps in a row; lower the learning rate",
+                      Double.isFinite(loss) ? "the loss's gradient" : "the loss (" + loss + ")",
+                      nonFinite),
+                  true);
+            }
+            continue;
+          }
+          nonFinite = 0;
           accuracy = forgetScore(k);
           if (listener != null) {
             listener.accept(new Progress(stepsBefore + step, epoch + 1, loss, accuracy, 0f));
-          }
-          if (!Double.isFinite(loss)) {
-            return new Outcome(
-                false,
-                step,
-                epoch + 1,
-                accuracy,
-                "the loss became " + loss + "; lower the learning rate",
-                true);
           }
           if (reached(accuracy)) {
             return new Outcome(true, step, epoch + 1, accuracy, "goal reached");

@@ -12,6 +12,7 @@ import dev.lethe.model.SpecResolver;
 import dev.lethe.testing.Fixtures;
 import java.io.IOException;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -322,13 +323,57 @@ class UnlearningTest {
           .as("the trajectory numbers the steps of every attempt, as the result counts them")
           .isEqualTo(r.steps());
       assertThat(r.succeeded()).isFalse();
-      assertThat(r.message()).contains("the loss became");
+      assertThat(r.message()).contains("became non-finite in 3 steps in a row");
       assertThat(lines)
           .filteredOn(l -> l.contains("restarting from the original weights"))
           .hasSize(2);
       assertThat(r.settings().learningRate()).isCloseTo(1e6f / 9f, within(1f));
       assertThat(model.parameterValues().values().iterator().next()).containsExactly(before);
       assertThat(model.accuracy(Fixtures.test(), 256)).isEqualTo(accuracyBefore);
+    }
+  }
+
+  @Test
+  void aStepWhoseLossIsNotFiniteIsSkippedAndTheFineTuneGoesOn() throws IOException {
+    try (Classifier model = cnn()) {
+      List<Sample> forget = forgetSet(model, 8);
+      // One held-out image of NaN pixels: the steps whose held-out batch draws it (one in ten)
+      // have a NaN loss, as the rare NaN step of a long fine-tune had. Applied, it would make
+      // every weight NaN; skipped, the run goes on from the weights of the step before.
+      List<Sample> heldOut = new ArrayList<>(Fixtures.test().subList(0, 99));
+      Sample like = heldOut.get(0);
+      float[] nan = new float[like.pixels().length];
+      Arrays.fill(nan, Float.NaN);
+      heldOut.add(new Sample("nan-image", like.label(), like.shape(), nan));
+      List<String> lines = new ArrayList<>();
+      Trajectory trajectory = new Trajectory();
+      UnlearningResult r =
+          new Unlearning(model, forget)
+              .optSettings(UnlearnSettings.defaults().toBuilder().heldOutBatch(10).build())
+              .optPgd(quickPgd(model))
+              .optHeldOut(heldOut)
+              .optEvaluation(false)
+              .optTrajectory(trajectory)
+              .optProgress(lines::add)
+              .run();
+      List<String> skipped =
+          lines.stream().filter(l -> l.contains("the update was not applied")).toList();
+      assertThat(skipped)
+          .as("steps that drew the NaN image were skipped: " + lines)
+          .isNotEmpty()
+          .allMatch(l -> l.contains("the loss (NaN)"));
+      assertThat(lines).as("no restart").noneMatch(l -> l.startsWith("the loss diverged"));
+      assertThat(r.succeeded()).as("reached: " + r.message()).isTrue();
+      assertThat(r.settings().learningRate())
+          .as("the learning rate it started with")
+          .isEqualTo(UnlearnSettings.defaults().learningRate());
+      assertThat(r.forget().after()).isZero();
+      assertThat(trajectory.lastStep()).as("skipped steps count").isEqualTo(r.steps());
+      for (var e : model.parameterValues().entrySet()) {
+        for (float v : e.getValue()) {
+          assertThat(Float.isFinite(v)).as("every weight of %s finite", e.getKey()).isTrue();
+        }
+      }
     }
   }
 
