@@ -37,12 +37,22 @@ import org.apache.spark.sql.SparkSession;
  *   <li>prints each interrupted run's JSON line and writes its report ({@link RunGuard}).
  * </ol>
  *
+ * <p>A second hook at {@link #FINAL_SWEEP_PRIORITY} runs after Spark's has stopped the
+ * SparkContext, and runs the registered cleanups once more ({@link #finalSweep}).
+ *
  * <p>With nothing armed or registered (a run finished normally) it does nothing.
  */
 public final class Interruption {
 
   /** The hook's priority in Hadoop's ShutdownHookManager: above Spark's (40) and FileSystem's. */
   public static final int PRIORITY = FileSystem.SHUTDOWN_HOOK_PRIORITY + 40;
+
+  /**
+   * The priority of the final sweep: below Spark's hook (FileSystem's priority + 30), which stops
+   * the SparkContext and with it every task still running, and above FileSystem's, which closes the
+   * file systems the cleanups delete with.
+   */
+  public static final int FINAL_SWEEP_PRIORITY = FileSystem.SHUTDOWN_HOOK_PRIORITY + 20;
 
   /** The system property that sets {@link #BUDGET}, in seconds. */
   public static final String BUDGET_PROPERTY = "lethe.stop.budget.seconds";
@@ -62,7 +72,9 @@ public final class Interruption {
   private static final Map<Long, Cleanup> CLEANUPS = new LinkedHashMap<>();
   private static final List<RunGuard> GUARDS = new CopyOnWriteArrayList<>();
   private static final AtomicLong IDS = new AtomicLong();
+  private static final long FINAL_SWEEP_SECONDS = 5;
   private static volatile boolean stopping;
+  private static volatile boolean cleanedUp;
   private static boolean installed;
 
   private Interruption() {}
@@ -147,6 +159,12 @@ public final class Interruption {
       ShutdownHookManager.get()
           .addShutdownHook(
               Interruption::onShutdown, PRIORITY, HOOK_TIMEOUT_SECONDS, TimeUnit.SECONDS);
+      ShutdownHookManager.get()
+          .addShutdownHook(
+              Interruption::finalSweep,
+              FINAL_SWEEP_PRIORITY,
+              FINAL_SWEEP_SECONDS + 1,
+              TimeUnit.SECONDS);
     } catch (IllegalStateException e) {
       stopping = true; // the JVM is already stopping: there is nothing left to hook
     }
@@ -178,7 +196,20 @@ public final class Interruption {
     guards.forEach(g -> g.awaitReturn(unwound));
     contexts.forEach(sc -> awaitNoRunningTasks(sc, deadline - SECOND));
     runCleanups(deadline - SECOND / 2);
+    cleanedUp = true;
     interrupted.forEach(g -> g.printInterrupted(deadline));
+  }
+
+  /**
+   * The second hook, after Spark's has stopped the SparkContext: runs the registered cleanups once
+   * more when the first hook ran them. A cancelled task that had not yet ended when the first hook
+   * looked (on a loaded machine, once in three CI runs) could still write into a work folder and
+   * re-make it after the first hook removed it; once the context has stopped, no task writes.
+   */
+  static void finalSweep() {
+    if (cleanedUp) {
+      runCleanups(System.nanoTime() + TimeUnit.SECONDS.toNanos(FINAL_SWEEP_SECONDS));
+    }
   }
 
   private static Set<SparkContext> contexts(List<RunGuard> guards) {
