@@ -203,7 +203,7 @@ public final class Interruption {
   /**
    * The second hook, after Spark's has stopped the SparkContext: runs the registered cleanups once
    * more when the first hook ran them. A cancelled task that had not yet ended when the first hook
-   * looked (on a loaded machine, once in three CI runs) could still write into a work folder and
+   * looked (on a loaded machine, in two of three CI runs) could still write into a work folder and
    * re-make it after the first hook removed it; once the context has stopped, no task writes.
    */
   static void finalSweep() {
