@@ -79,9 +79,10 @@ class InterruptedRunsIT extends DeltaSparkTestBase {
                 report.toString()));
     args.addAll(SLOW_STAGE_A);
 
-    // -D{Interruption.BUDGET_PROPERTY}: the hook removes the work folder again once the cancelled
-    // stage A tasks have ended; on a busy test machine they once took more than the default 10 s,
-    // and a task still writing re-made the folder after the hook's last cleanup.
+    // -D{Interruption.BUDGET_PROPERTY}: room for the cancelled stage A tasks to end on a busy
+    // test machine. On one, twice, something still writing re-made the work folder after the first
+    // hook had removed it (with 10 s and with 20 s); the second hook (Interruption.finalSweep),
+    // after Spark's, removes it again.
     Child child = Child.start(tmp, List.of("-Dlethe.stop.budget.seconds=20"), args);
     child.stopInStageA(modelDir, "-stopped-1");
 
