@@ -3,6 +3,7 @@ package dev.lethe.unlearn;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.pytorch.engine.PtNDArray;
 import ai.djl.pytorch.jni.JniUtils;
 import dev.lethe.model.Classifier;
@@ -118,14 +119,18 @@ final class Sgd implements AutoCloseable {
     return false;
   }
 
-  /** Whether every gradient is finite: one sum per parameter, NaN or infinite if any entry is. */
+  /**
+   * Whether every gradient is finite: the sum of every parameter's gradient sum is NaN or infinite
+   * if any entry is. One read back to the JVM, not one per parameter.
+   */
   private boolean gradientsFinite() {
+    NDArray total = null;
     for (NDArray p : parameters.values()) {
-      if (!Float.isFinite(p.getGradient().sum().getFloat())) {
-        return false;
-      }
+      // In float32, so that a half-precision model's sum does not overflow where no entry did.
+      NDArray s = p.getGradient().sum().toType(DataType.FLOAT32, false);
+      total = total == null ? s : total.addi(s);
     }
-    return true;
+    return total == null || Float.isFinite(total.getFloat());
   }
 
   @Override
