@@ -1,14 +1,15 @@
 """The PyTorch half of the side-by-side fine-tune benchmark (deploy/bin/bench-pytorch; docs/BENCHMARKS.md).
 
 Times the unlearning fine-tune step of the `paper` preset (docs/ALGORITHM.md section 4) written as a
-PyTorch user would write it: per step one train-mode forward of a batch of forget images and a batch
-of adversarial examples (one pass, as the preset does), the forget term's negative cross-entropy and
-the adversarial term's cross-entropy summed and divided by the batch, MAS's anchoring penalty
-sum((1 - omega) * (theta - theta*)^2) / 2 with omega precomputed, SGD (lr 1e-3, momentum 0.9, weight
-decay 1e-4), and the stop check: an eval-mode forward of the forget set. Same model, forget set and
-adversarial examples as Lethe's run (the PGD file UnlearnBenchmark --adv-cache wrote), same batch
-composition (forget batch min(32, k), adversarial batches of 256 and the remainder, cycled) and
-thread count.
+PyTorch user would write it: per step a train-mode forward of a batch of adversarial examples and
+then one of a batch of forget images (two passes in the authors' order, as the preset does since
+session 2026-12-01e; --one-pass forwards them as one batch, as it did before), the forget term's
+negative cross-entropy and the adversarial term's cross-entropy summed and divided by the batch,
+MAS's anchoring penalty sum((1 - omega) * (theta - theta*)^2) / 2 with omega precomputed, SGD (lr
+1e-3, momentum 0.9, weight decay 1e-4), and the stop check: an eval-mode forward of the forget set.
+Same model, forget set and adversarial examples as Lethe's run (the PGD file UnlearnBenchmark
+--adv-cache wrote), same batch composition (forget batch min(32, k), adversarial batches of 256 and
+the remainder, cycled) and thread count.
 
     /usr/bin/python3 deploy/python/finetune_bench.py --model M.pt --data data/fashion-mnist \
         --adv ADV.bin --steps 20 --threads 2
@@ -34,6 +35,9 @@ def main():
     ap.add_argument("--adv", required=True, help="a PGD file written by UnlearnBenchmark --adv-cache")
     ap.add_argument("--steps", type=int, default=20)
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--one-pass", action="store_true",
+                    help="forward the forget and adversarial batches as one batch (the preset before"
+                         " session 2026-12-01e; Lethe's separate-batches=false)")
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     torch.manual_seed(0)
@@ -72,9 +76,15 @@ def main():
         b = step % -(-n // 256)  # batches of 256 and the rest, as Lethe cycles them
         bi = order[b * 256:(b + 1) * 256]
         net.train()
-        z = net((torch.cat([xf[fi], xa[bi]]) - mean) / std)
-        loss = (-F.cross_entropy(z[:fb], yf[fi], reduction="sum")
-                + F.cross_entropy(z[fb:], ta[bi], reduction="sum")) / (fb + len(bi))
+        if a.one_pass:
+            z = net((torch.cat([xf[fi], xa[bi]]) - mean) / std)
+            zf, za = z[:fb], z[fb:]
+        else:
+            # The authors' order, as the preset forwards them: the adversarial batch, then the forget batch.
+            za = net((xa[bi] - mean) / std)
+            zf = net((xf[fi] - mean) / std)
+        loss = (-F.cross_entropy(zf, yf[fi], reduction="sum")
+                + F.cross_entropy(za, ta[bi], reduction="sum")) / (fb + len(bi))
         loss = loss + sum((w * (p - s).square()).sum() for p, s, w in zip(params, start, keep)) / 2
         opt.zero_grad()
         loss.backward()
@@ -86,7 +96,7 @@ def main():
     steady = times[2:]
     print(json.dumps({
         "side": "pytorch", "torch": torch.__version__, "model": os.path.basename(a.model), "k": k,
-        "adversarial": n, "forget_batch": fb, "adversarial_batch": 256, "threads": a.threads,
+        "adversarial": n, "forget_batch": fb, "one_pass": a.one_pass, "adversarial_batch": 256, "threads": a.threads,
         "steps": a.steps, "seconds": round(sum(times), 2), "first_two_steps_seconds": round(sum(times[:2]), 2),
         "seconds_per_step": round(sum(steady) / len(steady), 4)}))
 
