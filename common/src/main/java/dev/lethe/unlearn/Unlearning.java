@@ -17,6 +17,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Objects;
 import java.util.SplittableRandom;
+import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -84,6 +85,7 @@ public final class Unlearning {
   private Consumer<String> progress = LOG::info;
   private boolean evaluate = true;
   private Trajectory trajectory;
+  private BooleanSupplier stopRequested = () -> false;
 
   /** Restarts at a lower learning rate after a diverged fine-tune (frozen BatchNorm only). */
   static final int DIVERGENCE_RETRIES = 2;
@@ -242,6 +244,17 @@ public final class Unlearning {
    */
   public Unlearning optTrajectory(Trajectory value) {
     this.trajectory = Objects.requireNonNull(value);
+    return this;
+  }
+
+  /**
+   * Asked before every fine-tune step: when it answers true (the JVM is stopping, say) the run ends
+   * between two steps with a {@link java.util.concurrent.CancellationException} instead of going
+   * on, so that no thread is left inside libtorch when the JVM exits. The model is then partly
+   * fine-tuned: discard it.
+   */
+  public Unlearning optStopRequested(BooleanSupplier value) {
+    this.stopRequested = Objects.requireNonNull(value);
     return this;
   }
 
@@ -636,6 +649,7 @@ public final class Unlearning {
                           p.forgetAccuracy()));
                 }
               })
+          .stopWhen(stopRequested)
           .run();
     } finally {
       if (penalty != null) {

@@ -10,6 +10,8 @@ import java.util.Arrays;
 import java.util.Collections;
 import java.util.List;
 import java.util.Random;
+import java.util.concurrent.CancellationException;
+import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
 
 /**
@@ -89,6 +91,7 @@ final class UnlearningLoop {
   private final long seed;
   private final int evalBatch;
   private final Consumer<Progress> listener;
+  private BooleanSupplier stopRequested = () -> false;
   private float forgetWeight;
 
   /**
@@ -139,6 +142,16 @@ final class UnlearningLoop {
     this.seed = seed;
     this.evalBatch = evalBatch;
     this.listener = listener;
+  }
+
+  /**
+   * Asked before every step: when it answers true the fine-tune ends between two steps with a
+   * {@link CancellationException}, never inside libtorch (a JVM that exits while a thread is in
+   * libtorch can crash in its static destructors).
+   */
+  UnlearningLoop stopWhen(BooleanSupplier value) {
+    this.stopRequested = value;
+    return this;
   }
 
   Outcome run() {
@@ -227,6 +240,10 @@ final class UnlearningLoop {
                 ? maxSteps + ceilDiv(keepFrom, settings.adversarialBatch())
                 : stepsPerEpoch;
         for (int b = 0; b < steps; b++) {
+          if (stopRequested.getAsBoolean()) {
+            throw new CancellationException(
+                "the fine-tune was asked to stop after step " + (stepsBefore + step));
+          }
           boolean scrubMin = method == Method.SCRUB && b >= maxSteps;
           boolean scrubMax = method == Method.SCRUB && !scrubMin;
           int[] fIdx = new int[scrubMin ? 0 : forgetBatch];

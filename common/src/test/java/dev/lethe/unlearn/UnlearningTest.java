@@ -14,6 +14,8 @@ import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 
 class UnlearningTest {
@@ -374,6 +376,30 @@ class UnlearningTest {
           assertThat(Float.isFinite(v)).as("every weight of %s finite", e.getKey()).isTrue();
         }
       }
+    }
+  }
+
+  @Test
+  void aStopRequestEndsTheFineTuneBetweenTwoSteps() throws IOException {
+    try (Classifier model = cnn()) {
+      List<Sample> forget = forgetSet(model, 8);
+      Trajectory trajectory = new Trajectory();
+      AtomicInteger asked = new AtomicInteger();
+      // A learning rate too small to forget anything: without the stop it would run to its cap.
+      Unlearning unlearning =
+          new Unlearning(model, forget)
+              .optSettings(
+                  UnlearnSettings.defaults().toBuilder().learningRate(1e-12f).escalate(0).build())
+              .optPgd(quickPgd(model))
+              .optEvaluation(false)
+              .optTrajectory(trajectory)
+              .optProgress(line -> {})
+              .optStopRequested(() -> asked.incrementAndGet() > 3);
+      assertThatThrownBy(unlearning::run)
+          .isInstanceOf(CancellationException.class)
+          .hasMessage("the fine-tune was asked to stop after step 3");
+      assertThat(asked).as("asked before each of steps 1-4").hasValue(4);
+      assertThat(trajectory.lastStep()).as("steps taken").isEqualTo(3);
     }
   }
 

@@ -4,6 +4,7 @@ import ai.djl.pytorch.jni.JniUtils;
 import dev.lethe.attack.AdversarialExample;
 import dev.lethe.importance.Importance;
 import dev.lethe.job.model.ModelArtifact;
+import dev.lethe.job.shutdown.Interruption;
 import dev.lethe.job.spark.JobGroup;
 import dev.lethe.model.Classifier;
 import dev.lethe.unlearn.Trajectory;
@@ -64,7 +65,10 @@ public final class FineTuneStage {
               .optSeed(request.seed())
               .optTrajectory(trajectory)
               .optPgd(settings.pgd())
-              .optProgress(progress);
+              .optProgress(progress)
+              // A signal ends the fine-tune between two steps, so that the shutdown hook sees the
+              // run unwind and the JVM does not exit while this thread is inside libtorch.
+              .optStopRequested(Interruption::stopping);
       if (request.targetClass() != null) {
         unlearning.optTargetClass(request.targetClass());
       } else if (request.targeted()) {
