@@ -109,12 +109,19 @@ lethe_find_defaults() {
 # glibc hands every freed buffer of more than a few MiB back to the kernel (munmap, heap trim), and
 # oneDNN's convolutions allocate such buffers several times per step, so each step page-faults its
 # memory in afresh. Keeping buffers up to 32 MiB in the heap and trimming only above 1 GiB runs PGD
-# and the fine-tune about twice as fast at the same peak memory. A value already set is kept.
+# and the fine-tune about twice as fast at the same peak memory. Every JVM thread, the one that runs
+# main() included (the java launcher starts it; only the process's first thread uses glibc's main
+# heap), allocates from a per-thread arena made of 64 MiB heaps, and glibc unmaps such a heap as
+# soon as it is free, whatever the trim threshold. A top pad of 64 MiB keeps them: strace of the
+# demo's 20-step fine-tune counts 266 unmaps of 1 MiB or more (16.3 GiB) without it and 22 (0.9 GiB)
+# with it, and the fine-tune and the demo run 1.4-1.7 times as fast (docs/BENCHMARKS.md, "glibc's
+# allocator and libtorch"). A value already set is kept.
 # conf/lethe-defaults.conf gives cluster executors the same (spark.executorEnv.*), and so does the
 # image (deploy/k8s/Dockerfile); NativeAllocatorSettingsTest keeps the four places equal.
 lethe_native_allocator() {
   export MALLOC_MMAP_THRESHOLD_="${MALLOC_MMAP_THRESHOLD_:-33554432}"
   export MALLOC_TRIM_THRESHOLD_="${MALLOC_TRIM_THRESHOLD_:-1073741824}"
+  export MALLOC_TOP_PAD_="${MALLOC_TOP_PAD_:-67108864}"
 }
 
 # Builds the common module's test classes and sets `lethe_test_cp` to their classpath (test

@@ -9,14 +9,22 @@ import java.util.Optional;
  * Whether glibc's allocator keeps libtorch's buffers. oneDNN's convolutions allocate buffers of
  * several MiB a few times per step; with glibc's defaults each is returned to the kernel when freed
  * and page-faulted in again on the next step, which makes PGD and the fine-tune about twice as slow
- * (docs/BENCHMARKS.md, "Lethe against PyTorch"). deploy/bin/lethe, lethe-submit, the defaults file
- * (executors) and the image set both variables; a driver started another way is told once.
+ * (docs/BENCHMARKS.md, "Lethe against PyTorch"); every JVM thread allocates from a per-thread arena
+ * whose 64 MiB heaps glibc unmaps once free unless a top pad keeps them. deploy/bin/lethe,
+ * lethe-submit, the defaults file (executors) and the image set the three variables; a driver
+ * started another way is told once.
  */
 public final class NativeAllocator {
 
   /** The variables and the values Lethe's launchers give them. */
   static final Map<String, String> SETTINGS =
-      Map.of("MALLOC_MMAP_THRESHOLD_", "33554432", "MALLOC_TRIM_THRESHOLD_", "1073741824");
+      Map.of(
+          "MALLOC_MMAP_THRESHOLD_",
+          "33554432",
+          "MALLOC_TRIM_THRESHOLD_",
+          "1073741824",
+          "MALLOC_TOP_PAD_",
+          "67108864");
 
   private NativeAllocator() {}
 
@@ -27,7 +35,8 @@ public final class NativeAllocator {
 
   static Optional<String> advice(Map<String, String> env) {
     List<String> missing = new ArrayList<>();
-    for (String key : List.of("MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_")) {
+    for (String key :
+        List.of("MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_", "MALLOC_TOP_PAD_")) {
       if (env.get(key) == null || env.get(key).isBlank()) {
         missing.add(key + "=" + SETTINGS.get(key));
       }

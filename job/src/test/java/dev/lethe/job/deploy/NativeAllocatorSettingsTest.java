@@ -25,7 +25,7 @@ import org.junit.jupiter.api.Test;
 class NativeAllocatorSettingsTest {
 
   private static final List<String> KEYS =
-      List.of("MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_");
+      List.of("MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_", "MALLOC_TOP_PAD_");
 
   private static Path repo() {
     return JobFixtures.repo();
@@ -72,6 +72,8 @@ class NativeAllocatorSettingsTest {
     assertThat(launcher).containsOnlyKeys(KEYS);
     assertThat(Long.parseLong(launcher.get("MALLOC_MMAP_THRESHOLD_"))).isEqualTo(32L << 20);
     assertThat(Long.parseLong(launcher.get("MALLOC_TRIM_THRESHOLD_"))).isGreaterThan(32L << 20);
+    // At least glibc's per-thread heap size on 64-bit (64 MiB), so that no free heap is unmapped.
+    assertThat(Long.parseLong(launcher.get("MALLOC_TOP_PAD_"))).isGreaterThanOrEqualTo(64L << 20);
 
     assertThat(
             matches(

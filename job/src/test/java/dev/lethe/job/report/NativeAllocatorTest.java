@@ -15,6 +15,7 @@ class NativeAllocatorTest {
                 assertThat(line)
                     .contains("MALLOC_MMAP_THRESHOLD_=33554432")
                     .contains("MALLOC_TRIM_THRESHOLD_=1073741824")
+                    .contains("MALLOC_TOP_PAD_=67108864")
                     .contains("twice as slow"));
     assertThat(NativeAllocator.advice(Map.of("MALLOC_MMAP_THRESHOLD_", "33554432")))
         .hasValueSatisfying(
