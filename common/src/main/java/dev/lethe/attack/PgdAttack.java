@@ -14,6 +14,8 @@ import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import java.util.concurrent.CancellationException;
+import java.util.function.BooleanSupplier;
 
 /**
  * Targeted PGD on the original model θ*, exactly as ALGORITHM.md section 2 describes.
@@ -44,6 +46,7 @@ public final class PgdAttack {
 
   private final Classifier model;
   private final PgdSettings settings;
+  private BooleanSupplier stopRequested = () -> false;
 
   /**
    * An attack on {@code model} (θ*), trainable or frozen; its weights are never changed.
@@ -59,6 +62,16 @@ public final class PgdAttack {
   /** The settings of this attack. */
   public PgdSettings settings() {
     return settings;
+  }
+
+  /**
+   * Asked before every PGD step: when it answers true (a cancelled Spark task, say) {@link
+   * #generate} ends between two steps with a {@link CancellationException} rather than running its
+   * batches to the end, never inside libtorch.
+   */
+  public PgdAttack stopWhen(BooleanSupplier value) {
+    this.stopRequested = Objects.requireNonNull(value);
+    return this;
   }
 
   /**
@@ -146,6 +159,9 @@ public final class PgdAttack {
         delta.attach(batch);
       }
       for (int s = 0; s < settings.steps(); s++) {
+        if (stopRequested.getAsBoolean()) {
+          throw new CancellationException("PGD was asked to stop at step " + s);
+        }
         // Each step's arrays live in a sub-manager; only the new δ moves out of it.
         try (NDManager step = batch.newSubManager()) {
           NDArray current = x.add(delta);

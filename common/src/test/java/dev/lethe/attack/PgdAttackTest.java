@@ -18,6 +18,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.Set;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterAll;
@@ -70,6 +72,18 @@ class PgdAttackTest {
       assertThat(e.toSample().label()).as("labelled with its target").isEqualTo(e.target());
       assertThat(e.toSample().id()).as("example id").isEqualTo(source.id() + "/adv/" + (i % 3));
     }
+  }
+
+  @Test
+  void aStopRequestEndsTheAttackBetweenTwoSteps() {
+    PgdSettings settings = quick().withSteps(20);
+    AtomicInteger asked = new AtomicInteger();
+    PgdAttack attack = new PgdAttack(cnn, settings).stopWhen(() -> asked.incrementAndGet() > 25);
+    // Batches of 3 pairs: the first batch's 20 steps, then the sixth step of the second.
+    assertThatThrownBy(() -> attack.generate(test.subList(0, 2), 3))
+        .isInstanceOf(CancellationException.class)
+        .hasMessage("PGD was asked to stop at step 5");
+    assertThat(asked).hasValue(26);
   }
 
   @Test

@@ -42,8 +42,9 @@ class InterruptedRunsIT extends DeltaSparkTestBase {
       IntStream.range(0, 60).mapToObj(i -> "digits/" + i).toList();
 
   /**
-   * A stage A that is still running when stopped, in short tasks (one digit each): a cancelled task
-   * ends only with its partition, and the sweep's lease is released once a slot is free.
+   * A stage A that is still running when stopped, in short tasks (one digit each). A cancelled task
+   * ends at its next PGD step (StageACancellationTest); the sweep's lease is released once a slot
+   * is free.
    */
   private static final List<String> SLOW_STAGE_A =
       List.of("--partitions", "60", "--set", "pgd.steps=60", "--set", "pgd.per-instance=8");

@@ -60,9 +60,9 @@ public final class Interruption {
   /**
    * How long the hook works at most (Hadoop's manager cancels it 5 s later): {@value
    * #BUDGET_PROPERTY} in seconds, else 10 s. Raise it where the scheduler waits longer between
-   * SIGTERM and SIGKILL (Kubernetes' grace period: 30 s by default) and stage A's partitions are
-   * long: a cancelled Spark task ends only with its partition, and a sweep's lease is released only
-   * once a task slot is free.
+   * SIGTERM and SIGKILL (Kubernetes' grace period: 30 s by default) and the cluster is slow to
+   * answer: a cancelled stage A task ends at its next PGD step, and a sweep's lease is released
+   * only once a task slot is free.
    */
   public static final Duration BUDGET = Duration.ofSeconds(Long.getLong(BUDGET_PROPERTY, 10));
 

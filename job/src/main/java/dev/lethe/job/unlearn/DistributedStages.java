@@ -239,10 +239,15 @@ public final class DistributedStages {
     long start = System.nanoTime();
     Classifier model = holder.sharedForInference();
     long loaded = System.nanoTime();
-    List<AdversarialExample> made = new PgdAttack(model, pgd).generate(samples, batchSize);
+    TaskContext task = TaskContext.get();
+    // A killed task (its job cancelled, e.g. by the shutdown hook on a signal) ends between two PGD
+    // steps instead of attacking the rest of its partition.
+    List<AdversarialExample> made =
+        new PgdAttack(model, pgd)
+            .stopWhen(() -> task != null && task.isInterrupted())
+            .generate(samples, batchSize);
     long attacked = System.nanoTime();
     int threads = JniUtils.getNumThreads();
-    TaskContext task = TaskContext.get();
     long modelMs = millis(loaded - start);
     long pgdMs = millis(attacked - loaded);
     times.tasks.add(1);
