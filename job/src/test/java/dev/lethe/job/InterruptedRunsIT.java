@@ -49,6 +49,25 @@ class InterruptedRunsIT extends DeltaSparkTestBase {
   private static final List<String> SLOW_STAGE_A =
       List.of("--partitions", "60", "--set", "pgd.steps=60", "--set", "pgd.per-instance=8");
 
+  /**
+   * {@code lethe unlearn} of {@code ids} of the digits CNN into {@code out}, as run {@code runId}.
+   */
+  private static List<String> unlearnArgs(Path out, List<String> ids, String runId) {
+    return new ArrayList<>(
+        List.of(
+            "unlearn",
+            "--model",
+            JobFixtures.cnn().toString(),
+            "--forget",
+            trainImages().toString(),
+            "--forget-ids",
+            String.join(",", ids),
+            "--out",
+            out.toString(),
+            "--run-id",
+            runId));
+  }
+
   private static Path trainImages() {
     return JobFixtures.DIR.resolve("digits-train-images-idx3-ubyte.gz");
   }
@@ -62,22 +81,8 @@ class InterruptedRunsIT extends DeltaSparkTestBase {
     long me = ProcessHandle.current().pid();
     Path live = plantWorkFolder(modelDir, ".work-20260101T000000Z-live", me);
     Path report = tmp.resolve("reports/run.json");
-    List<String> args =
-        new ArrayList<>(
-            List.of(
-                "unlearn",
-                "--model",
-                JobFixtures.cnn().toString(),
-                "--forget",
-                trainImages().toString(),
-                "--forget-ids",
-                String.join(",", FORGET),
-                "--out",
-                out.toString(),
-                "--run-id",
-                "stopped-1",
-                "--report",
-                report.toString()));
+    List<String> args = unlearnArgs(out, FORGET, "stopped-1");
+    args.addAll(List.of("--report", report.toString()));
     args.addAll(SLOW_STAGE_A);
 
     // -D{Interruption.BUDGET_PROPERTY}: room for the cancelled stage A tasks to end on a busy
@@ -153,19 +158,9 @@ class InterruptedRunsIT extends DeltaSparkTestBase {
     Path out = tmp.resolve("out");
     Path modelDir = out.resolve(MODEL_DIR);
     Path crashLogs = Files.createDirectories(tmp.resolve("crash-logs"));
-    List<String> args =
+    List<String> args = unlearnArgs(out, FORGET.subList(0, 8), "stopped-ft");
+    args.addAll(
         List.of(
-            "unlearn",
-            "--model",
-            JobFixtures.cnn().toString(),
-            "--forget",
-            trainImages().toString(),
-            "--forget-ids",
-            String.join(",", FORGET.subList(0, 8)),
-            "--out",
-            out.toString(),
-            "--run-id",
-            "stopped-ft",
             "--set",
             "pgd.steps=5",
             // Nothing is forgotten at this learning rate, and nothing escalates: the fine-tune
@@ -175,7 +170,7 @@ class InterruptedRunsIT extends DeltaSparkTestBase {
             "--set",
             "escalate=0",
             "--set",
-            "max-epochs=1000000");
+            "max-epochs=1000000"));
     Child child =
         Child.start(
             tmp,
@@ -315,13 +310,7 @@ class InterruptedRunsIT extends DeltaSparkTestBase {
         Thread.sleep(200);
       }
       Thread.sleep(1000); // well inside stage A: its tasks are running
-      process.destroy(); // SIGTERM
-      if (!process.waitFor(60, TimeUnit.SECONDS)) {
-        process.destroyForcibly().waitFor();
-        read();
-        throw new AssertionError("the run did not exit within 60 s of SIGTERM; stderr:\n" + stderr);
-      }
-      read();
+      signalAndWait();
     }
 
     /**
@@ -340,6 +329,15 @@ class InterruptedRunsIT extends DeltaSparkTestBase {
         }
         Thread.sleep(100);
       }
+      return signalAndWait();
+    }
+
+    /**
+     * Sends SIGTERM, waits up to 90 s for the exit and reads the output.
+     *
+     * @return the seconds from SIGTERM to the exit
+     */
+    private long signalAndWait() throws Exception {
       long signalled = System.nanoTime();
       process.destroy(); // SIGTERM
       if (!process.waitFor(90, TimeUnit.SECONDS)) {
