@@ -1,6 +1,8 @@
 package dev.lethe.job.report;
 
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -16,15 +18,16 @@ import java.util.Optional;
  */
 public final class NativeAllocator {
 
-  /** The variables and the values Lethe's launchers give them. */
-  static final Map<String, String> SETTINGS =
-      Map.of(
-          "MALLOC_MMAP_THRESHOLD_",
-          "33554432",
-          "MALLOC_TRIM_THRESHOLD_",
-          "1073741824",
-          "MALLOC_TOP_PAD_",
-          "67108864");
+  /** The variables and the values Lethe's launchers give them, in the order advice names them. */
+  static final Map<String, String> SETTINGS = settings();
+
+  private static Map<String, String> settings() {
+    Map<String, String> s = new LinkedHashMap<>();
+    s.put("MALLOC_MMAP_THRESHOLD_", "33554432");
+    s.put("MALLOC_TRIM_THRESHOLD_", "1073741824");
+    s.put("MALLOC_TOP_PAD_", "67108864");
+    return Collections.unmodifiableMap(s);
+  }
 
   private NativeAllocator() {}
 
@@ -35,12 +38,12 @@ public final class NativeAllocator {
 
   static Optional<String> advice(Map<String, String> env) {
     List<String> missing = new ArrayList<>();
-    for (String key :
-        List.of("MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_", "MALLOC_TOP_PAD_")) {
-      if (env.get(key) == null || env.get(key).isBlank()) {
-        missing.add(key + "=" + SETTINGS.get(key));
-      }
-    }
+    SETTINGS.forEach(
+        (key, value) -> {
+          if (env.get(key) == null || env.get(key).isBlank()) {
+            missing.add(key + "=" + value);
+          }
+        });
     if (missing.isEmpty()) {
       return Optional.empty();
     }
