@@ -5,6 +5,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.pytorch.jni.JniUtils;
 import dev.lethe.model.Classifier;
+import dev.lethe.model.Scalars;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Objects;
@@ -116,7 +117,7 @@ public final class AnchorPenalty implements AutoCloseable {
       NDArray term = diff.square().mul(e.getValue()).sum();
       total = total == null ? term : total.add(term);
     }
-    return total == null ? manager.create(0f) : total.div(2f);
+    return total == null ? manager.create(0f) : Scalars.div(total, 2);
   }
 
   /**

@@ -6,6 +6,7 @@ import ai.djl.pytorch.engine.PtNDArray;
 import ai.djl.pytorch.jni.JniUtils;
 import dev.lethe.data.Sample;
 import dev.lethe.model.Classifier;
+import dev.lethe.model.Scalars;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -74,7 +75,8 @@ public final class Mas {
       List<Sample> part = instances.subList(from, Math.min(instances.size(), from + batchSize));
       try (NDManager batch = model.newBatchManager()) {
         NDArray logits = model.forward(model.batch(batch, part), Classifier.Mode.EVAL_WITH_GRAD);
-        NDArray norms = logits.square().sum(CLASS_AXIS).addi(TINY_SQUARED_NORM).sqrt();
+        NDArray norms =
+            logits.square().sum(CLASS_AXIS).add(Scalars.of(logits, TINY_SQUARED_NORM)).sqrt();
         Classifier.backward(norms.sum());
       }
     }

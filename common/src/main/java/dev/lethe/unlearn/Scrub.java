@@ -6,6 +6,7 @@ import ai.djl.ndarray.types.Shape;
 import dev.lethe.data.Sample;
 import dev.lethe.model.Classifier;
 import dev.lethe.model.Losses;
+import dev.lethe.model.Scalars;
 import java.util.List;
 
 /**
@@ -178,11 +179,11 @@ public final class Scrub {
         }
         NDArray gap = UnlearningObjective.logitGap(z, m.create(labels));
         if (!Float.isNaN(unseenGap)) {
-          gap = gap.sub(unseenGap);
+          gap = Scalars.sub(gap, unseenGap);
         }
-        perRow = perRow.mul(gap.add(margin).gt(0f).toType(perRow.getDataType(), false));
+        perRow = perRow.mul(Scalars.add(gap, margin).gt(0f).toType(perRow.getDataType(), false));
       }
-      total = total.sub(perRow.sum().div(fIdx.length).mul(forgetWeight));
+      total = total.sub(Scalars.mul(Scalars.div(perRow.sum(), fIdx.length), forgetWeight));
     }
     if (bIdx.length > 0) {
       NDArray z = model.forward(model.batch(m, rows(keep, bIdx)), mode);
@@ -192,8 +193,8 @@ public final class Scrub {
       }
       total =
           total
-              .add(Losses.crossEntropyMean(z, m.create(labels)).mul(knobs.gamma()))
-              .add(divergence(m, z, teacherKeep, bIdx).mul(knobs.alpha()));
+              .add(Scalars.mul(Losses.crossEntropyMean(z, m.create(labels)), knobs.gamma()))
+              .add(Scalars.mul(divergence(m, z, teacherKeep, bIdx), knobs.alpha()));
     }
     return total;
   }
@@ -218,7 +219,7 @@ public final class Scrub {
 
   /** KL(softmax(t/T) ‖ softmax(z/T))·T², the mean over the batch (the authors' DistillKL). */
   private NDArray divergence(NDManager m, NDArray z, float[][] teacher, int[] idx) {
-    return divergenceRows(m, z, teacher, idx).sum().div(idx.length);
+    return Scalars.div(divergenceRows(m, z, teacher, idx).sum(), idx.length);
   }
 
   /** Per row, KL(softmax(t/T) ‖ softmax(z/T))·T². */
@@ -229,9 +230,9 @@ public final class Scrub {
     for (int i = 0; i < idx.length; i++) {
       System.arraycopy(teacher[idx[i]], 0, flat, i * c, c);
     }
-    NDArray logPt = m.create(flat, new Shape(idx.length, c)).div(t).logSoftmax(1);
-    NDArray logPs = z.div(t).logSoftmax(1);
-    return logPt.exp().mul(logPt.sub(logPs)).sum(new int[] {1}).mul(t * t);
+    NDArray logPt = Scalars.div(m.create(flat, new Shape(idx.length, c)), t).logSoftmax(1);
+    NDArray logPs = Scalars.div(z, t).logSoftmax(1);
+    return Scalars.mul(logPt.exp().mul(logPt.sub(logPs)).sum(new int[] {1}), t * t);
   }
 
   private static List<Sample> rows(List<Sample> from, int[] idx) {

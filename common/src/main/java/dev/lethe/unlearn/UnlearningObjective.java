@@ -10,6 +10,7 @@ import dev.lethe.data.Sample;
 import dev.lethe.importance.AnchorPenalty;
 import dev.lethe.model.Classifier;
 import dev.lethe.model.Losses;
+import dev.lethe.model.Scalars;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -145,13 +146,13 @@ final class UnlearningObjective {
       }
     }
     NDArray forgetTerm = forgetTerm(m, zf, forgetLabels, forgetTargets, unseenGap);
-    NDArray total = forgetWeight == 1f ? forgetTerm : forgetTerm.mul(forgetWeight);
+    NDArray total = forgetWeight == 1f ? forgetTerm : Scalars.mul(forgetTerm, forgetWeight);
     if (zb != null) {
       total = total.add(boundaryTerm(m, zb, bIdx));
     }
-    total = total.div(nf + bIdx.length);
+    total = Scalars.div(total, nf + bIdx.length);
     if (penalty != null && settings.lambda() > 0) {
-      total = total.add(penalty.value(m, model.parameters()).mul(settings.lambda()));
+      total = total.add(Scalars.mul(penalty.value(m, model.parameters()), settings.lambda()));
     }
     return total;
   }
@@ -173,9 +174,9 @@ final class UnlearningObjective {
     NDArray gap = targeted ? logitGap(zf, m.create(targets)).neg() : logitGap(zf, y);
     if (goal == Goal.UNSEEN && !targeted) {
       // Push only down to the held-out sample's typical gap, not past the boundary.
-      gap = gap.sub(unseenGap);
+      gap = Scalars.sub(gap, unseenGap);
     }
-    return gap.add(settings.margin()).maximum(0f).sum();
+    return Scalars.maximum(Scalars.add(gap, settings.margin()), 0).sum();
   }
 
   /**

@@ -3,13 +3,20 @@ package dev.lethe.unlearn;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
+import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import dev.lethe.data.Sample;
+import dev.lethe.importance.AnchorPenalty;
+import dev.lethe.importance.Importance;
+import dev.lethe.importance.Mas;
+import dev.lethe.importance.MasMode;
 import dev.lethe.model.Classifier;
 import dev.lethe.model.SpecResolver;
 import dev.lethe.testing.Fixtures;
 import java.io.IOException;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Random;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -205,6 +212,92 @@ class UnlearningObjectiveTest {
       assertThat(maxDifference(expected, otherOrder))
           .as("the order matters on this model (else the test shows nothing)")
           .isGreaterThan(1e-3);
+    }
+  }
+
+  /**
+   * The gradient of a step must not depend on when the JVM's garbage collector runs between the
+   * forward and the backward pass. It did while the objective's constants went through DJL's {@code
+   * NDArray.div(Number)} and its siblings ({@link dev.lethe.model.Scalars} says why): a collection
+   * there scaled every gradient by whatever the freed memory held. Every term that carries a
+   * constant takes part: the forget weight, the margin and its hinge, the division by the batch
+   * size, and the MAS anchor with its lambda and its halving.
+   */
+  @Test
+  void theGradientIsTheSameWhenTheCollectorRunsBeforeTheBackwardPass() throws IOException {
+    UnlearnSettings s = UnlearnSettings.defaults().toBuilder().lambda(1f).build();
+    List<Sample> boundary = Fixtures.test().subList(0, 3);
+    float[][] teacher = UnlearningObjective.teacher(model, boundary, 64);
+    try (Classifier moved = model.copy()) {
+      LinkedHashMap<String, float[]> original = moved.parameterValues();
+      Importance importance = Mas.finish(Mas.partialSums(moved, forget, MasMode.MEAN_GRADIENT, 16));
+      LinkedHashMap<String, float[]> perturbed = new LinkedHashMap<>();
+      Random random = new Random(5);
+      original.forEach(
+          (name, v) -> {
+            float[] w = v.clone();
+            for (int i = 0; i < w.length; i++) {
+              w[i] += (float) (0.01 * random.nextGaussian());
+            }
+            perturbed.put(name, w);
+          });
+      moved.setParameterValues(perturbed);
+      try (AnchorPenalty penalty = new AnchorPenalty(moved, importance, original)) {
+        UnlearningObjective objective =
+            new UnlearningObjective(
+                moved, s, Method.L2UL, Goal.MISCLASSIFY, forget, null, boundary, teacher, penalty);
+        float[] quiet = gradient(moved, objective, () -> {});
+        float[] collected = gradient(moved, objective, UnlearningObjectiveTest::collectGarbage);
+        double largest = 0;
+        double difference = 0;
+        for (int i = 0; i < quiet.length; i++) {
+          largest = Math.max(largest, Math.abs(quiet[i]));
+          difference = Math.max(difference, Math.abs(quiet[i] - collected[i]));
+        }
+        assertThat(largest).as("a gradient to compare").isGreaterThan(1e-3);
+        assertThat(difference)
+            .as("largest difference of a gradient entry, collector run before the backward pass")
+            .isLessThanOrEqualTo(1e-6 * largest);
+      }
+    }
+  }
+
+  /** Every parameter's gradient of one step's loss, {@code between} run before the backward. */
+  private static float[] gradient(Classifier c, UnlearningObjective objective, Runnable between) {
+    c.zeroGradients();
+    try (NDManager m = c.newBatchManager()) {
+      NDArray loss =
+          objective.loss(
+              m, Classifier.Mode.EVAL_WITH_GRAD, ALL, new int[] {0, 1, 2}, 2f, Float.NaN);
+      between.run();
+      Classifier.backward(loss);
+      List<float[]> parts = new java.util.ArrayList<>();
+      int size = 0;
+      for (NDArray p : c.parameters().values()) {
+        float[] g = p.getGradient().toFloatArray();
+        parts.add(g);
+        size += g.length;
+      }
+      float[] out = new float[size];
+      int at = 0;
+      for (float[] g : parts) {
+        System.arraycopy(g, 0, out, at, g.length);
+        at += g.length;
+      }
+      return out;
+    }
+  }
+
+  /** Runs the collector and gives the JVM's reference handler time to free direct buffers. */
+  private static void collectGarbage() {
+    for (int i = 0; i < 3; i++) {
+      System.gc();
+      try {
+        Thread.sleep(100);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return;
+      }
     }
   }
 
