@@ -243,23 +243,39 @@ class UnlearningObjectiveTest {
           });
       moved.setParameterValues(perturbed);
       try (AnchorPenalty penalty = new AnchorPenalty(moved, importance, original)) {
-        UnlearningObjective objective =
+        assertCollectorLeavesTheGradient(
+            "l2ul",
+            moved,
             new UnlearningObjective(
-                moved, s, Method.L2UL, Goal.MISCLASSIFY, forget, null, boundary, teacher, penalty);
-        float[] quiet = gradient(moved, objective, () -> {});
-        float[] collected = gradient(moved, objective, UnlearningObjectiveTest::collectGarbage);
-        double largest = 0;
-        double difference = 0;
-        for (int i = 0; i < quiet.length; i++) {
-          largest = Math.max(largest, Math.abs(quiet[i]));
-          difference = Math.max(difference, Math.abs(quiet[i] - collected[i]));
-        }
-        assertThat(largest).as("a gradient to compare").isGreaterThan(1e-3);
-        assertThat(difference)
-            .as("largest difference of a gradient entry, collector run before the backward pass")
-            .isLessThanOrEqualTo(1e-6 * largest);
+                moved, s, Method.L2UL, Goal.MISCLASSIFY, forget, null, boundary, teacher, penalty));
       }
+      UnlearnSettings scrub = UnlearnSettings.paper();
+      assertCollectorLeavesTheGradient(
+          "scrub",
+          moved,
+          new UnlearningObjective(
+                  moved, scrub, Method.SCRUB, Goal.MISCLASSIFY, forget, null, List.of(), null, null)
+              .withScrub(new Scrub(model, forget, boundary, List.of(), scrub, 0, 64)));
     }
+  }
+
+  private static void assertCollectorLeavesTheGradient(
+      String what, Classifier c, UnlearningObjective objective) {
+    float[] quiet = gradient(c, objective, () -> {});
+    float[] collected = gradient(c, objective, UnlearningObjectiveTest::collectGarbage);
+    double largest = 0;
+    double difference = 0;
+    for (int i = 0; i < quiet.length; i++) {
+      largest = Math.max(largest, Math.abs(quiet[i]));
+      difference = Math.max(difference, Math.abs(quiet[i] - collected[i]));
+    }
+    assertThat(largest).as(what + ": a gradient to compare").isGreaterThan(1e-3);
+    assertThat(difference)
+        .as(
+            what
+                + ": largest difference of a gradient entry, collector run before the backward"
+                + " pass")
+        .isLessThanOrEqualTo(1e-6 * largest);
   }
 
   /** Every parameter's gradient of one step's loss, {@code between} run before the backward. */
