@@ -261,13 +261,15 @@ class UnlearningObjectiveTest {
 
   private static void assertCollectorLeavesTheGradient(
       String what, Classifier c, UnlearningObjective objective) {
-    float[] quiet = gradient(c, objective, () -> {});
-    float[] collected = gradient(c, objective, UnlearningObjectiveTest::collectGarbage);
+    float[][] quiet = gradient(c, objective, () -> {});
+    float[][] collected = gradient(c, objective, UnlearningObjectiveTest::collectGarbage);
     double largest = 0;
     double difference = 0;
-    for (int i = 0; i < quiet.length; i++) {
-      largest = Math.max(largest, Math.abs(quiet[i]));
-      difference = Math.max(difference, Math.abs(quiet[i] - collected[i]));
+    for (int p = 0; p < quiet.length; p++) {
+      for (int i = 0; i < quiet[p].length; i++) {
+        largest = Math.max(largest, Math.abs(quiet[p][i]));
+        difference = Math.max(difference, Math.abs(quiet[p][i] - collected[p][i]));
+      }
     }
     assertThat(largest).as(what + ": a gradient to compare").isGreaterThan(1e-3);
     assertThat(difference)
@@ -278,8 +280,11 @@ class UnlearningObjectiveTest {
         .isLessThanOrEqualTo(1e-6 * largest);
   }
 
-  /** Every parameter's gradient of one step's loss, {@code between} run before the backward. */
-  private static float[] gradient(Classifier c, UnlearningObjective objective, Runnable between) {
+  /**
+   * Every parameter's gradient of one step's loss, in the module's order, {@code between} run
+   * before the backward.
+   */
+  private static float[][] gradient(Classifier c, UnlearningObjective objective, Runnable between) {
     c.zeroGradients();
     try (NDManager m = c.newBatchManager()) {
       NDArray loss =
@@ -287,20 +292,9 @@ class UnlearningObjectiveTest {
               m, Classifier.Mode.EVAL_WITH_GRAD, ALL, new int[] {0, 1, 2}, 2f, Float.NaN);
       between.run();
       Classifier.backward(loss);
-      List<float[]> parts = new java.util.ArrayList<>();
-      int size = 0;
-      for (NDArray p : c.parameters().values()) {
-        float[] g = p.getGradient().toFloatArray();
-        parts.add(g);
-        size += g.length;
-      }
-      float[] out = new float[size];
-      int at = 0;
-      for (float[] g : parts) {
-        System.arraycopy(g, 0, out, at, g.length);
-        at += g.length;
-      }
-      return out;
+      return c.parameters().values().stream()
+          .map(p -> p.getGradient().toFloatArray())
+          .toArray(float[][]::new);
     }
   }
 
