@@ -24,12 +24,12 @@ public final class Scalars {
   private Scalars() {}
 
   /**
-   * {@code value} as a 0-d tensor in the manager of {@code like}, of its floating-point type (else
-   * float32), in memory libtorch owns.
+   * {@code value} as a float32 0-d tensor in the manager of {@code like}, in memory libtorch owns.
+   * Float32, as DJL's own {@code mul(float)} makes it: PyTorch's type promotion then gives the same
+   * result type as before (a 0-d constant does not widen an array of more dimensions).
    */
   public static NDArray of(NDArray like, double value) {
-    DataType type = like.getDataType().isFloating() ? like.getDataType() : DataType.FLOAT32;
-    return like.getManager().full(new Shape(), (float) value, type);
+    return like.getManager().full(new Shape(), (float) value, DataType.FLOAT32);
   }
 
   /** {@code a * value}. */
