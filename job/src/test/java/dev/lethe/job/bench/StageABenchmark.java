@@ -46,6 +46,7 @@ import org.apache.spark.sql.SparkSession;
  * <pre>
  * StageABenchmark --mode standalone-2 --model M.pt --images train-images-idx3-ubyte.gz --k 8 --out F
  *     [--job-jar job/target/lethe-job-VERSION.jar]   (standalone only; default: found in job/target)
+ *     [--partitions P]   (Spark only; default: Spark's default parallelism, one task per core)
  * </pre>
  *
  * <p>For Spark the clock starts once the session is up, the model broadcast and (standalone) every
@@ -100,6 +101,8 @@ public final class StageABenchmark {
         Path.of(a.getOrDefault("images", "data/fashion-mnist/train-images-idx3-ubyte.gz"));
     Path labels = Path.of(images.toString().replace("images-idx3", "labels-idx1"));
     int k = Integer.parseInt(a.getOrDefault("k", "8"));
+    int partitionsGiven = Integer.parseInt(a.getOrDefault("partitions", "0"));
+    int partitions = 0;
     Path out = Path.of(a.getOrDefault("out", "target/stage-a-benchmark.jsonl"));
     List<Sample> train = IdxReader.read(images, labels);
     List<Sample> forget = new ArrayList<>();
@@ -163,16 +166,11 @@ public final class StageABenchmark {
             PgdSettings pgd = PgdSettings.defaults(spec.input()).withSeed(0);
             ExecutorModel holder = ExecutorModel.broadcast(jsc, artifact, spec);
             Path checkpoint = Files.createTempDirectory("lethe-stage-a-").resolve("adversarial");
+            partitions = partitionsGiven > 0 ? partitionsGiven : jsc.defaultParallelism();
             start = System.nanoTime();
             examples =
                 DistributedStages.adversarial(
-                    spark,
-                    holder,
-                    forget,
-                    pgd,
-                    jsc.defaultParallelism(),
-                    256,
-                    checkpoint.toString());
+                    spark, holder, forget, pgd, partitions, 256, checkpoint.toString());
             holder.release();
           }
           parts = totals.accumulators();
@@ -205,6 +203,9 @@ public final class StageABenchmark {
     line.put("torch_threads_per_task", threads);
     if (executors > 0) {
       line.put("executors", executors);
+    }
+    if (partitions > 0) {
+      line.put("partitions", partitions);
     }
     if (!parts.isEmpty()) {
       ObjectNode task = line.putObject("task_ms");
