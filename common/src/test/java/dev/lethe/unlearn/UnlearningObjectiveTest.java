@@ -221,7 +221,8 @@ class UnlearningObjectiveTest {
    * NDArray.div(Number)} and its siblings ({@link dev.lethe.model.Scalars} says why): a collection
    * there scaled every gradient by whatever the freed memory held. Every term that carries a
    * constant takes part: the forget weight, the margin and its hinge, the division by the batch
-   * size, and the MAS anchor with its lambda and its halving.
+   * size, the MAS anchor with its lambda and its halving, and SCRUB's temperature, means and
+   * weights.
    */
   @Test
   void theGradientIsTheSameWhenTheCollectorRunsBeforeTheBackwardPass() throws IOException {
