@@ -59,17 +59,13 @@ class InterruptedRunsIT extends DeltaSparkTestBase {
             "--model",
             JobFixtures.cnn().toString(),
             "--forget",
-            trainImages().toString(),
+            JobFixtures.trainImages().toString(),
             "--forget-ids",
             String.join(",", ids),
             "--out",
             out.toString(),
             "--run-id",
             runId));
-  }
-
-  private static Path trainImages() {
-    return JobFixtures.DIR.resolve("digits-train-images-idx3-ubyte.gz");
   }
 
   @Test
@@ -218,7 +214,7 @@ class InterruptedRunsIT extends DeltaSparkTestBase {
                 "--ledger",
                 ledger.toString(),
                 "--dataset",
-                trainImages().toString(),
+                JobFixtures.trainImages().toString(),
                 "--model",
                 JobFixtures.cnn().toString(),
                 "--out",

@@ -38,12 +38,26 @@ public final class JobFixtures {
     return existing("digits-mlp.pt");
   }
 
+  /** The 1,297 training digits (IDX), with their labels beside them. */
+  public static Path trainImages() {
+    return existing("digits-train-images-idx3-ubyte.gz");
+  }
+
+  public static Path trainLabels() {
+    return existing("digits-train-labels-idx1-ubyte.gz");
+  }
+
   public static Path testImages() {
     return existing("digits-test-images-idx3-ubyte.gz");
   }
 
   public static Path testLabels() {
     return existing("digits-test-labels-idx1-ubyte.gz");
+  }
+
+  /** The 1,297 training digits as the single-JVM reader reads them. */
+  public static List<Sample> trainSamples() {
+    return IdxReader.read(trainImages(), trainLabels());
   }
 
   /** The 500 test digits as the single-JVM reader reads them. */
@@ -72,10 +86,7 @@ public final class JobFixtures {
    * ({@link #writeImageFolder}): a retain sample for {@code --retain}.
    */
   public static Path writeRetainFolder(java.util.Collection<String> forgetIds, Path root) {
-    List<Sample> train =
-        IdxReader.read(
-            DIR.resolve("digits-train-images-idx3-ubyte.gz"),
-            DIR.resolve("digits-train-labels-idx1-ubyte.gz"));
+    List<Sample> train = trainSamples();
     return writeImageFolder(train.stream().filter(s -> !forgetIds.contains(s.id())).toList(), root);
   }
 

@@ -36,7 +36,7 @@ class UnlearnActionTest extends SparkTestBase {
     return LetheActions.get(spark)
         .unlearn()
         .model(JobFixtures.cnn().toString())
-        .forget(JobFixtures.DIR.resolve("digits-train-images-idx3-ubyte.gz").toString())
+        .forget(JobFixtures.trainImages().toString())
         .forgetIds(IDS)
         .test(JobFixtures.testImages().toString())
         .heldOutFromTest(100)

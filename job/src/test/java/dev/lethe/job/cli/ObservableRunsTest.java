@@ -32,10 +32,6 @@ class ObservableRunsTest extends DeltaSparkTestBase {
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final String IDS = "digits/0,digits/37,digits/74,digits/111";
 
-  private static Path trainImages() {
-    return JobFixtures.DIR.resolve("digits-train-images-idx3-ubyte.gz");
-  }
-
   private static CliRun unlearn(Path out, String... extra) {
     List<String> args =
         new ArrayList<>(
@@ -44,7 +40,7 @@ class ObservableRunsTest extends DeltaSparkTestBase {
                 "--model",
                 JobFixtures.cnn().toString(),
                 "--forget",
-                trainImages().toString(),
+                JobFixtures.trainImages().toString(),
                 "--test",
                 JobFixtures.testImages().toString(),
                 "--out",
@@ -251,7 +247,7 @@ class ObservableRunsTest extends DeltaSparkTestBase {
                 "--ledger",
                 ledger.toString(),
                 "--dataset",
-                trainImages().toString(),
+                JobFixtures.trainImages().toString(),
                 "--subjects",
                 subjects.toString(),
                 "--model",

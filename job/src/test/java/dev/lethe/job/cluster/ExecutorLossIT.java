@@ -6,7 +6,6 @@ import static org.assertj.core.api.Assertions.within;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.lethe.attack.AdversarialExample;
-import dev.lethe.data.IdxReader;
 import dev.lethe.data.Sample;
 import dev.lethe.job.JobFixtures;
 import dev.lethe.job.SparkTestBase;
@@ -46,10 +45,7 @@ class ExecutorLossIT extends SparkTestBase {
   void executorsKilledInStagesAAndDChangeNeitherStageAsOutputNorStageDsNumbers() throws Exception {
     Path repo = JobFixtures.repo();
     Path sparkHome = StandaloneCluster.makeSparkHome(tmp.resolve("spark-home"));
-    List<Sample> train =
-        IdxReader.read(
-            JobFixtures.DIR.resolve("digits-train-images-idx3-ubyte.gz"),
-            JobFixtures.DIR.resolve("digits-train-labels-idx1-ubyte.gz"));
+    List<Sample> train = JobFixtures.trainSamples();
     List<String> ids = new ArrayList<>();
     for (int i = 0; i < K; i++) {
       ids.add(train.get(5 + i * 47).id());
@@ -175,7 +171,7 @@ class ExecutorLossIT extends SparkTestBase {
             "--model",
             JobFixtures.cnn().toString(),
             "--forget",
-            JobFixtures.DIR.resolve("digits-train-images-idx3-ubyte.gz").toString(),
+            JobFixtures.trainImages().toString(),
             "--forget-ids",
             String.join(",", ids),
             "--test",

@@ -7,7 +7,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.lethe.attack.AdversarialExample;
 import dev.lethe.attack.PgdAttack;
 import dev.lethe.attack.PgdSettings;
-import dev.lethe.data.IdxReader;
 import dev.lethe.data.Sample;
 import dev.lethe.job.JobFixtures;
 import dev.lethe.job.JobFixtures.CliRun;
@@ -43,10 +42,7 @@ class StandaloneClusterIT extends SparkTestBase {
     Path repo = JobFixtures.repo();
     Path sparkHome = StandaloneCluster.makeSparkHome(tmp.resolve("spark-home"));
 
-    List<Sample> train =
-        IdxReader.read(
-            JobFixtures.DIR.resolve("digits-train-images-idx3-ubyte.gz"),
-            JobFixtures.DIR.resolve("digits-train-labels-idx1-ubyte.gz"));
+    List<Sample> train = JobFixtures.trainSamples();
     List<Sample> forget = new ArrayList<>();
     for (int i = 0; i < K; i++) {
       forget.add(train.get(i * 53));
@@ -75,7 +71,7 @@ class StandaloneClusterIT extends SparkTestBase {
                   "--model",
                   JobFixtures.cnn().toString(),
                   "--forget",
-                  JobFixtures.DIR.resolve("digits-train-images-idx3-ubyte.gz").toString(),
+                  JobFixtures.trainImages().toString(),
                   "--forget-ids",
                   ids,
                   "--test",

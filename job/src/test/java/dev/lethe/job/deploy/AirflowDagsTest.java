@@ -48,10 +48,6 @@ class AirflowDagsTest extends DeltaSparkTestBase {
     return DeployChecks.deployDir().resolve("airflow");
   }
 
-  private static Path trainImages() {
-    return JobFixtures.DIR.resolve("digits-train-images-idx3-ubyte.gz");
-  }
-
   /** Runs python3 with lethe_args importable; the script reads its input as JSON from argv[1]. */
   private CliRun python(String script, Object input) throws Exception {
     return python(List.of("-c", script), input);
@@ -104,7 +100,7 @@ class AirflowDagsTest extends DeltaSparkTestBase {
   private Map<String, Object> unlearnValues(Path out, String report) throws Exception {
     Map<String, Object> values = new LinkedHashMap<>();
     values.put("model", JobFixtures.cnn().toString());
-    values.put("forget", trainImages().toString());
+    values.put("forget", JobFixtures.trainImages().toString());
     values.put("out", out.toString());
     values.put("run_id", runId());
     values.put("forget_ids", List.of("digits/5", "digits/40", "digits/77"));
@@ -126,7 +122,7 @@ class AirflowDagsTest extends DeltaSparkTestBase {
     Map<String, Object> values = new LinkedHashMap<>();
     values.put("requests", requests.toString());
     values.put("ledger", ledger.toString());
-    values.put("dataset", trainImages().toString());
+    values.put("dataset", JobFixtures.trainImages().toString());
     values.put("model", JobFixtures.cnn().toString());
     values.put("out", out.toString());
     values.put("subjects", subjects.toString());

@@ -269,8 +269,7 @@ class KubernetesManifestsTest extends DeltaSparkTestBase {
     Map<String, Path> standIns = new LinkedHashMap<>();
     standIns.put("s3a://lethe-models/fashion/fashion-resnet18-w16.pt", JobFixtures.cnn());
     standIns.put(
-        "s3a://lethe-data/fashion-mnist/train-images-idx3-ubyte.gz",
-        JobFixtures.DIR.resolve("digits-train-images-idx3-ubyte.gz"));
+        "s3a://lethe-data/fashion-mnist/train-images-idx3-ubyte.gz", JobFixtures.trainImages());
     standIns.put(
         "s3a://lethe-data/fashion-mnist/t10k-images-idx3-ubyte.gz", JobFixtures.testImages());
     standIns.put("s3a://lethe-models/unlearned", out);
@@ -300,8 +299,7 @@ class KubernetesManifestsTest extends DeltaSparkTestBase {
     standIns.put("s3a://lethe-ops/requests/", requests);
     standIns.put("s3a://lethe-ops/ledger", ledger);
     standIns.put(
-        "s3a://lethe-data/fashion-mnist/train-images-idx3-ubyte.gz",
-        JobFixtures.DIR.resolve("digits-train-images-idx3-ubyte.gz"));
+        "s3a://lethe-data/fashion-mnist/train-images-idx3-ubyte.gz", JobFixtures.trainImages());
     standIns.put("s3a://lethe-ops/subjects.csv", subjects);
     standIns.put("s3a://lethe-models/fashion/fashion-resnet18-w16.pt", JobFixtures.cnn());
     standIns.put("s3a://lethe-models/unlearned", out);

@@ -3,7 +3,6 @@ package dev.lethe.job.storage;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.lethe.data.IdxReader;
 import dev.lethe.data.Sample;
 import dev.lethe.job.JobFixtures;
 import dev.lethe.job.JobFixtures.CliRun;
@@ -36,10 +35,7 @@ class PublishFaultIT extends SparkTestBase {
     Path models = tmp.resolve("models");
     Files.createDirectories(models);
     Files.copy(JobFixtures.cnn(), models.resolve("digits-cnn-bn.pt"));
-    List<Sample> train =
-        IdxReader.read(
-            JobFixtures.DIR.resolve("digits-train-images-idx3-ubyte.gz"),
-            JobFixtures.DIR.resolve("digits-train-labels-idx1-ubyte.gz"));
+    List<Sample> train = JobFixtures.trainSamples();
     List<Sample> forget = new ArrayList<>();
     for (int i = 0; i < 4; i++) {
       forget.add(train.get(7 + i * 61));

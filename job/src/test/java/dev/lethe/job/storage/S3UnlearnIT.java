@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.lethe.data.IdxReader;
 import dev.lethe.data.Sample;
 import dev.lethe.job.JobFixtures;
 import dev.lethe.job.JobFixtures.CliRun;
@@ -96,10 +95,7 @@ class S3UnlearnIT extends SparkTestBase {
           new org.apache.hadoop.fs.Path(JobFixtures.DIR.resolve(name).toString()),
           new org.apache.hadoop.fs.Path(models + name));
     }
-    List<Sample> train =
-        IdxReader.read(
-            JobFixtures.DIR.resolve("digits-train-images-idx3-ubyte.gz"),
-            JobFixtures.DIR.resolve("digits-train-labels-idx1-ubyte.gz"));
+    List<Sample> train = JobFixtures.trainSamples();
     List<Sample> forget = new ArrayList<>();
     for (int i = 0; i < 6; i++) {
       forget.add(train.get(10 + i * 41));
@@ -231,7 +227,7 @@ class S3UnlearnIT extends SparkTestBase {
                 "--model",
                 JobFixtures.cnn().toString(),
                 "--forget",
-                JobFixtures.DIR.resolve("digits-train-images-idx3-ubyte.gz").toString(),
+                JobFixtures.trainImages().toString(),
                 "--forget-ids",
                 "digits/0",
                 "--out",

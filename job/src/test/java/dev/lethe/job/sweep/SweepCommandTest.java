@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.lethe.data.IdxReader;
 import dev.lethe.data.Sample;
 import dev.lethe.job.JobFixtures;
 import dev.lethe.job.JobFixtures.CliRun;
@@ -45,10 +44,6 @@ class SweepCommandTest extends DeltaSparkTestBase {
   private static final List<String> REQUEST_IDS = List.of("digits/5", "digits/40", "digits/77");
   private static final List<String> SECOND_IDS = List.of("digits/200", "digits/233", "digits/266");
 
-  private static Path trainImages() {
-    return JobFixtures.DIR.resolve("digits-train-images-idx3-ubyte.gz");
-  }
-
   private CliRun sweep(Path requests, Path ledger, Path subjects, Path out, String... extra) {
     List<String> args = new ArrayList<>(sweepArgs(requests, ledger, subjects, out));
     if (!List.of(extra).contains("--max-per-run")) {
@@ -83,7 +78,7 @@ class SweepCommandTest extends DeltaSparkTestBase {
                 "--ledger",
                 ledger.toString(),
                 "--dataset",
-                trainImages().toString(),
+                JobFixtures.trainImages().toString(),
                 "--subjects",
                 subjects.toString(),
                 "--model",
@@ -106,9 +101,7 @@ class SweepCommandTest extends DeltaSparkTestBase {
   }
 
   private static List<Sample> samples(List<String> ids) {
-    List<Sample> train =
-        IdxReader.read(
-            trainImages(), trainImages().resolveSibling("digits-train-labels-idx1-ubyte.gz"));
+    List<Sample> train = JobFixtures.trainSamples();
     return train.stream().filter(s -> ids.contains(s.id())).toList();
   }
 

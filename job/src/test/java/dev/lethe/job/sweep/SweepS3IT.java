@@ -72,7 +72,7 @@ class SweepS3IT extends DeltaSparkTestBase {
                 "--ledger",
                 "s3a://" + BUCKET + "/ledger",
                 "--dataset",
-                JobFixtures.DIR.resolve("digits-train-images-idx3-ubyte.gz").toString(),
+                JobFixtures.trainImages().toString(),
                 "--subjects",
                 "s3a://" + BUCKET + "/subjects.csv",
                 "--model",

@@ -3,7 +3,6 @@ package dev.lethe.job.unlearn;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
-import dev.lethe.data.IdxReader;
 import dev.lethe.data.Sample;
 import dev.lethe.importance.ImportanceSums;
 import dev.lethe.importance.MasMode;
@@ -45,10 +44,7 @@ class ImportanceAggregationTest extends SparkTestBase {
 
   @BeforeAll
   static void onePartitionRun() throws Exception {
-    List<Sample> train =
-        IdxReader.read(
-            JobFixtures.DIR.resolve("digits-train-images-idx3-ubyte.gz"),
-            JobFixtures.DIR.resolve("digits-train-labels-idx1-ubyte.gz"));
+    List<Sample> train = JobFixtures.trainSamples();
     forget = train.subList(0, K);
     artifact =
         ModelArtifact.fetch(

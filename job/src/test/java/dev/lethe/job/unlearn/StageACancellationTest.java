@@ -3,7 +3,6 @@ package dev.lethe.job.unlearn;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.lethe.attack.PgdSettings;
-import dev.lethe.data.IdxReader;
 import dev.lethe.data.Sample;
 import dev.lethe.job.JobFixtures;
 import dev.lethe.job.SparkTestBase;
@@ -34,11 +33,7 @@ class StageACancellationTest extends SparkTestBase {
 
   @Test
   void cancelledStageATasksEndBetweenTwoPgdSteps() throws Exception {
-    List<Sample> forget =
-        IdxReader.read(
-                JobFixtures.DIR.resolve("digits-train-images-idx3-ubyte.gz"),
-                JobFixtures.DIR.resolve("digits-train-labels-idx1-ubyte.gz"))
-            .subList(0, 4);
+    List<Sample> forget = JobFixtures.trainSamples().subList(0, 4);
     JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
     CountDownLatch started = new CountDownLatch(2);
     CountDownLatch ended = new CountDownLatch(2);

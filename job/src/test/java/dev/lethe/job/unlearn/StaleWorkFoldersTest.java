@@ -38,7 +38,7 @@ class StaleWorkFoldersTest extends SparkTestBase {
                 "--model",
                 JobFixtures.cnn().toString(),
                 "--forget",
-                JobFixtures.DIR.resolve("digits-train-images-idx3-ubyte.gz").toString(),
+                JobFixtures.trainImages().toString(),
                 "--forget-ids",
                 "digits/0,digits/37,digits/74,digits/111",
                 "--out",

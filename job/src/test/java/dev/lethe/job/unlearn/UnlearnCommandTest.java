@@ -8,7 +8,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.lethe.attack.AdversarialExample;
 import dev.lethe.attack.PgdAttack;
 import dev.lethe.attack.PgdSettings;
-import dev.lethe.data.IdxReader;
 import dev.lethe.data.Sample;
 import dev.lethe.importance.ImportanceSums;
 import dev.lethe.importance.Mas;
@@ -63,19 +62,11 @@ class UnlearnCommandTest extends SparkTestBase {
 
   @BeforeAll
   static void fixtures() {
-    List<Sample> train = IdxReader.read(trainImages(), trainLabels());
+    List<Sample> train = JobFixtures.trainSamples();
     forget = new ArrayList<>();
     for (int i = 0; i < K; i++) {
       forget.add(train.get(i * 37));
     }
-  }
-
-  private static Path trainImages() {
-    return JobFixtures.DIR.resolve("digits-train-images-idx3-ubyte.gz");
-  }
-
-  private static Path trainLabels() {
-    return JobFixtures.DIR.resolve("digits-train-labels-idx1-ubyte.gz");
   }
 
   /**
@@ -93,7 +84,7 @@ class UnlearnCommandTest extends SparkTestBase {
   }
 
   private static CliRun unlearn(Path out, String... extra) {
-    return unlearn(out, trainImages(), extra);
+    return unlearn(out, JobFixtures.trainImages(), extra);
   }
 
   private static CliRun unlearn(Path out, Path forgetData, String... extra) {
@@ -137,9 +128,9 @@ class UnlearnCommandTest extends SparkTestBase {
   /** The training digits copied into a folder whose name is markup, as a user could name one. */
   private static Path markupNamedForget() throws Exception {
     Path dir = Files.createDirectories(tmp.resolve("in <script>alert(\"x\")</script> & 'q'"));
-    Files.copy(trainImages(), dir.resolve(trainImages().getFileName()));
-    Files.copy(trainLabels(), dir.resolve(trainLabels().getFileName()));
-    return dir.resolve(trainImages().getFileName());
+    Files.copy(JobFixtures.trainImages(), dir.resolve(JobFixtures.trainImages().getFileName()));
+    Files.copy(JobFixtures.trainLabels(), dir.resolve(JobFixtures.trainLabels().getFileName()));
+    return dir.resolve(JobFixtures.trainImages().getFileName());
   }
 
   /** The images of a report.html, decoded from their data URIs. */
