@@ -607,13 +607,24 @@ public final class Unlearning {
                   progress.accept(
                       String.format(
                           "stage %d of %d: forgetting instances 1-%d of %d (tuning key split: %d"
-                              + " more per stage), after %d steps",
+                              + " more per stage), after %d steps%s",
                           p.stage(),
                           p.stages(),
                           p.active(),
                           forget.size(),
                           s.split(),
-                          stepsBefore + p.step()));
+                          stepsBefore + p.step(),
+                          p.carried() == 0
+                              ? ""
+                              : String.format(
+                                  "; stage %d stopped short of its goal and hands on %d"
+                                      + " instance%s not yet forgotten%s",
+                                  p.stage() - 1,
+                                  p.carried(),
+                                  p.carried() == 1 ? "" : "s",
+                                  s.batchNorm() == UnlearnSettings.BatchNormMode.FROZEN
+                                      ? ", from the weights of its best step"
+                                      : "")));
                   return;
                 }
                 if (record != null && p.escalatedTo() == 0) {

@@ -35,7 +35,9 @@ final class UnlearningLoop {
    * One step's numbers; {@code escalatedTo} is the forget term's new weight when this step doubled
    * it (see {@link UnlearnSettings#escalate()}), else 0. A chained fine-tune ({@link
    * UnlearnSettings#split()}) also reports the start of each stage: {@code stage} of {@code stages}
-   * (else 0), on the first {@code active} instances, after {@code step} steps.
+   * (else 0), on the first {@code active} instances, after {@code step} steps, with {@code carried}
+   * instances of the earlier stages not yet forgotten (handed on by a stage that stopped short of
+   * its goal, see {@link #run()}).
    */
   record Progress(
       int step,
@@ -46,9 +48,10 @@ final class UnlearningLoop {
       int stage,
       int stages,
       int active,
+      int carried,
       boolean skipped) {
     Progress(int step, int epoch, double loss, double forgetAccuracy, float escalatedTo) {
-      this(step, epoch, loss, forgetAccuracy, escalatedTo, 0, 0, 0, false);
+      this(step, epoch, loss, forgetAccuracy, escalatedTo, 0, 0, 0, 0, false);
     }
 
     /**
@@ -56,7 +59,7 @@ final class UnlearningLoop {
      * those of the step before ({@code forgetAccuracy} is theirs).
      */
     static Progress skipped(int step, int epoch, double loss, double forgetAccuracy) {
-      return new Progress(step, epoch, loss, forgetAccuracy, 0f, 0, 0, 0, true);
+      return new Progress(step, epoch, loss, forgetAccuracy, 0f, 0, 0, 0, 0, true);
     }
 
     /** Whether this reports the start of stage {@code stage} of a chained fine-tune, not a step. */
@@ -154,40 +157,67 @@ final class UnlearningLoop {
     return this;
   }
 
+  /**
+   * Runs the stages. A stage that is not the last and stops short of its goal (at the escalation
+   * ceiling or the epoch cap, not diverged) does not end the run: with frozen BatchNorm it goes
+   * back to the weights of its best step (the fewest of its instances not yet forgotten), and the
+   * next stage, whose prefix holds every earlier instance, starts from there. Only the last stage's
+   * stop rule, over the whole request, decides the outcome.
+   */
   Outcome run() {
     int k = forget.size();
     int size = settings.stageSize(goal, k);
     int stages = settings.stages(goal, k);
+    boolean restorable = settings.batchNorm() == UnlearnSettings.BatchNormMode.FROZEN;
     int steps = 0;
     int epochs = 0;
+    int carried = 0;
+    int shortStages = 0;
     Outcome o = null;
     for (int stage = 1; stage <= stages; stage++) {
       int active = Math.min(k, stage * size);
+      boolean last = stage == stages;
       if (stages > 1 && listener != null) {
         listener.accept(
-            new Progress(steps, 0, Double.NaN, Double.NaN, 0f, stage, stages, active, false));
+            new Progress(
+                steps, 0, Double.NaN, Double.NaN, 0f, stage, stages, active, carried, false));
       }
-      o = stage(active, steps);
+      o = stage(active, steps, !last && restorable);
       steps += o.steps();
       epochs += o.epochs();
-      if (!o.reached()) {
-        String where =
-            stages > 1
-                ? String.format("stage %d of %d (instances 1-%d): ", stage, stages, active)
-                : "";
-        return new Outcome(
-            false, steps, epochs, o.forgetAccuracy(), where + o.reason(), o.diverged());
+      if (o.reached()) {
+        carried = 0;
+        continue;
       }
+      if (!last && !o.diverged()) {
+        carried = (int) Math.round(o.forgetAccuracy() * active);
+        shortStages++;
+        continue;
+      }
+      String where =
+          stages > 1
+              ? String.format("stage %d of %d (instances 1-%d): ", stage, stages, active)
+              : "";
+      return new Outcome(
+          false, steps, epochs, o.forgetAccuracy(), where + o.reason(), o.diverged());
     }
-    return new Outcome(true, steps, epochs, o.forgetAccuracy(), o.reason(), false);
+    String reason =
+        shortStages == 0
+            ? o.reason()
+            : String.format(
+                "%s (%d of %d stages stopped short and handed their unforgotten instances on)",
+                o.reason(), shortStages, stages);
+    return new Outcome(true, steps, epochs, o.forgetAccuracy(), reason, false);
   }
 
   /**
    * One fine-tune on the first {@code k} instances of the forget set, from the model's current
    * weights, with a fresh optimiser and the forget weight at its start value; its steps are
-   * reported numbered after {@code stepsBefore}.
+   * reported numbered after {@code stepsBefore}. With {@code keepBest}, a stage that stops short of
+   * its goal (not diverged) leaves the model at the weights of its best step and reports that
+   * step's score.
    */
-  private Outcome stage(int k, int stepsBefore) {
+  private Outcome stage(int k, int stepsBefore, boolean keepBest) {
     int forgetBatch = Math.min(settings.forgetBatch(), k);
     int boundaryBatch = Math.min(settings.adversarialBatch(), Math.max(1, keepFrom));
     int stepsPerEpoch =
@@ -219,6 +249,7 @@ final class UnlearningLoop {
             : Classifier.Mode.EVAL_WITH_GRAD;
     model.zeroGradients();
     java.util.Set<String> updated = updatedParameters(model, settings.update());
+    BestWeights bestWeights = keepBest ? new BestWeights(model, updated) : null;
     try (Classifier.Frozen frozen = model.freezeAllBut(updated);
         Sgd sgd =
             new Sgd(
@@ -297,13 +328,16 @@ final class UnlearningLoop {
           if (accuracy < best) {
             best = accuracy;
             lastProgress = step;
+            if (bestWeights != null) {
+              bestWeights.take();
+            }
           } else if (settings.escalate() > 0 && step - lastProgress >= settings.escalate()) {
             if (settings.escalateMax() > 0 && forgetWeight * 2 > settings.escalateMax()) {
               return new Outcome(
                   false,
                   step,
                   epoch + 1,
-                  accuracy,
+                  restoreBest(bestWeights, best, accuracy),
                   String.format(
                       "no progress for %d steps at the highest forget weight (%s), with %s;"
                           + " stopping rather than pushing on, which collapsed the model in"
@@ -335,10 +369,48 @@ final class UnlearningLoop {
         false,
         step,
         settings.maxEpochs(),
-        accuracy,
+        restoreBest(bestWeights, best, accuracy),
         "the cap of "
             + settings.maxEpochs()
             + " epochs was reached with the goal unmet; raise the tuning key max-epochs or learning-rate");
+  }
+
+  /**
+   * Puts the model back at the best step's weights when they were kept and returns that step's
+   * score; else returns {@code current}, the score of the weights the model has.
+   */
+  private static double restoreBest(BestWeights kept, double best, double current) {
+    if (kept == null) {
+      return current;
+    }
+    kept.restore();
+    return best;
+  }
+
+  /**
+   * A copy of a stage's updated parameters at its best step so far (at its start until a step
+   * improves on it), to go back to when the stage stops short; the other parameters do not change.
+   */
+  private static final class BestWeights {
+    private final Classifier model;
+    private final java.util.Set<String> names;
+    private final java.util.LinkedHashMap<String, float[]> values = new java.util.LinkedHashMap<>();
+
+    BestWeights(Classifier model, java.util.Set<String> names) {
+      this.model = model;
+      this.names = names;
+      take();
+    }
+
+    void take() {
+      for (String n : names) {
+        values.put(n, model.parameters().get(n).toFloatArray());
+      }
+    }
+
+    void restore() {
+      model.setParameterValues(values);
+    }
   }
 
   /** One forward/backward of the objective on a forget batch and a boundary batch. */

@@ -267,15 +267,63 @@ class UnlearningTest {
   }
 
   @Test
-  void aStageThatFailsEndsTheChainAndTheMessageNamesIt() throws IOException {
+  void aStageThatStopsShortHandsItsInstancesOnAndOnlyTheLastStageEndsTheRun() throws IOException {
     List<String> lines = new ArrayList<>();
     UnlearningResult r =
         stalledRun(s -> s.split(4).maxEpochs(50).escalate(2).escalateMax(2f), lines);
     assertThat(r.succeeded()).isFalse();
     assertThat(r.message())
-        .startsWith("stage 1 of 2 (instances 1-4): no progress")
-        .contains("of the stage's 4 instances not yet forgotten");
-    assertThat(lines).noneMatch(l -> l.startsWith("stage 2 of 2"));
+        .startsWith("stage 2 of 2 (instances 1-8): no progress")
+        .contains("of the forget set not yet forgotten");
+    assertThat(lines)
+        .filteredOn(l -> l.startsWith("stage 2 of 2"))
+        .singleElement(org.assertj.core.api.InstanceOfAssertFactories.STRING)
+        .endsWith(
+            "stage 1 stopped short of its goal and hands on 4 instances not yet forgotten, from"
+                + " the weights of its best step");
+  }
+
+  @Test
+  void aStageThatStopsShortGoesBackToItsBestStepAndTheNextStageFinishesTheRequest()
+      throws IOException {
+    // Stage 1 (instances 1-4) stops at the first step without progress: 1 of 4 left after
+    // step 1, 3 after step 2. It hands on from step 1's weights, and the later stages forget all.
+    try (Classifier model = cnn()) {
+      List<Sample> forget = forgetSet(model, 12);
+      List<String> lines = new ArrayList<>();
+      Trajectory trajectory = new Trajectory(Trajectory.MAX_POINTS, 1000);
+      UnlearningResult r =
+          new Unlearning(model, forget)
+              .optSettings(
+                  UnlearnSettings.defaults().toBuilder()
+                      .split(4)
+                      .learningRate(1f)
+                      .escalate(1)
+                      .escalateMax(1f)
+                      .build())
+              .optPgd(quickPgd(model))
+              .optTrajectory(trajectory)
+              .optProgress(lines::add)
+              .run();
+      List<Trajectory.Point> points = trajectory.points();
+      assertThat(points.get(0).forgetScore()).as("stage 1's best step, the first").isEqualTo(0.25);
+      assertThat(points.get(1).forgetScore())
+          .as("stage 1's last step, worse than its best")
+          .isEqualTo(0.75);
+      assertThat(lines)
+          .filteredOn(l -> l.startsWith("stage 2 of 3"))
+          .singleElement(org.assertj.core.api.InstanceOfAssertFactories.STRING)
+          .contains("after 2 steps; stage 1 stopped short of its goal and hands on 1 instance not");
+      assertThat(r.succeeded()).as(r.message()).isTrue();
+      assertThat(model.accuracy(forget, 64)).isZero();
+      assertThat(lines)
+          .anyMatch(
+              l ->
+                  l.startsWith("fine-tune reached the goal")
+                      && l.endsWith(
+                          "(1 of 3 stages stopped short and handed their unforgotten instances"
+                              + " on)"));
+    }
   }
 
   @Test
