@@ -1,0 +1,41 @@
+package dev.lethe.job.unlearn;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.lethe.data.ImageShape;
+import dev.lethe.unlearn.Goal;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class HeldOutAdviceTest {
+
+  private static final ImageShape SHAPE = new ImageShape(1, 28, 28);
+
+  private static RunSettings settings(String preset, Map<String, String> tuning) {
+    return RunSettings.resolve(preset, Goal.MISCLASSIFY, tuning, SHAPE);
+  }
+
+  @Test
+  void aRunWithTestDataButNoHeldOutSampleIsToldToDrawOneFromTheTestData() {
+    assertThat(UnlearnRun.heldOutAdvice(0, 10_000, settings(null, Map.of())))
+        .startsWith("no held-out sample: the fine-tune holds mixtures of forget images")
+        .endsWith(
+            "give --held-out-from-test 1000 to hold test images the model never saw (test"
+                + " accuracy is then measured on the rest)");
+  }
+
+  @Test
+  void aRunWithoutTestDataIsToldToGiveHeldOutImages() {
+    assertThat(UnlearnRun.heldOutAdvice(0, 0, settings(null, Map.of())))
+        .endsWith(
+            "give --held-out URI with images the model never saw (their labels are not used)");
+  }
+
+  @Test
+  void nothingIsAdvisedWithAHeldOutSampleOrWhenTheSettingsHoldNoImages() {
+    assertThat(UnlearnRun.heldOutAdvice(1000, 9_000, settings(null, Map.of()))).isNull();
+    assertThat(UnlearnRun.heldOutAdvice(0, 10_000, settings("paper", Map.of()))).isNull();
+    assertThat(UnlearnRun.heldOutAdvice(0, 10_000, settings(null, Map.of("held-out-batch", "0"))))
+        .isNull();
+  }
+}
