@@ -604,27 +604,7 @@ public final class Unlearning {
               batchSize,
               p -> {
                 if (p.stageStart()) {
-                  progress.accept(
-                      String.format(
-                          "stage %d of %d: forgetting instances 1-%d of %d (tuning key split: %d"
-                              + " more per stage), after %d steps%s",
-                          p.stage(),
-                          p.stages(),
-                          p.active(),
-                          forget.size(),
-                          s.split(),
-                          stepsBefore + p.step(),
-                          p.carried() == 0
-                              ? ""
-                              : String.format(
-                                  "; stage %d stopped short of its goal and hands on %d"
-                                      + " instance%s not yet forgotten%s",
-                                  p.stage() - 1,
-                                  p.carried(),
-                                  p.carried() == 1 ? "" : "s",
-                                  s.batchNorm() == UnlearnSettings.BatchNormMode.FROZEN
-                                      ? ", from the weights of its best step"
-                                      : "")));
+                  progress.accept(stageStart(p, s, stepsBefore));
                   return;
                 }
                 if (record != null && p.escalatedTo() == 0) {
@@ -667,6 +647,35 @@ public final class Unlearning {
         penalty.close();
       }
     }
+  }
+
+  /** The progress line of a chained fine-tune's stage start ({@link UnlearningLoop#run()}). */
+  private String stageStart(UnlearningLoop.Progress p, UnlearnSettings s, int stepsBefore) {
+    String from =
+        s.batchNorm() == UnlearnSettings.BatchNormMode.FROZEN
+            ? ", from the weights of its best step"
+            : "";
+    String instances = p.carried() + (p.carried() == 1 ? " instance" : " instances");
+    return String.format(
+        "stage %d of %d%s: forgetting instances 1-%d of %d (tuning key split: %d more per stage),"
+            + " after %d steps%s",
+        p.stage(),
+        p.stages(),
+        p.again() ? " once more" : "",
+        p.active(),
+        forget.size(),
+        s.split(),
+        stepsBefore + p.step(),
+        p.again()
+            ? "; its first attempt stopped short of its goal with "
+                + instances
+                + " not yet forgotten, and this one starts"
+                + (from.isEmpty() ? " where it ended" : from.substring(1))
+            : p.carried() == 0
+                ? ""
+                : String.format(
+                    "; stage %d stopped short of its goal and hands on %s not yet forgotten%s",
+                    p.stage() - 1, instances, from));
   }
 
   /**

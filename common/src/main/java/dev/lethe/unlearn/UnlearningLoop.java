@@ -31,13 +31,16 @@ final class UnlearningLoop {
    */
   static final int NON_FINITE_LIMIT = 3;
 
+  /** Attempts of the last stage of a chained fine-tune (see {@link #run()}). */
+  static final int LAST_STAGE_ATTEMPTS = 2;
+
   /**
    * One step's numbers; {@code escalatedTo} is the forget term's new weight when this step doubled
    * it (see {@link UnlearnSettings#escalate()}), else 0. A chained fine-tune ({@link
    * UnlearnSettings#split()}) also reports the start of each stage: {@code stage} of {@code stages}
    * (else 0), on the first {@code active} instances, after {@code step} steps, with {@code carried}
-   * instances of the earlier stages not yet forgotten (handed on by a stage that stopped short of
-   * its goal, see {@link #run()}).
+   * instances not yet forgotten handed on by the stage before, or with {@code again} by this
+   * stage's first attempt, when that stopped short of its goal (see {@link #run()}).
    */
   record Progress(
       int step,
@@ -49,9 +52,10 @@ final class UnlearningLoop {
       int stages,
       int active,
       int carried,
+      boolean again,
       boolean skipped) {
     Progress(int step, int epoch, double loss, double forgetAccuracy, float escalatedTo) {
-      this(step, epoch, loss, forgetAccuracy, escalatedTo, 0, 0, 0, 0, false);
+      this(step, epoch, loss, forgetAccuracy, escalatedTo, 0, 0, 0, 0, false, false);
     }
 
     /**
@@ -59,7 +63,7 @@ final class UnlearningLoop {
      * those of the step before ({@code forgetAccuracy} is theirs).
      */
     static Progress skipped(int step, int epoch, double loss, double forgetAccuracy) {
-      return new Progress(step, epoch, loss, forgetAccuracy, 0f, 0, 0, 0, 0, true);
+      return new Progress(step, epoch, loss, forgetAccuracy, 0f, 0, 0, 0, 0, false, true);
     }
 
     /** Whether this reports the start of stage {@code stage} of a chained fine-tune, not a step. */
@@ -158,45 +162,67 @@ final class UnlearningLoop {
   }
 
   /**
-   * Runs the stages. A stage that is not the last and stops short of its goal (at the escalation
-   * ceiling or the epoch cap, not diverged) does not end the run: with frozen BatchNorm it goes
-   * back to the weights of its best step (the fewest of its instances not yet forgotten), and the
-   * next stage, whose prefix holds every earlier instance, starts from there. Only the last stage's
-   * stop rule, over the whole request, decides the outcome.
+   * Runs the stages. In a chained fine-tune (more than one stage) a stage that stops short of its
+   * goal (at the escalation ceiling or the epoch cap, not diverged) does not end the run: with
+   * frozen BatchNorm it goes back to the weights of its best step (the fewest of its instances not
+   * yet forgotten), and the next stage, whose prefix holds every earlier instance, starts from
+   * there with a fresh optimiser and the forget weight at its start value. The last stage, whose
+   * prefix is the whole request, does the same once more on itself: it runs up to {@value
+   * #LAST_STAGE_ATTEMPTS} times, and the run fails only when its last attempt stops short.
    */
   Outcome run() {
     int k = forget.size();
     int size = settings.stageSize(goal, k);
     int stages = settings.stages(goal, k);
-    boolean restorable = settings.batchNorm() == UnlearnSettings.BatchNormMode.FROZEN;
+    boolean restorable = stages > 1 && settings.batchNorm() == UnlearnSettings.BatchNormMode.FROZEN;
     int steps = 0;
     int epochs = 0;
     int carried = 0;
     int shortStages = 0;
+    int lastAttempts = 0;
     Outcome o = null;
     for (int stage = 1; stage <= stages; stage++) {
       int active = Math.min(k, stage * size);
       boolean last = stage == stages;
+      boolean again = last && lastAttempts > 0;
+      if (last) {
+        lastAttempts++;
+      }
       if (stages > 1 && listener != null) {
         listener.accept(
             new Progress(
-                steps, 0, Double.NaN, Double.NaN, 0f, stage, stages, active, carried, false));
+                steps,
+                0,
+                Double.NaN,
+                Double.NaN,
+                0f,
+                stage,
+                stages,
+                active,
+                carried,
+                again,
+                false));
       }
-      o = stage(active, steps, !last && restorable);
+      o = stage(active, steps, restorable);
       steps += o.steps();
       epochs += o.epochs();
       if (o.reached()) {
         carried = 0;
         continue;
       }
-      if (!last && !o.diverged()) {
+      if (stages > 1 && !o.diverged() && (!last || lastAttempts < LAST_STAGE_ATTEMPTS)) {
         carried = (int) Math.round(o.forgetAccuracy() * active);
         shortStages++;
+        if (last) {
+          stage--; // the last stage once more
+        }
         continue;
       }
       String where =
           stages > 1
-              ? String.format("stage %d of %d (instances 1-%d): ", stage, stages, active)
+              ? String.format(
+                  "stage %d of %d (instances 1-%d)%s: ",
+                  stage, stages, active, lastAttempts > 1 ? ", attempt " + lastAttempts : "")
               : "";
       return new Outcome(
           false, steps, epochs, o.forgetAccuracy(), where + o.reason(), o.diverged());
@@ -205,8 +231,9 @@ final class UnlearningLoop {
         shortStages == 0
             ? o.reason()
             : String.format(
-                "%s (%d of %d stages stopped short and handed their unforgotten instances on)",
-                o.reason(), shortStages, stages);
+                "%s (%d stage attempt%s of %d stages stopped short and handed their unforgotten"
+                    + " instances on)",
+                o.reason(), shortStages, shortStages == 1 ? "" : "s", stages);
     return new Outcome(true, steps, epochs, o.forgetAccuracy(), reason, false);
   }
 

@@ -267,20 +267,29 @@ class UnlearningTest {
   }
 
   @Test
-  void aStageThatStopsShortHandsItsInstancesOnAndOnlyTheLastStageEndsTheRun() throws IOException {
+  void aStageThatStopsShortHandsItsInstancesOnAndTheLastStageTriesTwiceBeforeTheRunFails()
+      throws IOException {
     List<String> lines = new ArrayList<>();
     UnlearningResult r =
         stalledRun(s -> s.split(4).maxEpochs(50).escalate(2).escalateMax(2f), lines);
     assertThat(r.succeeded()).isFalse();
     assertThat(r.message())
-        .startsWith("stage 2 of 2 (instances 1-8): no progress")
+        .startsWith("stage 2 of 2 (instances 1-8), attempt 2: no progress")
         .contains("of the forget set not yet forgotten");
     assertThat(lines)
-        .filteredOn(l -> l.startsWith("stage 2 of 2"))
-        .singleElement(org.assertj.core.api.InstanceOfAssertFactories.STRING)
-        .endsWith(
-            "stage 1 stopped short of its goal and hands on 4 instances not yet forgotten, from"
-                + " the weights of its best step");
+        .filteredOn(l -> l.startsWith("stage "))
+        .extracting(l -> l.substring(l.indexOf("steps") + "steps".length()))
+        .containsExactly(
+            "",
+            "; stage 1 stopped short of its goal and hands on 4 instances not yet forgotten, from"
+                + " the weights of its best step",
+            "; its first attempt stopped short of its goal with 8 instances not yet forgotten,"
+                + " and this one starts from the weights of its best step");
+    assertThat(lines)
+        .filteredOn(l -> l.startsWith("stage "))
+        .extracting(l -> l.substring(0, l.indexOf(':')))
+        .containsExactly("stage 1 of 2", "stage 2 of 2", "stage 2 of 2 once more");
+    assertThat(r.steps()).as("three stage attempts of 4 steps (two stalls of 2)").isEqualTo(12);
   }
 
   @Test
@@ -321,8 +330,8 @@ class UnlearningTest {
               l ->
                   l.startsWith("fine-tune reached the goal")
                       && l.endsWith(
-                          "(1 of 3 stages stopped short and handed their unforgotten instances"
-                              + " on)"));
+                          "(1 stage attempt of 3 stages stopped short and handed their"
+                              + " unforgotten instances on)"));
     }
   }
 
