@@ -221,19 +221,32 @@ class UnlearningTest {
     }
   }
 
+  /** A run on 12 instances with its forget set, trajectory and progress lines. */
+  private record Chained(
+      UnlearningResult r, List<Sample> forget, Trajectory trajectory, List<String> lines) {}
+
+  private static Chained chainedRun(Classifier model, UnlearnSettings settings) {
+    List<Sample> forget = forgetSet(model, 12);
+    List<String> lines = new ArrayList<>();
+    Trajectory trajectory = new Trajectory(Trajectory.MAX_POINTS, 1000);
+    UnlearningResult r =
+        new Unlearning(model, forget)
+            .optSettings(settings)
+            .optPgd(quickPgd(model))
+            .optTrajectory(trajectory)
+            .optProgress(lines::add)
+            .run();
+    return new Chained(r, forget, trajectory, lines);
+  }
+
   @Test
   void aRequestLargerThanSplitIsForgottenInChainedStagesOfItsPrefixes() throws IOException {
     try (Classifier model = cnn()) {
-      List<Sample> forget = forgetSet(model, 12);
-      List<String> lines = new ArrayList<>();
-      Trajectory trajectory = new Trajectory(Trajectory.MAX_POINTS, 1000);
-      UnlearningResult r =
-          new Unlearning(model, forget)
-              .optSettings(UnlearnSettings.defaults().toBuilder().split(4).build())
-              .optPgd(quickPgd(model))
-              .optTrajectory(trajectory)
-              .optProgress(lines::add)
-              .run();
+      Chained c = chainedRun(model, UnlearnSettings.defaults().toBuilder().split(4).build());
+      UnlearningResult r = c.r();
+      List<Sample> forget = c.forget();
+      List<String> lines = c.lines();
+      Trajectory trajectory = c.trajectory();
       assertThat(r.succeeded()).as("reached the goal: " + r.message()).isTrue();
       assertThat(r.stages()).isEqualTo(3);
       assertThat(ResultJson.toJson(r).get("stages").asInt()).isEqualTo(3);
@@ -298,23 +311,18 @@ class UnlearningTest {
     // Stage 1 (instances 1-4) stops at the first step without progress: 1 of 4 left after
     // step 1, 3 after step 2. It hands on from step 1's weights, and the later stages forget all.
     try (Classifier model = cnn()) {
-      List<Sample> forget = forgetSet(model, 12);
-      List<String> lines = new ArrayList<>();
-      Trajectory trajectory = new Trajectory(Trajectory.MAX_POINTS, 1000);
-      UnlearningResult r =
-          new Unlearning(model, forget)
-              .optSettings(
-                  UnlearnSettings.defaults().toBuilder()
-                      .split(4)
-                      .learningRate(1f)
-                      .escalate(1)
-                      .escalateMax(1f)
-                      .build())
-              .optPgd(quickPgd(model))
-              .optTrajectory(trajectory)
-              .optProgress(lines::add)
-              .run();
-      List<Trajectory.Point> points = trajectory.points();
+      Chained c =
+          chainedRun(
+              model,
+              UnlearnSettings.defaults().toBuilder()
+                  .split(4)
+                  .learningRate(1f)
+                  .escalate(1)
+                  .escalateMax(1f)
+                  .build());
+      UnlearningResult r = c.r();
+      List<String> lines = c.lines();
+      List<Trajectory.Point> points = c.trajectory().points();
       assertThat(points.get(0).forgetScore()).as("stage 1's best step, the first").isEqualTo(0.25);
       assertThat(points.get(1).forgetScore())
           .as("stage 1's last step, worse than its best")
@@ -324,7 +332,7 @@ class UnlearningTest {
           .singleElement(org.assertj.core.api.InstanceOfAssertFactories.STRING)
           .contains("after 2 steps; stage 1 stopped short of its goal and hands on 1 instance not");
       assertThat(r.succeeded()).as(r.message()).isTrue();
-      assertThat(model.accuracy(forget, 64)).isZero();
+      assertThat(model.accuracy(c.forget(), 64)).isZero();
       assertThat(lines)
           .anyMatch(
               l ->
