@@ -162,6 +162,23 @@ public final class TuningTable {
           .settings(UnlearnSettings::forgetBatch, UnlearnSettings.Builder::forgetBatch)
           .key();
 
+  /** Forget batches start with the instances not yet forgotten. */
+  public static final TuningKey<Boolean> UNFORGOTTEN_FIRST =
+      new TuningKey.Row<Boolean>(
+              "unforgotten-first",
+              "unforgottenFirst",
+              TuningKey.Kind.BOOLEAN,
+              TuningKey::parseBoolean,
+              String::valueOf)
+          .doc(
+              "when the forget set (or a stage's prefix) is larger than forget-batch, each forget"
+                  + " batch starts with the instances not yet forgotten at the last evaluation and"
+                  + " the cycle fills the rest (false: the cycle alone)")
+          .lethe(true)
+          .paper(false)
+          .settings(UnlearnSettings::unforgottenFirst, UnlearnSettings.Builder::unforgottenFirst)
+          .key();
+
   /** Adversarial examples (or retain samples) per step. */
   public static final TuningKey<Integer> ADVERSARIAL_BATCH =
       TuningKey.integer("adversarial-batch", "adversarialBatch")
@@ -438,6 +455,7 @@ public final class TuningTable {
           MOMENTUM,
           WEIGHT_DECAY,
           FORGET_BATCH,
+          UNFORGOTTEN_FIRST,
           ADVERSARIAL_BATCH,
           LAMBDA,
           MAX_EPOCHS,

@@ -21,6 +21,9 @@ import java.util.Locale;
  * @param momentum SGD momentum
  * @param weightDecay SGD weight decay (L2 on the weights, added to the gradient)
  * @param forgetBatch forget instances per step (the whole forget set when it is smaller; cycled)
+ * @param unforgottenFirst when the forget set (or a stage's prefix) is larger than {@code
+ *     forgetBatch}: each forget batch starts with the instances not yet forgotten at the last
+ *     evaluation (taken in turn when there are more than a batch), and the cycle fills the rest
  * @param adversarialBatch adversarial examples (or retain samples) per step
  * @param lambda weight of the MAS anchor penalty
  * @param maxEpochs the cap; reaching it is a failure. One epoch is one pass over the adversarial
@@ -77,6 +80,7 @@ public record UnlearnSettings(
     float momentum,
     float weightDecay,
     int forgetBatch,
+    boolean unforgottenFirst,
     int adversarialBatch,
     float lambda,
     int maxEpochs,
@@ -139,6 +143,7 @@ public record UnlearnSettings(
       float momentum,
       float weightDecay,
       int forgetBatch,
+      boolean unforgottenFirst,
       int adversarialBatch,
       float lambda,
       int maxEpochs,
@@ -162,6 +167,7 @@ public record UnlearnSettings(
     this.momentum = momentum;
     this.weightDecay = weightDecay;
     this.forgetBatch = forgetBatch;
+    this.unforgottenFirst = unforgottenFirst;
     this.adversarialBatch = adversarialBatch;
     this.lambda = lambda;
     this.maxEpochs = maxEpochs;
@@ -279,6 +285,7 @@ public record UnlearnSettings(
     private float momentum;
     private float weightDecay;
     private int forgetBatch;
+    private boolean unforgottenFirst;
     private int adversarialBatch;
     private float lambda;
     private int maxEpochs;
@@ -306,6 +313,7 @@ public record UnlearnSettings(
       momentum = from.momentum();
       weightDecay = from.weightDecay();
       forgetBatch = from.forgetBatch();
+      unforgottenFirst = from.unforgottenFirst();
       adversarialBatch = from.adversarialBatch();
       lambda = from.lambda();
       maxEpochs = from.maxEpochs();
@@ -334,6 +342,7 @@ public record UnlearnSettings(
           momentum,
           weightDecay,
           forgetBatch,
+          unforgottenFirst,
           adversarialBatch,
           lambda,
           maxEpochs,
@@ -388,6 +397,11 @@ public record UnlearnSettings(
 
     public Builder forgetBatch(int v) {
       forgetBatch = v;
+      return this;
+    }
+
+    public Builder unforgottenFirst(boolean v) {
+      unforgottenFirst = v;
       return this;
     }
 

@@ -102,6 +102,15 @@ final class UnlearningLoop {
   private float forgetWeight;
 
   /**
+   * The instances not yet forgotten (or not yet on target) at the last evaluation, in request
+   * order, for {@link UnlearnSettings#unforgottenFirst()}; null before the first and for goal
+   * unseen.
+   */
+  private int[] unforgotten;
+
+  private final ForgetBatches forgetBatches;
+
+  /**
    * Goal unseen: the held-out sample's median logit gap (own class against the best other) at the
    * last evaluation, which the objective's margin forget term aims at. The forget term pushes an
    * instance's gap only to this level less the margin, not past the boundary: it should look like
@@ -149,6 +158,7 @@ final class UnlearningLoop {
     this.seed = seed;
     this.evalBatch = evalBatch;
     this.listener = listener;
+    this.forgetBatches = new ForgetBatches(settings.unforgottenFirst());
   }
 
   /**
@@ -264,7 +274,7 @@ final class UnlearningLoop {
       keepOrder.add(i);
     }
     int keepCursor = keepOrder.size();
-    int forgetCursor = 0;
+    ForgetBatches batches = forgetBatches.startStage(k);
     int step = 0;
     int nonFinite = 0;
     forgetWeight = settings.forgetWeight();
@@ -304,11 +314,7 @@ final class UnlearningLoop {
           }
           boolean scrubMin = method == Method.SCRUB && b >= maxSteps;
           boolean scrubMax = method == Method.SCRUB && !scrubMin;
-          int[] fIdx = new int[scrubMin ? 0 : forgetBatch];
-          for (int i = 0; i < fIdx.length; i++) {
-            fIdx[i] = forgetCursor;
-            forgetCursor = (forgetCursor + 1) % k;
-          }
+          int[] fIdx = batches.next(scrubMin ? 0 : forgetBatch, unforgotten);
           List<Integer> bList = new ArrayList<>();
           if (keepFrom > 0 && !scrubMax) {
             int from = (b - maxSteps) * settings.adversarialBatch();
@@ -376,11 +382,16 @@ final class UnlearningLoop {
                       goal == Goal.UNSEEN
                           ? String.format("the median-loss gap at %.4f", accuracy)
                           : String.format(
-                              "%.1f %% of %s not yet forgotten",
+                              "%.1f %% of %s not yet forgotten%s",
                               100 * accuracy,
                               k == forget.size()
                                   ? "the forget set"
-                                  : "the stage's " + k + " instances")));
+                                  : "the stage's " + k + " instances",
+                              bestWeights == null
+                                  ? ""
+                                  : String.format(
+                                      " (%.1f %% at its best step, whose weights it keeps)",
+                                      100 * best))));
             }
             forgetWeight *= 2;
             lastProgress = step;
@@ -466,15 +477,17 @@ final class UnlearningLoop {
     }
     int[] pred = model.predict(forget.subList(0, k), evalBatch);
     int wrong = 0;
+    int[] left = new int[pred.length];
     for (int i = 0; i < pred.length; i++) {
       boolean done =
           targets != null && !method.drawsRandomLabels()
               ? pred[i] == targets[i]
               : pred[i] != forget.get(i).label();
       if (!done) {
-        wrong++;
+        left[wrong++] = i;
       }
     }
+    unforgotten = Arrays.copyOf(left, wrong);
     return wrong / (double) pred.length;
   }
 
