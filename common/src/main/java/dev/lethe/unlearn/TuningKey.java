@@ -241,6 +241,10 @@ public final class TuningKey<T> {
     return new Row<>(name, field, Kind.INTEGER, Integer::parseInt, String::valueOf);
   }
 
+  static Row<Boolean> bool(String name, String field) {
+    return new Row<>(name, field, Kind.BOOLEAN, TuningKey::parseBoolean, String::valueOf);
+  }
+
   static <E extends Enum<E>> Row<E> choice(String name, String field, Class<E> type) {
     Row<E> r = new Row<>(name, field, Kind.CHOICE, v -> enumOf(type, v), TuningKey::spelling);
     r.choices = Arrays.stream(type.getEnumConstants()).map(TuningKey::spelling).toList();

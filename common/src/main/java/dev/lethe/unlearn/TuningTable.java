@@ -164,12 +164,7 @@ public final class TuningTable {
 
   /** Forget batches start with the instances not yet forgotten. */
   public static final TuningKey<Boolean> UNFORGOTTEN_FIRST =
-      new TuningKey.Row<Boolean>(
-              "unforgotten-first",
-              "unforgottenFirst",
-              TuningKey.Kind.BOOLEAN,
-              TuningKey::parseBoolean,
-              String::valueOf)
+      TuningKey.bool("unforgotten-first", "unforgottenFirst")
           .doc(
               "when the forget set (or a stage's prefix) is larger than forget-batch, each forget"
                   + " batch starts with the instances not yet forgotten at the last evaluation and"
@@ -255,12 +250,7 @@ public final class TuningTable {
 
   /** Forward forget and boundary batches separately. */
   public static final TuningKey<Boolean> SEPARATE_BATCHES =
-      new TuningKey.Row<Boolean>(
-              "separate-batches",
-              "separateBatches",
-              TuningKey.Kind.BOOLEAN,
-              TuningKey::parseBoolean,
-              String::valueOf)
+      TuningKey.bool("separate-batches", "separateBatches")
           .doc(
               "forward the boundary (adversarial) batch and then the forget batch, each on its own,"
                   + " instead of as one batch (the authors' order; it decides BatchNorm's running"
