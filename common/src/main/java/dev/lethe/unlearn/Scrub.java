@@ -107,7 +107,9 @@ public final class Scrub {
       long seed) {
     return !retain.isEmpty()
         ? retain
-        : !heldOut.isEmpty() ? heldOut : StandIns.mixtures(forget, s.standIns(), seed);
+        : !heldOut.isEmpty()
+            ? heldOut
+            : StandIns.mixtures(forget, s.standIns(), seed, s.standInPairs());
   }
 
   /** One progress line: what the min-steps keep, as the constructor chooses it. */

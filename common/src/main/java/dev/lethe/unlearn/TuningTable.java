@@ -6,6 +6,7 @@ import dev.lethe.importance.MasMode;
 import dev.lethe.unlearn.UnlearnSettings.AdversarialLoss;
 import dev.lethe.unlearn.UnlearnSettings.BatchNormMode;
 import dev.lethe.unlearn.UnlearnSettings.ForgetLoss;
+import dev.lethe.unlearn.UnlearnSettings.StandInPairs;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -307,6 +308,17 @@ public final class TuningTable {
           .settings(UnlearnSettings::standIns, UnlearnSettings.Builder::standIns)
           .key();
 
+  /** Which two forget images a stand-in mixes. */
+  public static final TuningKey<StandInPairs> STAND_IN_PAIRS =
+      TuningKey.choice("stand-in-pairs", "standInPairs", StandInPairs.class)
+          .doc(
+              "which two forget images each stand-in mixes: any two, or two of the same class (an"
+                  + " image whose class has no other forget instance is mixed with any other)")
+          .lethe(StandInPairs.ANY)
+          .paper(StandInPairs.ANY)
+          .settings(UnlearnSettings::standInPairs, UnlearnSettings.Builder::standInPairs)
+          .key();
+
   /** Requests larger than this are forgotten in chained stages of this many more instances. */
   public static final TuningKey<Integer> SPLIT =
       TuningKey.integer("split", "split")
@@ -458,6 +470,7 @@ public final class TuningTable {
           ESCALATE_MAX,
           HELD_OUT_BATCH,
           STAND_INS,
+          STAND_IN_PAIRS,
           SPLIT,
           SALUN_FRACTION,
           SCRUB_TEMPERATURE,

@@ -59,6 +59,9 @@ import java.util.Locale;
  *     paper). They are held like held-out images ({@code heldOutBatch} per step) and need no data
  *     beyond the forget set; they are not used for anything else (not membership inference, not the
  *     goal unseen's stop rule, not calibration). Needs at least two forget instances
+ * @param standInPairs which two forget images a stand-in mixes: any two, or two of the same class
+ *     (the forget set's labels; an image whose class has no other instance in the forget set is
+ *     mixed with any other)
  * @param split goal misclassify (or a target): a request larger than this many instances is
  *     forgotten in chained stages, each of this many more instances than the last, in request
  *     order; a stage fine-tunes from the previous stage's weights with the forget weight and the
@@ -93,6 +96,7 @@ public record UnlearnSettings(
     float escalateMax,
     int heldOutBatch,
     int standIns,
+    StandInPairs standInPairs,
     int split,
     float salunFraction,
     Scrub.Settings scrub) {
@@ -120,6 +124,14 @@ public record UnlearnSettings(
   }
 
   /** BatchNorm during the fine-tune. */
+  /** Which two forget images a stand-in mixes ({@link #standInPairs()}). */
+  public enum StandInPairs {
+    /** Any two different forget images. */
+    ANY,
+    /** Two different forget images of the same class, where the class has two or more. */
+    SAME_CLASS
+  }
+
   public enum BatchNormMode {
     /** Batch statistics; running statistics updated (the authors' behaviour). */
     TRAIN,
@@ -156,6 +168,7 @@ public record UnlearnSettings(
       float escalateMax,
       int heldOutBatch,
       int standIns,
+      StandInPairs standInPairs,
       int split,
       float salunFraction,
       Scrub.Settings scrub) {
@@ -180,6 +193,7 @@ public record UnlearnSettings(
     this.escalateMax = escalateMax;
     this.heldOutBatch = heldOutBatch;
     this.standIns = standIns;
+    this.standInPairs = standInPairs;
     this.split = split;
     this.salunFraction = salunFraction;
     this.scrub = scrub;
@@ -298,6 +312,7 @@ public record UnlearnSettings(
     private float escalateMax;
     private int heldOutBatch;
     private int standIns;
+    private StandInPairs standInPairs;
     private int split;
     private float salunFraction;
     private Scrub.Settings scrub = Scrub.Settings.AUTHORS;
@@ -326,6 +341,7 @@ public record UnlearnSettings(
       escalateMax = from.escalateMax();
       heldOutBatch = from.heldOutBatch();
       standIns = from.standIns();
+      standInPairs = from.standInPairs();
       split = from.split();
       salunFraction = from.salunFraction();
       scrub = from.scrub();
@@ -355,6 +371,7 @@ public record UnlearnSettings(
           escalateMax,
           heldOutBatch,
           standIns,
+          standInPairs,
           split,
           salunFraction,
           scrub);
@@ -462,6 +479,11 @@ public record UnlearnSettings(
 
     public Builder standIns(int v) {
       standIns = v;
+      return this;
+    }
+
+    public Builder standInPairs(StandInPairs v) {
+      standInPairs = v;
       return this;
     }
 

@@ -817,7 +817,9 @@ public final class Unlearning {
     if (!holds || s.heldOutBatch() == 0) {
       return List.of();
     }
-    return heldOut.isEmpty() ? StandIns.mixtures(forget, s.standIns(), seed) : heldOut;
+    return heldOut.isEmpty()
+        ? StandIns.mixtures(forget, s.standIns(), seed, s.standInPairs())
+        : heldOut;
   }
 
   private List<Sample> heldOutForStop() {
