@@ -528,7 +528,7 @@ public final class UnlearnRun {
       return null;
     }
     return "no held-out sample: the fine-tune holds mixtures of forget images at the original"
-        + " model's outputs instead, which on the demo model kept 8-26 points less test accuracy"
+        + " model's outputs instead, which on the demo model kept 6-19 points less test accuracy"
         + " at 64-128 instances than 1,000 held-out images (docs/DEFAULTS.md, \"Stand-ins\"); "
         + (testSize > 0
             ? "give --held-out-from-test 1000 to hold test images the model never saw (test"
