@@ -123,7 +123,6 @@ public record UnlearnSettings(
     DISTILL
   }
 
-  /** BatchNorm during the fine-tune. */
   /** Which two forget images a stand-in mixes ({@link #standInPairs()}). */
   public enum StandInPairs {
     /** Any two different forget images. */
@@ -132,6 +131,7 @@ public record UnlearnSettings(
     SAME_CLASS
   }
 
+  /** BatchNorm during the fine-tune. */
   public enum BatchNormMode {
     /** Batch statistics; running statistics updated (the authors' behaviour). */
     TRAIN,
