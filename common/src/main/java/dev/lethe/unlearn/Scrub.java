@@ -107,9 +107,7 @@ public final class Scrub {
       long seed) {
     return !retain.isEmpty()
         ? retain
-        : !heldOut.isEmpty()
-            ? heldOut
-            : StandIns.mixtures(forget, s.standIns(), seed, s.standInPairs());
+        : !heldOut.isEmpty() ? heldOut : StandIns.mixtures(forget, s, seed);
   }
 
   /** One progress line: what the min-steps keep, as the constructor chooses it. */

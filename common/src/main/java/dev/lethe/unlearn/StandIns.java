@@ -75,6 +75,14 @@ final class StandIns extends AbstractList<Sample> implements RandomAccess {
   }
 
   /**
+   * The stand-ins a fine-tune with settings {@code s} holds: {@link UnlearnSettings#standIns()} of
+   * them, paired as {@link UnlearnSettings#standInPairs()} says (the one place that reads both).
+   */
+  static List<Sample> mixtures(List<Sample> forget, UnlearnSettings s, long seed) {
+    return mixtures(forget, s.standIns(), seed, s.standInPairs());
+  }
+
+  /**
    * {@code n} mixtures of pairs of different forget images (none when there are fewer than two),
    * labelled with the first image's label (unused by the distillation term); with {@link
    * StandInPairs#SAME_CLASS} the second image has the first one's label wherever the forget set

@@ -817,9 +817,7 @@ public final class Unlearning {
     if (!holds || s.heldOutBatch() == 0) {
       return List.of();
     }
-    return heldOut.isEmpty()
-        ? StandIns.mixtures(forget, s.standIns(), seed, s.standInPairs())
-        : heldOut;
+    return heldOut.isEmpty() ? StandIns.mixtures(forget, s, seed) : heldOut;
   }
 
   private List<Sample> heldOutForStop() {
