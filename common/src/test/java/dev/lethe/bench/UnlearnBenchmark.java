@@ -46,7 +46,11 @@ import java.util.SplittableRandom;
  * so the method never sees the data its cost is measured on. {@code --give-held-out false} runs as
  * a user without a held-out sample: the runs get none (the fine-tune then holds stand-ins made from
  * the forget set, and the MIA's non-members come from the test images), the test images stay the
- * same.
+ * same. {@code --held-out-data DIR} takes the held-out sample from another IDX data set instead
+ * (its first {@code --held-out} test images, e.g. MNIST digits for the Fashion-MNIST model), and
+ * test accuracy is still measured on this data set's test images after the first 1,000; such lines,
+ * and those of a {@code --held-out} other than 1,000, record {@code held_out_size} (and {@code
+ * held_out_data}).
  *
  * <pre>
  * mvn -q -pl common exec:java -Dexec.classpathScope=test \
@@ -126,15 +130,25 @@ public final class UnlearnBenchmark {
     }
     List<Sample> testAll =
         IdxReader.read(idx(data, testPrefix, "images-idx3"), idx(data, testPrefix, "labels-idx1"));
-    List<Sample> heldOut = testAll.subList(0, heldOutSize);
+    // --held-out-data DIR: the held-out sample is the first --held-out test images of another data
+    // set (IDX, same test prefix), e.g. MNIST digits for the Fashion-MNIST model; test accuracy is
+    // then measured on this data set's test images after the first 1,000, as by default
+    Path heldOutData = a.containsKey("held-out-data") ? Path.of(a.get("held-out-data")) : null;
+    List<Sample> heldOut =
+        heldOutData == null
+            ? testAll.subList(0, heldOutSize)
+            : IdxReader.read(
+                    idx(heldOutData, testPrefix, "images-idx3"),
+                    idx(heldOutData, testPrefix, "labels-idx1"))
+                .subList(0, heldOutSize);
+    int testFrom = heldOutData == null ? heldOutSize : 1000;
     // false: the runs get no held-out sample (as a user without one), the test set stays the same
     String give = a.getOrDefault("give-held-out", "true");
     if (!give.equals("true") && !give.equals("false")) {
       throw new IllegalArgumentException("--give-held-out takes true or false, got '" + give + "'");
     }
     boolean giveHeldOut = give.equals("true");
-    List<Sample> test =
-        testAll.subList(heldOutSize, Math.min(testAll.size(), heldOutSize + testLimit));
+    List<Sample> test = testAll.subList(testFrom, Math.min(testAll.size(), testFrom + testLimit));
     Files.createDirectories(out.toAbsolutePath().getParent());
     if (a.containsKey("evaluate-only")) {
       String modelName = a.getOrDefault("as-model", model.getFileName().toString());
@@ -224,6 +238,12 @@ public final class UnlearnBenchmark {
                   json.put("model", model.getFileName().toString());
                   json.put("overrides", String.join(" ", overrides));
                   json.put("held_out_given", giveHeldOut);
+                  if (giveHeldOut && (heldOutData != null || heldOutSize != 1000)) {
+                    json.put("held_out_size", heldOut.size());
+                    if (heldOutData != null) {
+                      json.put("held_out_data", heldOutData.getFileName().toString());
+                    }
+                  }
                   if (a.containsKey("session")) {
                     json.put("session", a.get("session"));
                   }

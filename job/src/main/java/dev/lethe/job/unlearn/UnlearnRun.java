@@ -528,11 +528,13 @@ public final class UnlearnRun {
       return null;
     }
     return "no held-out sample: the fine-tune holds mixtures of forget images at the original"
-        + " model's outputs instead, which on the demo model kept 6-19 points less test accuracy"
-        + " at 64-128 instances than 1,000 held-out images (docs/DEFAULTS.md, \"Stand-ins\"); "
+        + " model's outputs instead, which on the demo model kept 6-20 points less test accuracy"
+        + " at 64-256 instances than 1,000 held-out images (docs/DEFAULTS.md, \"Stand-ins\"); "
         + (testSize > 0
             ? "give --held-out-from-test 1000 to hold test images the model never saw (test"
                 + " accuracy is then measured on the rest)"
-            : "give --held-out URI with images the model never saw (their labels are not used)");
+            : "give --held-out URI with labelled images like the model's inputs that it never"
+                + " saw, a thousand or so (64 were too few at 128 instances; images of another"
+                + " kind do not help; the membership-inference attack uses them as non-members)");
   }
 }

@@ -27,8 +27,8 @@ class HeldOutAdviceTest {
   @Test
   void aRunWithoutTestDataIsToldToGiveHeldOutImages() {
     assertThat(UnlearnRun.heldOutAdvice(0, 0, settings(null, Map.of())))
-        .endsWith(
-            "give --held-out URI with images the model never saw (their labels are not used)");
+        .contains("give --held-out URI with labelled images like the model's inputs")
+        .endsWith("the membership-inference attack uses them as non-members)");
   }
 
   @Test
