@@ -77,6 +77,9 @@ import java.util.SplittableRandom;
  */
 public final class UnlearnBenchmark {
 
+  /** Test images that are the held-out sample unless {@code --held-out} says otherwise. */
+  private static final int DEFAULT_HELD_OUT = 1000;
+
   private UnlearnBenchmark() {}
 
   public static void main(String[] args) throws IOException {
@@ -105,13 +108,12 @@ public final class UnlearnBenchmark {
     Path data = Path.of(a.getOrDefault("data", "data/fashion-mnist"));
     String trainPrefix = a.getOrDefault("train-prefix", "train");
     String testPrefix = a.getOrDefault("test-prefix", "t10k");
-    int heldOutSize = Integer.parseInt(a.getOrDefault("held-out", "1000"));
+    int heldOutSize =
+        Integer.parseInt(a.getOrDefault("held-out", String.valueOf(DEFAULT_HELD_OUT)));
     int testLimit = Integer.parseInt(a.getOrDefault("test-limit", "100000"));
     Path out = Path.of(a.getOrDefault("out", "target/unlearn-benchmark.jsonl"));
     Path advDir = a.containsKey("adv-cache") ? Path.of(a.get("adv-cache")) : null;
-    List<Sample> train =
-        IdxReader.read(
-            idx(data, trainPrefix, "images-idx3"), idx(data, trainPrefix, "labels-idx1"));
+    List<Sample> train = readSplit(data, trainPrefix);
     if (a.containsKey("print-forget-ids")) {
       String k = a.getOrDefault("k", "16");
       String seed = a.getOrDefault("seeds", "0");
@@ -128,8 +130,7 @@ public final class UnlearnBenchmark {
       }
       return;
     }
-    List<Sample> testAll =
-        IdxReader.read(idx(data, testPrefix, "images-idx3"), idx(data, testPrefix, "labels-idx1"));
+    List<Sample> testAll = readSplit(data, testPrefix);
     // --held-out-data DIR: the held-out sample is the first --held-out test images of another data
     // set (IDX, same test prefix), e.g. MNIST digits for the Fashion-MNIST model; test accuracy is
     // then measured on this data set's test images after the first 1,000, as by default
@@ -137,11 +138,8 @@ public final class UnlearnBenchmark {
     List<Sample> heldOut =
         heldOutData == null
             ? testAll.subList(0, heldOutSize)
-            : IdxReader.read(
-                    idx(heldOutData, testPrefix, "images-idx3"),
-                    idx(heldOutData, testPrefix, "labels-idx1"))
-                .subList(0, heldOutSize);
-    int testFrom = heldOutData == null ? heldOutSize : 1000;
+            : readSplit(heldOutData, testPrefix).subList(0, heldOutSize);
+    int testFrom = heldOutData == null ? heldOutSize : DEFAULT_HELD_OUT;
     // false: the runs get no held-out sample (as a user without one), the test set stays the same
     String give = a.getOrDefault("give-held-out", "true");
     if (!give.equals("true") && !give.equals("false")) {
@@ -238,7 +236,7 @@ public final class UnlearnBenchmark {
                   json.put("model", model.getFileName().toString());
                   json.put("overrides", String.join(" ", overrides));
                   json.put("held_out_given", giveHeldOut);
-                  if (giveHeldOut && (heldOutData != null || heldOutSize != 1000)) {
+                  if (giveHeldOut && (heldOutData != null || heldOutSize != DEFAULT_HELD_OUT)) {
                     json.put("held_out_size", heldOut.size());
                     if (heldOutData != null) {
                       json.put("held_out_data", heldOutData.getFileName().toString());
@@ -343,6 +341,11 @@ public final class UnlearnBenchmark {
       }
       Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE);
     }
+  }
+
+  /** The images and labels of one IDX split ({@code prefix} train or t10k) under {@code dir}. */
+  private static List<Sample> readSplit(Path dir, String prefix) {
+    return IdxReader.read(idx(dir, prefix, "images-idx3"), idx(dir, prefix, "labels-idx1"));
   }
 
   private static Path idx(Path dir, String prefix, String kind) {
