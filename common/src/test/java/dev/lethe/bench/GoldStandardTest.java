@@ -150,6 +150,41 @@ class GoldStandardTest {
   }
 
   @Test
+  void aHeldOutSampleLargerThanItsDataSetIsRefusedByName(@TempDir Path dir) {
+    List<String> args = digits(Fixtures.cnn(), dir.resolve("none.jsonl"), "--evaluate-only", "x");
+    args.set(args.indexOf("--held-out") + 1, "500");
+    assertThatThrownBy(() -> UnlearnBenchmark.main(args.toArray(String[]::new)))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("Cannot use --held-out 500: ")
+        .hasMessageContaining(" has 500 digits-test images, and the test accuracy needs the ones")
+        .hasMessageEndingWith("give --held-out between 1 and 499");
+    assertThat(dir.resolve("none.jsonl")).doesNotExist();
+  }
+
+  @Test
+  void evaluateOnlyRecordsTheSizeOfAHeldOutSampleOtherThanTheDefault(@TempDir Path dir)
+      throws IOException {
+    Path out = dir.resolve("gold.jsonl");
+    JsonNode line = run(digits(Fixtures.cnn(), out, "--evaluate-only", "original"), out).get(0);
+    assertThat(line.get("held_out_size").asInt()).isEqualTo(100);
+    assertThat(line.has("held_out_data")).isFalse();
+    assertThat(line.at("/test/size").asInt()).isEqualTo(400);
+    Path none = dir.resolve("none.jsonl");
+    JsonNode without =
+        run(
+                digits(
+                    Fixtures.cnn(),
+                    none,
+                    "--evaluate-only",
+                    "original",
+                    "--give-held-out",
+                    "false"),
+                none)
+            .get(0);
+    assertThat(without.has("held_out_size")).isFalse();
+  }
+
+  @Test
   void evaluateOnlyRetrainedNeedsTheSidecarsExcludedIndicesToBeTheForgetSet(@TempDir Path dir)
       throws IOException {
     Path model = dir.resolve("digits-k8-seed0.pt");

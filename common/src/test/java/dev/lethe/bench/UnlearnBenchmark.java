@@ -135,11 +135,27 @@ public final class UnlearnBenchmark {
     // set (IDX, same test prefix), e.g. MNIST digits for the Fashion-MNIST model; test accuracy is
     // then measured on this data set's test images after the first 1,000, as by default
     Path heldOutData = a.containsKey("held-out-data") ? Path.of(a.get("held-out-data")) : null;
-    List<Sample> heldOut =
-        heldOutData == null
-            ? testAll.subList(0, heldOutSize)
-            : readSplit(heldOutData, testPrefix).subList(0, heldOutSize);
+    List<Sample> heldOutSource = heldOutData == null ? testAll : readSplit(heldOutData, testPrefix);
     int testFrom = heldOutData == null ? heldOutSize : DEFAULT_HELD_OUT;
+    // the held-out sample must fit its data set and, when it comes from this data set's test
+    // split, leave test images after it
+    int heldOutRoom = heldOutData == null ? heldOutSource.size() - 1 : heldOutSource.size();
+    if (heldOutSize < 1 || heldOutSize > heldOutRoom) {
+      throw new IllegalArgumentException(
+          "Cannot use --held-out "
+              + heldOutSize
+              + ": "
+              + (heldOutData == null ? data : heldOutData)
+              + " has "
+              + heldOutSource.size()
+              + " "
+              + testPrefix
+              + " images"
+              + (heldOutData == null ? ", and the test accuracy needs the ones after it" : "")
+              + "; give --held-out between 1 and "
+              + heldOutRoom);
+    }
+    List<Sample> heldOut = heldOutSource.subList(0, heldOutSize);
     // false: the runs get no held-out sample (as a user without one), the test set stays the same
     String give = a.getOrDefault("give-held-out", "true");
     if (!give.equals("true") && !give.equals("false")) {
@@ -168,6 +184,7 @@ public final class UnlearnBenchmark {
             json.put("model", modelName);
             json.put("model_file", model.getFileName().toString());
             json.put("held_out_given", giveHeldOut);
+            putHeldOutSource(json, giveHeldOut, heldOut.size(), heldOutData);
             append(out, json.toString());
           }
         }
@@ -236,12 +253,7 @@ public final class UnlearnBenchmark {
                   json.put("model", model.getFileName().toString());
                   json.put("overrides", String.join(" ", overrides));
                   json.put("held_out_given", giveHeldOut);
-                  if (giveHeldOut && (heldOutData != null || heldOutSize != DEFAULT_HELD_OUT)) {
-                    json.put("held_out_size", heldOut.size());
-                    if (heldOutData != null) {
-                      json.put("held_out_data", heldOutData.getFileName().toString());
-                    }
-                  }
+                  putHeldOutSource(json, giveHeldOut, heldOut.size(), heldOutData);
                   if (a.containsKey("session")) {
                     json.put("session", a.get("session"));
                   }
@@ -340,6 +352,19 @@ public final class UnlearnBenchmark {
         }
       }
       Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE);
+    }
+  }
+
+  /**
+   * Records where a held-out sample other than the default came from: its size when it is not the
+   * first 1,000 test images, and the data set it was taken from when that is not the model's.
+   */
+  private static void putHeldOutSource(ObjectNode json, boolean given, int size, Path heldOutData) {
+    if (given && (heldOutData != null || size != DEFAULT_HELD_OUT)) {
+      json.put("held_out_size", size);
+      if (heldOutData != null) {
+        json.put("held_out_data", heldOutData.getFileName().toString());
+      }
     }
   }
 
