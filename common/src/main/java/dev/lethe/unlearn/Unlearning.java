@@ -811,13 +811,29 @@ public final class Unlearning {
    * salun holds them only when it has no retain sample.
    */
   private List<Sample> kept(UnlearnSettings s) {
-    // SalUn keeps its retain sample; without one, these stand in for it (ALGORITHM.md 5).
-    boolean holds =
-        method == Method.SALUN ? retain.isEmpty() : UnlearningObjective.distills(s, method);
-    if (!holds || s.heldOutBatch() == 0) {
+    if (!holdsKept(method, s, !retain.isEmpty())) {
       return List.of();
     }
     return heldOut.isEmpty() ? StandIns.mixtures(forget, s, seed) : heldOut;
+  }
+
+  private static boolean holdsKept(Method method, UnlearnSettings s, boolean hasRetain) {
+    // SalUn keeps its retain sample; without one, these stand in for it (ALGORITHM.md 5).
+    boolean holds = method == Method.SALUN ? !hasRetain : UnlearningObjective.distills(s, method);
+    return holds && s.heldOutBatch() > 0;
+  }
+
+  /**
+   * Whether a run of {@code method} toward {@code goal} with settings {@code s} puts a held-out
+   * sample to use when it has one: goal unseen's stop rule; the images a distilling fine-tune holds
+   * at the original outputs; SCRUB's min-steps without a retain sample ({@code hasRetain}). Where
+   * it does and the run has none, the fine-tune holds stand-ins instead (goal unseen refuses).
+   */
+  public static boolean usesHeldOut(
+      Method method, Goal goal, UnlearnSettings s, boolean hasRetain) {
+    return goal == Goal.UNSEEN
+        || (method == Method.SCRUB && !hasRetain)
+        || holdsKept(method, s, hasRetain);
   }
 
   private List<Sample> heldOutForStop() {

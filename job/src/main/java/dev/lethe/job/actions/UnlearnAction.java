@@ -54,7 +54,11 @@ public interface UnlearnAction {
   /** Data the model never saw (labels unused): held at the original outputs; goal unseen's data. */
   UnlearnAction heldOut(String uri);
 
-  /** Use {@code count} random test images as the held-out data; test accuracy on the rest. */
+  /**
+   * Use {@code count} random test images as the held-out data; test accuracy on the rest. 0: none,
+   * not even the draw the run makes on its own when it is not told (1,000 test images when there
+   * are at least 2,000, no held-out data and settings that hold a held-out sample).
+   */
   UnlearnAction heldOutFromTest(int count);
 
   /**

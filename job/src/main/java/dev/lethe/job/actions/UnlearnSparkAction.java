@@ -46,7 +46,7 @@ final class UnlearnSparkAction implements UnlearnAction {
   private String work;
   private boolean keepWork;
   private boolean recordIds;
-  private int heldOutFromTest;
+  private Integer heldOutFromTest;
   private String modelName;
   private List<String> requestIds = List.of();
   private Double maxTestDrop;
@@ -118,7 +118,11 @@ final class UnlearnSparkAction implements UnlearnAction {
 
   @Override
   public UnlearnAction heldOutFromTest(int count) {
-    this.heldOutFromTest = positive("held-out-from-test", count);
+    if (count < 0) {
+      throw new IllegalArgumentException(
+          "Cannot set held-out-from-test to " + count + ": give 0 (none) or more");
+    }
+    this.heldOutFromTest = count;
     return this;
   }
 
@@ -316,7 +320,8 @@ final class UnlearnSparkAction implements UnlearnAction {
     required("forget", forget);
     required("output", output);
     exclusive("sample", sample > 0, "forget ids", !forgetIds.isEmpty());
-    exclusive("held-out data", heldOut != null, "held-out-from-test", heldOutFromTest > 0);
+    boolean drawsFromTest = heldOutFromTest != null && heldOutFromTest > 0;
+    exclusive("held-out data", heldOut != null, "held-out-from-test", drawsFromTest);
     exclusive("targeted", targeted, "target class", targetClass != null);
     if (maxTestDrop != null && test == null) {
       throw new IllegalStateException(
@@ -328,7 +333,7 @@ final class UnlearnSparkAction implements UnlearnAction {
           "Cannot unlearn: max-retain-drop measures the retain data but none was given;"
               + " set the retain data");
     }
-    if (heldOutFromTest > 0 && test == null) {
+    if (drawsFromTest && test == null) {
       throw new IllegalStateException(
           "Cannot unlearn: held-out-from-test draws from the test data but none was given;"
               + " set the test data");

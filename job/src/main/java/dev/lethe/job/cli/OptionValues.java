@@ -55,18 +55,27 @@ final class OptionValues {
 
   /** A whole number of 1 or more, if given. */
   Optional<Integer> positiveInt(String name, String value) {
+    return wholeNumber(name, value, 1);
+  }
+
+  /** A whole number of 0 or more, if given. */
+  Optional<Integer> nonNegativeInt(String name, String value) {
+    return wholeNumber(name, value, 0);
+  }
+
+  private Optional<Integer> wholeNumber(String name, String value, int least) {
     if (value == null) {
       return Optional.empty();
     }
     try {
       int parsed = Integer.parseInt(value.trim());
-      if (parsed > 0) {
+      if (parsed >= least) {
         return Optional.of(parsed);
       }
     } catch (NumberFormatException e) {
       // reported below
     }
-    throw invalid(name, value, "give a whole number of 1 or more");
+    throw invalid(name, value, "give a whole number of " + least + " or more");
   }
 
   /**

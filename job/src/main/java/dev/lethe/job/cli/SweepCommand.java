@@ -113,7 +113,10 @@ public final class SweepCommand implements JobCommand {
       names = "--held-out-from-test",
       order = 10,
       paramLabel = "N",
-      description = "use N random test images as held-out data (default: none)")
+      description =
+          "use N random test images as held-out data; 0: none (default: goal misclassify draws"
+              + " 1000 when --test has 2000 images or more and no --held-out is given, as unlearn"
+              + " does; goal unseen needs --held-out or this option)")
   String heldOutFromTest;
 
   @Option(
@@ -253,14 +256,15 @@ public final class SweepCommand implements JobCommand {
     if (m.usesRetainSample() && retain == null) {
       throw values.usage("option --method " + m.cliName() + " needs --retain; give --retain URI");
     }
-    if (heldOutFromTest != null && test == null) {
+    int fromTest = values.nonNegativeInt("--held-out-from-test", heldOutFromTest).orElse(-1);
+    if (fromTest > 0 && test == null) {
       throw values.usage("option --held-out-from-test needs --test; give --test URI");
     }
-    if (heldOut != null && heldOutFromTest != null) {
+    if (heldOut != null && fromTest > 0) {
       throw values.usage(
           "options --held-out and --held-out-from-test exclude each other; give one");
     }
-    if (g == Goal.UNSEEN && heldOut == null && heldOutFromTest == null) {
+    if (g == Goal.UNSEEN && heldOut == null && fromTest <= 0) {
       throw values.usage(
           goal == null
               ? "the default goal unseen needs a held-out sample; give --held-out URI or"
@@ -271,7 +275,6 @@ public final class SweepCommand implements JobCommand {
     maxTestDrop();
     maxRetainDrop();
     values.positiveInt("--max-per-run", maxPerRun);
-    values.positiveInt("--held-out-from-test", heldOutFromTest);
     values.positiveInt("--partitions", partitions);
     values.positiveInt("--batch-size", batchSize);
     values.positiveInt("--lock-ttl", lockTtl);
@@ -293,7 +296,7 @@ public final class SweepCommand implements JobCommand {
             values.positiveInt("--max-per-run", maxPerRun).orElse(MAX_PER_RUN_DEFAULT),
             test,
             heldOut,
-            values.positiveInt("--held-out-from-test", heldOutFromTest).orElse(0),
+            values.nonNegativeInt("--held-out-from-test", heldOutFromTest).orElse(null),
             method(),
             goal(),
             preset,

@@ -197,15 +197,13 @@ public final class UnlearnCommand implements JobCommand {
     Method method = method();
     Goal goal = goal();
     targetClass();
-    if (inputs.heldOut.fromTest != null) {
-      if (inputs.test == null) {
-        throw values.usage("option --held-out-from-test needs --test; give --test URI");
-      }
-      values.positiveInt("--held-out-from-test", inputs.heldOut.fromTest);
+    int fromTest =
+        values.nonNegativeInt("--held-out-from-test", inputs.heldOut.fromTest).orElse(-1);
+    if (fromTest > 0 && inputs.test == null) {
+      throw values.usage("option --held-out-from-test needs --test; give --test URI");
     }
-    if (goal == Goal.UNSEEN && inputs.heldOut.uri == null && inputs.heldOut.fromTest == null) {
-      throw values.usage(
-          "option --goal unseen needs --held-out; give --held-out URI or --held-out-from-test N");
+    if (goal == Goal.UNSEEN && inputs.heldOut.uri == null) {
+      HeldOutNeeds.check(values, "option --goal unseen", fromTest, inputs.test != null);
     }
     if (method.usesRetainSample() && inputs.retain == null) {
       throw values.usage("option --method retain needs --retain; give --retain URI");
@@ -269,7 +267,7 @@ public final class UnlearnCommand implements JobCommand {
     values.positiveInt("--limit", inputs.limit).ifPresent(action::limit);
     values.positiveInt("--sample", inputs.rows.sample).ifPresent(action::sample);
     values
-        .positiveInt("--held-out-from-test", inputs.heldOut.fromTest)
+        .nonNegativeInt("--held-out-from-test", inputs.heldOut.fromTest)
         .ifPresent(action::heldOutFromTest);
     if (dryRun) {
       Map<String, Object> fields = new LinkedHashMap<>();

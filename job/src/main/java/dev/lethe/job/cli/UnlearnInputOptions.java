@@ -65,7 +65,9 @@ public final class UnlearnInputOptions {
         paramLabel = "N",
         description =
             "use N random --test images (seeded by --seed) as --held-out; test accuracy is"
-                + " measured on the rest (default: none)")
+                + " measured on the rest; 0: none (default: 1000 when --test has 2000 images or"
+                + " more, no --held-out is given and the settings hold a held-out sample, as"
+                + " Lethe's presets do; else none)")
     String fromTest;
   }
 

@@ -61,9 +61,11 @@ public final class Sweep {
 
   /**
    * What a sweep is asked to do; {@code subjects}, {@code test}, {@code heldOut}, {@code
-   * maxTestDrop} (percentage points; null: no gate), {@code retain} (a sample of retained training
-   * data: retain accuracy, method retain's data) and {@code maxRetainDrop} (its gate) may be null.
-   * {@code lockTtl}: how long the ledger's lease lives without renewal ({@link SweepLock}).
+   * heldOutFromTest} (null: each run's own choice, {@link dev.lethe.job.unlearn.InputReader}),
+   * {@code maxTestDrop} (percentage points; null: no gate), {@code retain} (a sample of retained
+   * training data: retain accuracy, method retain's data) and {@code maxRetainDrop} (its gate) may
+   * be null. {@code lockTtl}: how long the ledger's lease lives without renewal ({@link
+   * SweepLock}).
    */
   public record Settings(
       String requests,
@@ -75,7 +77,7 @@ public final class Sweep {
       int maxPerRun,
       String test,
       String heldOut,
-      int heldOutFromTest,
+      Integer heldOutFromTest,
       Method method,
       Goal goal,
       String preset,
@@ -290,7 +292,7 @@ public final class Sweep {
     if (settings.maxRetainDrop() != null) {
       action.maxRetainDrop(settings.maxRetainDrop());
     }
-    if (settings.heldOutFromTest() > 0) {
+    if (settings.heldOutFromTest() != null) {
       action.heldOutFromTest(settings.heldOutFromTest());
     }
     return action.execute();

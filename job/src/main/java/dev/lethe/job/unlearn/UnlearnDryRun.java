@@ -65,7 +65,7 @@ public final class UnlearnDryRun {
       model.put("classes", in.spec().numClasses());
       plan.put("model", model);
       plan.put("forget", data(request.forget(), in.forget().size()));
-      boolean drawn = request.heldOutFromTest() > 0;
+      boolean drawn = in.heldOutFromTest();
       plan.put(
           "test",
           request.test() == null ? null : data(request.test(), Math.toIntExact(in.testSize())));
@@ -75,6 +75,8 @@ public final class UnlearnDryRun {
               : data(drawn ? request.test() : request.heldOut(), in.heldOut().size());
       if (heldOut != null) {
         heldOut.put("from_test", drawn);
+        // drawn by the run on its own: no held-out sample and no --held-out-from-test was given
+        heldOut.put("automatic", drawn && request.heldOutFromTest() == null);
       }
       plan.put("held_out", heldOut);
       plan.put(

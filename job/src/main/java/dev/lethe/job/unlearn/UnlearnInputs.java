@@ -9,7 +9,8 @@ import java.util.List;
  * The inputs of a run after validation: the model's spec (and the options it was resolved with),
  * the forget set and the optional held-out and retain samples on the driver, and the optional test
  * set left on the executors ({@link TestData}, null when there is none), each checked against the
- * spec.
+ * spec. {@code heldOutFromTest}: the held-out sample was drawn from the test data (asked for, or
+ * drawn by {@link InputReader} on its own), and the test data is what is left.
  */
 public record UnlearnInputs(
     SpecResolver.Partial options,
@@ -17,7 +18,8 @@ public record UnlearnInputs(
     List<Sample> forget,
     TestData test,
     List<Sample> heldOut,
-    List<Sample> retain) {
+    List<Sample> retain,
+    boolean heldOutFromTest) {
 
   /** How many test samples there are; 0 without test data. */
   public long testSize() {

@@ -11,12 +11,16 @@ import java.util.Map;
  * Everything one unlearning run was asked to do, as the unlearn action's setters gave it. {@code
  * test}, {@code heldOut}, {@code retain}, {@code labels}, {@code targetClass}, {@code preset},
  * {@code runId} and {@code work} may be null; counts of 0 mean "not given" ({@code partitions}:
- * Spark's parallelism, {@code limit}: all rows, {@code sample}: no draw, {@code heldOutFromTest}:
- * no split). {@code modelName} (null: the model file's name) names the folder under {@code out};
- * {@code requestIds} are the erasure requests the run serves (empty for a plain unlearn). {@code
- * maxTestDrop} (null: no gate) is the most test accuracy, in percentage points, a run may lose and
- * still publish; {@code maxRetainDrop} (null: no gate) the same for the retain data's accuracy.
- * {@code classNames} (empty: the sidecar's, if any) are the model's class names as given.
+ * Spark's parallelism, {@code limit}: all rows, {@code sample}: no draw). {@code heldOutFromTest}
+ * is how many test images to draw as the held-out sample: null when not given (then {@link
+ * InputReader} draws {@value InputReader#AUTO_HELD_OUT} itself when the run has test data of at
+ * least {@value InputReader#AUTO_MIN_TEST} images, no held-out data and settings that hold a
+ * held-out sample), 0 for no draw at all. {@code modelName} (null: the model file's name) names the
+ * folder under {@code out}; {@code requestIds} are the erasure requests the run serves (empty for a
+ * plain unlearn). {@code maxTestDrop} (null: no gate) is the most test accuracy, in percentage
+ * points, a run may lose and still publish; {@code maxRetainDrop} (null: no gate) the same for the
+ * retain data's accuracy. {@code classNames} (empty: the sidecar's, if any) are the model's class
+ * names as given.
  */
 public record UnlearnRequest(
     String model,
@@ -43,7 +47,7 @@ public record UnlearnRequest(
     String work,
     boolean keepWork,
     boolean recordIds,
-    int heldOutFromTest,
+    Integer heldOutFromTest,
     String modelName,
     List<String> requestIds,
     Double maxTestDrop,

@@ -460,7 +460,7 @@ public final class UnlearnRun {
     Manifest.HeldOut heldOut = null;
     if (!in.heldOut().isEmpty()) {
       // The fine-tune holds the model's outputs on these images, so they are an input of the model.
-      boolean drawn = request.heldOutFromTest() > 0;
+      boolean drawn = in.heldOutFromTest();
       heldOut =
           new Manifest.HeldOut(
               drawn ? request.test() : request.heldOut(), in.heldOut().size(), drawn);
@@ -530,11 +530,20 @@ public final class UnlearnRun {
     return "no held-out sample: the fine-tune holds mixtures of forget images at the original"
         + " model's outputs instead, which on the demo model kept 6-20 points less test accuracy"
         + " at 64-256 instances than 1,000 held-out images (docs/DEFAULTS.md, \"Stand-ins\"); "
-        + (testSize > 0
-            ? "give --held-out-from-test 1000 to hold test images the model never saw (test"
-                + " accuracy is then measured on the rest)"
-            : "give --held-out URI with labelled images like the model's inputs that it never"
-                + " saw, a thousand or so (64 were too few at 128 instances; images of another"
-                + " kind do not help; the membership-inference attack uses them as non-members)");
+        + (testSize >= InputReader.AUTO_MIN_TEST
+            ? "leave out --held-out-from-test 0, or give --held-out-from-test "
+                + InputReader.AUTO_HELD_OUT
+                + ", to hold test images the model never saw (test accuracy is then measured on"
+                + " the rest)"
+            : testSize > 1
+                ? "give --held-out-from-test "
+                    + testSize / 2
+                    + " to hold half of the "
+                    + testSize
+                    + " test images (test accuracy is then measured on the rest), or --held-out"
+                    + " URI with a thousand or so images like the model's inputs that it never saw"
+                : "give --held-out URI with labelled images like the model's inputs that it never"
+                    + " saw, a thousand or so (64 were too few at 128 instances; images of another"
+                    + " kind do not help; the membership-inference attack uses them as non-members)");
   }
 }

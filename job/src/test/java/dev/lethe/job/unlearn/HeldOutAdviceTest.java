@@ -15,13 +15,23 @@ class HeldOutAdviceTest {
     return RunSettings.resolve(preset, Goal.MISCLASSIFY, tuning, SHAPE);
   }
 
+  /** Only --held-out-from-test 0 leaves a run with this much test data without the draw. */
   @Test
   void aRunWithTestDataButNoHeldOutSampleIsToldToDrawOneFromTheTestData() {
     assertThat(UnlearnRun.heldOutAdvice(0, 10_000, settings(null, Map.of())))
         .startsWith("no held-out sample: the fine-tune holds mixtures of forget images")
         .endsWith(
-            "give --held-out-from-test 1000 to hold test images the model never saw (test"
-                + " accuracy is then measured on the rest)");
+            "leave out --held-out-from-test 0, or give --held-out-from-test 1000, to hold test"
+                + " images the model never saw (test accuracy is then measured on the rest)");
+  }
+
+  @Test
+  void aRunWithLittleTestDataIsToldToDrawHalfOfItOrToGiveHeldOutImages() {
+    assertThat(UnlearnRun.heldOutAdvice(0, 500, settings(null, Map.of())))
+        .endsWith(
+            "give --held-out-from-test 250 to hold half of the 500 test images (test accuracy is"
+                + " then measured on the rest), or --held-out URI with a thousand or so images"
+                + " like the model's inputs that it never saw");
   }
 
   @Test

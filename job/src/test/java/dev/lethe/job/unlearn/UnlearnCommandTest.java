@@ -88,6 +88,14 @@ class UnlearnCommandTest extends SparkTestBase {
   }
 
   private static CliRun unlearn(Path out, Path forgetData, String... extra) {
+    return unlearn(out, forgetData, JobFixtures.testImages(), extra);
+  }
+
+  private static CliRun unlearn(Path out, Path forgetData, Path test, String... extra) {
+    return JobFixtures.cli(unlearnArgs(out, forgetData, test, extra));
+  }
+
+  private static String[] unlearnArgs(Path out, Path forgetData, Path test, String... extra) {
     List<String> args =
         new ArrayList<>(
             List.of(
@@ -97,7 +105,7 @@ class UnlearnCommandTest extends SparkTestBase {
                 "--forget",
                 forgetData.toString(),
                 "--test",
-                JobFixtures.testImages().toString(),
+                test.toString(),
                 "--out",
                 out.toString()));
     args.addAll(JobFixtures.QUICK_UNLEARN);
@@ -105,7 +113,7 @@ class UnlearnCommandTest extends SparkTestBase {
     if (!args.contains("--preset")) {
       args.addAll(List.of("--preset", "lethe"));
     }
-    return JobFixtures.cli(args.toArray(String[]::new));
+    return args.toArray(String[]::new);
   }
 
   private static List<String> firstIds() {
@@ -450,6 +458,137 @@ class UnlearnCommandTest extends SparkTestBase {
     assertThat(none.stderr()).contains("--held-out-from-test");
   }
 
+  /**
+   * The digits twice over as one IDX test set of 3,594 images: enough for the run to draw its own
+   * held-out sample ({@link InputReader#AUTO_MIN_TEST}).
+   */
+  private static Path largeTestSet() throws java.io.IOException {
+    Path dir = Files.createDirectories(tmp.resolve("large-test"));
+    Path images = dir.resolve("large-images-idx3-ubyte");
+    if (Files.exists(images)) {
+      return images;
+    }
+    byte[][] parts = {
+      gunzip(JobFixtures.trainImages()), gunzip(JobFixtures.testImages()),
+      gunzip(JobFixtures.trainLabels()), gunzip(JobFixtures.testLabels())
+    };
+    Files.write(images, idx(parts[0], parts[1], 16));
+    Files.write(dir.resolve("large-labels-idx1-ubyte"), idx(parts[2], parts[3], 8));
+    return images;
+  }
+
+  /** One IDX file holding the items of {@code a} and {@code b} twice, header from {@code a}. */
+  private static byte[] idx(byte[] a, byte[] b, int header) {
+    java.nio.ByteBuffer out =
+        java.nio.ByteBuffer.allocate(header + 2 * (a.length - header + b.length - header));
+    out.put(a, 0, header);
+    for (int i = 0; i < 2; i++) {
+      out.put(a, header, a.length - header).put(b, header, b.length - header);
+    }
+    int count =
+        2
+            * (java.nio.ByteBuffer.wrap(a, 4, 4).getInt()
+                + java.nio.ByteBuffer.wrap(b, 4, 4).getInt());
+    return out.putInt(4, count).array();
+  }
+
+  private static byte[] gunzip(Path file) throws java.io.IOException {
+    try (var in = new java.util.zip.GZIPInputStream(Files.newInputStream(file))) {
+      return in.readAllBytes();
+    }
+  }
+
+  /**
+   * Test data of 2,000 images or more and no held-out sample: the run draws 1,000 of them as its
+   * held-out sample on its own, says so in the plan, measures test accuracy on the rest and records
+   * the draw in the manifest as a --held-out-from-test draw (so that an audit can rebuild it);
+   * {@code --held-out-from-test 0} holds none, and goal unseen then needs one.
+   */
+  @Test
+  void largeTestDataWithoutAHeldOutSampleLendsOneThousandImagesToHold() throws Exception {
+    Path test = largeTestSet();
+    int size = 2 * (JobFixtures.trainSamples().size() + JobFixtures.testSamples().size());
+    CliRun plan = unlearn(tmp.resolve("auto-plan"), JobFixtures.trainImages(), test, "--dry-run");
+    assertThat(plan.exitCode()).as("stderr:\n%s", plan.stderr()).isZero();
+    JsonNode heldOut = plan.summary().get("held_out");
+    assertThat(heldOut.get("size").asInt()).isEqualTo(InputReader.AUTO_HELD_OUT);
+    assertThat(heldOut.get("from_test").asBoolean()).isTrue();
+    assertThat(heldOut.get("automatic").asBoolean()).isTrue();
+    assertThat(plan.summary().get("test").get("size").asInt())
+        .isEqualTo(size - InputReader.AUTO_HELD_OUT);
+
+    Path out = tmp.resolve("auto");
+    CliRun run =
+        LoggedCli.run(
+            unlearnArgs(out, JobFixtures.trainImages(), test, "--forget-ids", IDS, "--seed", "3"));
+    assertThat(run.exitCode()).as("stderr:\n%s", run.stderr()).isZero();
+    assertThat(run.stderr()).contains("no held-out sample was given: 1000 random test images");
+    JsonNode report = run.summary();
+    assertThat(report.get("test").get("size").asInt()).isEqualTo(size - 1000);
+    assertThat(report.get("forget").get("accuracy_after").asDouble()).isZero();
+    JsonNode manifest = manifestOf(out, report).get("held_out");
+    assertThat(manifest.get("count").asInt()).isEqualTo(1000);
+    assertThat(manifest.get("drawn_from_test").asBoolean()).isTrue();
+    assertThat(manifest.get("uri").asText()).isEqualTo(test.toString());
+
+    CliRun none =
+        unlearn(
+            tmp.resolve("none-plan"),
+            JobFixtures.trainImages(),
+            test,
+            "--dry-run",
+            "--held-out-from-test",
+            "0");
+    assertThat(none.exitCode()).as("stderr:\n%s", none.stderr()).isZero();
+    assertThat(none.summary().get("held_out").isNull()).isTrue();
+    assertThat(none.summary().get("test").get("size").asInt()).isEqualTo(size);
+
+    CliRun paper =
+        unlearn(
+            tmp.resolve("paper-plan"),
+            JobFixtures.trainImages(),
+            test,
+            "--dry-run",
+            "--preset",
+            "paper");
+    assertThat(paper.exitCode()).as("stderr:\n%s", paper.stderr()).isZero();
+    assertThat(paper.summary().get("held_out").isNull())
+        .as("the paper preset holds no held-out sample, so none is drawn")
+        .isTrue();
+
+    CliRun unseen =
+        unlearn(
+            tmp.resolve("unseen-zero"),
+            JobFixtures.trainImages(),
+            test,
+            "--goal",
+            "unseen",
+            "--held-out-from-test",
+            "0");
+    assertThat(unseen.exitCode()).isEqualTo(2);
+    assertThat(unseen.stderr())
+        .contains("option --goal unseen needs a held-out sample, but --held-out-from-test 0");
+  }
+
+  /** Test data under 2,000 images: no draw, and goal unseen without a held-out sample says why. */
+  @Test
+  void smallTestDataLendsNoHeldOutSample() {
+    CliRun plan = unlearn(tmp.resolve("small-plan"), "--dry-run");
+    assertThat(plan.exitCode()).as("stderr:\n%s", plan.stderr()).isZero();
+    assertThat(plan.summary().get("held_out").isNull()).isTrue();
+    assertThat(plan.summary().get("test").get("size").asInt())
+        .isEqualTo(JobFixtures.testSamples().size());
+
+    CliRun unseen = unlearn(tmp.resolve("small-unseen"), "--goal", "unseen");
+    assertThat(unseen.exitCode()).isEqualTo(2);
+    assertThat(unseen.stderr())
+        .contains(
+            "goal unseen needs a held-out sample, and test data "
+                + JobFixtures.testImages()
+                + " has 500 images, fewer than the 2000 from which Lethe draws 1000 on its own;"
+                + " give --held-out URI or --held-out-from-test N");
+  }
+
   @Test
   void methodScrubRunsEndToEndWithHeldOutImagesAsTheDataItKeeps() throws Exception {
     Path out = tmp.resolve("scrub");
@@ -636,17 +775,19 @@ class UnlearnCommandTest extends SparkTestBase {
     assertThat(both.exitCode()).isEqualTo(2);
     assertThat(both.stderr()).contains("--held-out and --held-out-from-test exclude each other");
 
-    CliRun zero = unlearn(out, "--held-out-from-test", "0");
-    assertThat(zero.exitCode()).isEqualTo(2);
-    assertThat(zero.stderr()).contains("--held-out-from-test");
+    CliRun negative = unlearn(out, "--held-out-from-test", "-1");
+    assertThat(negative.exitCode()).isEqualTo(2);
+    assertThat(negative.stderr())
+        .contains("--held-out-from-test")
+        .contains("give a whole number of 0 or more");
 
     CliRun noRetain = unlearn(out, "--max-retain-drop", "1");
     assertThat(noRetain.exitCode()).as("--max-retain-drop without --retain").isEqualTo(2);
     assertThat(noRetain.stderr()).contains("--max-retain-drop needs --retain");
 
-    CliRun negative = unlearn(out, "--retain", "r", "--max-retain-drop", "-1");
-    assertThat(negative.exitCode()).as("negative --max-retain-drop").isEqualTo(2);
-    assertThat(negative.stderr()).contains("--max-retain-drop");
+    CliRun negativeDrop = unlearn(out, "--retain", "r", "--max-retain-drop", "-1");
+    assertThat(negativeDrop.exitCode()).as("negative --max-retain-drop").isEqualTo(2);
+    assertThat(negativeDrop.stderr()).contains("--max-retain-drop");
 
     CliRun key = unlearn(out, "--set", "no-such-key=1");
     assertThat(key.exitCode()).isEqualTo(2);
