@@ -158,7 +158,7 @@ public final class InputReader {
     }
     LOG.info(
         "unlearn: no held-out sample was given: {} random test images of the {} in {} are the"
-            + " held-out sample (the fine-tune holds the model's outputs on them; seeded by --seed),"
+            + " held-out sample (seeded by --seed, as --held-out-from-test would draw them),"
             + " test accuracy is measured on the other {}; --held-out-from-test 0 holds none",
         AUTO_HELD_OUT,
         test.size(),
