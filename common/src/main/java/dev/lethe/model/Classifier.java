@@ -8,6 +8,7 @@ import ai.djl.engine.EngineException;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
 import ai.djl.pytorch.engine.PtNDArray;
@@ -191,7 +192,11 @@ public final class Classifier implements AutoCloseable {
     return new Classifier(name, model, block, spec, trainable);
   }
 
-  /** Runs one forward on a blank image to check the input shape and count the outputs. */
+  /**
+   * Runs one forward on two blank images to check the input shape and count the outputs: the model
+   * must return one float32 tensor of finite logits, one row per image (a tuple or dict of tensors,
+   * integer or double outputs, NaN would each fail or mislead later, on the executors).
+   */
   private static int probe(
       Path file, PtSymbolBlock block, NDManager manager, SpecResolver.Partial partial) {
     ImageShape in = partial.input();
@@ -199,6 +204,15 @@ public final class Classifier implements AutoCloseable {
       NDArray x = m.zeros(new Shape(2, in.channels(), in.height(), in.width()));
       JniUtils.enableInferenceMode(block);
       NDList out = IValueUtils.forward(block, new NDList(x), false);
+      if (out.size() != 1) {
+        throw new IllegalArgumentException(
+            "Cannot use model "
+                + file
+                + ": its forward returns "
+                + out.size()
+                + " tensors (a tuple, list or dict), not one tensor of logits; script a wrapper"
+                + " whose forward returns the logits only");
+      }
       Shape s = out.get(0).getShape();
       if (s.dimension() != 2 || s.get(0) != 2) {
         throw new IllegalArgumentException(
@@ -211,6 +225,25 @@ public final class Classifier implements AutoCloseable {
                 + ", not (2, classes) logits; Lethe needs a classifier that returns one row of"
                 + " logits per image");
       }
+      DataType type = out.get(0).getDataType();
+      if (type != DataType.FLOAT32) {
+        throw new IllegalArgumentException(
+            "Cannot use model "
+                + file
+                + ": it returns "
+                + type
+                + " logits; Lethe needs float32 logits (end the forward with .float(), or keep the"
+                + " model in float32)");
+      }
+      NDArray logits = out.get(0);
+      if (logits.isInfinite().logicalOr(logits.isNaN()).any().getBoolean()) {
+        throw new IllegalArgumentException(
+            "Cannot use model "
+                + file
+                + ": it returns NaN or infinite logits for blank images of shape "
+                + in
+                + "; check its weights and its normalisation");
+      }
       return Math.toIntExact(s.get(1));
     } catch (EngineException e) {
       throw new SettingException(
@@ -219,9 +252,10 @@ public final class Classifier implements AutoCloseable {
               + file
               + " on images of shape "
               + in
-              + " (CxHxW): "
-              + FailureMessage.firstLine(e)
-              + "; give the model's real input shape in its sidecar or as C,H,W "
+              + " (CxHxW), float32, a batch of 2: "
+              + FailureMessage.torchCause(e)
+              + "; a model must take float32 images in batches of any size, and its input shape"
+              + " goes in its sidecar or as C,H,W "
               + SettingException.named(INPUT_SHAPE),
           e);
     }

@@ -90,6 +90,11 @@ public final class JobFixtures {
     return writeImageFolder(train.stream().filter(s -> !forgetIds.contains(s.id())).toList(), root);
   }
 
+  /** A model of deploy/python/make_misshapen_models.py (e.g. "frozen"). */
+  public static Path misshapen(String name) {
+    return existing("misshapen/" + name + ".pt");
+  }
+
   private static Path existing(String name) {
     Path file = DIR.resolve(name);
     assertThat(file).as("fixture %s (run the tests from the job module)", file).isRegularFile();

@@ -339,13 +339,13 @@ final class UnlearnSparkAction implements UnlearnAction {
               + " set the test data");
     }
     return new UnlearnRequest(
-        model,
-        forget,
-        output,
-        test,
-        heldOut,
-        retain,
-        labels,
+        qualified(model),
+        qualified(forget),
+        qualified(output),
+        qualified(test),
+        qualified(heldOut),
+        qualified(retain),
+        qualified(labels),
         classNames,
         method,
         goal,
@@ -360,7 +360,7 @@ final class UnlearnSparkAction implements UnlearnAction {
         forgetIds,
         batchSize,
         sample,
-        work,
+        qualified(work),
         keepWork,
         recordIds,
         heldOutFromTest,
@@ -368,6 +368,30 @@ final class UnlearnSparkAction implements UnlearnAction {
         requestIds,
         maxTestDrop,
         maxRetainDrop);
+  }
+
+  /**
+   * A relative path made absolute on its file system (Hadoop's default one, so a cluster whose
+   * default is HDFS resolves it there): the manifest and current.json keep every URI, and a
+   * relative one would name another file for a job started from another folder. URIs with a scheme
+   * and absolute paths are kept as given.
+   */
+  private String qualified(String uri) {
+    if (uri == null) {
+      return null;
+    }
+    org.apache.hadoop.fs.Path path = new org.apache.hadoop.fs.Path(uri);
+    if (path.isAbsolute() || path.toUri().getScheme() != null) {
+      return uri;
+    }
+    try {
+      return path.getFileSystem(spark.sparkContext().hadoopConfiguration())
+          .makeQualified(path)
+          .toString();
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(
+          "Cannot resolve " + uri + " to an absolute path (" + e + "); give an absolute URI", e);
+    }
   }
 
   private static void exclusive(String one, boolean oneSet, String other, boolean otherSet) {

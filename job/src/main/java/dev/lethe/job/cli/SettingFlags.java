@@ -8,8 +8,9 @@ import picocli.CommandLine.Model.OptionSpec;
 /**
  * Adds the command line's spelling to a refusal that names a library setting: lethe-common and the
  * action say "(setting: held-out)", the CLI says "(option --held-out)" when the command has that
- * option, so a user reads the flag to give. Settings the command has no option for keep the
- * library's wording.
+ * option, so a user reads the flag to give. A setting the command has no option for is named as
+ * such ("(setting: input-shape, not an option of lethe unlearn)"), so the user gives it another way
+ * (e.g. the model's sidecar).
  */
 public final class SettingFlags {
 
@@ -21,12 +22,25 @@ public final class SettingFlags {
    */
   public static String flagged(String command, Throwable failure, String message) {
     return settingOf(failure)
-        .flatMap(setting -> option(command, setting))
         .map(
-            option ->
-                message.replace(
-                    SettingException.named(option.longestName().substring(2)),
-                    "(option " + option.longestName() + ")"))
+            setting ->
+                option(command, setting)
+                    .map(
+                        option ->
+                            message.replace(
+                                SettingException.named(setting),
+                                "(option " + option.longestName() + ")"))
+                    .orElseGet(
+                        () ->
+                            LetheCommand.commandNames().contains(command)
+                                ? message.replace(
+                                    SettingException.named(setting),
+                                    "(setting: "
+                                        + setting
+                                        + ", not an option of lethe "
+                                        + command
+                                        + ")")
+                                : message))
         .orElse(message);
   }
 

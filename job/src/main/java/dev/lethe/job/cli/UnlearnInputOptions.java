@@ -140,6 +140,8 @@ public final class UnlearnInputOptions {
     // Several values (from an @-file, one per line, or "a, b") are one list: a value's trailing
     // comma before the next value is a separator, not an empty id.
     List<String> parts = new ArrayList<>(rows.forgetIds);
+    // a file saved with a byte-order mark starts its first word with it
+    parts.replaceAll(p -> p.replace("\uFEFF", ""));
     for (int i = 0; i < parts.size() - 1; i++) {
       if (parts.get(i).endsWith(",")) {
         parts.set(i, parts.get(i).substring(0, parts.get(i).length() - 1));

@@ -156,6 +156,10 @@ public final class Sweep {
     long start = System.nanoTime();
     measured.put("stage", "lock");
     measured.put("ledger", settings.ledger());
+    // before the ledger is opened (which creates it): a refused sweep writes nothing
+    requireLineage(
+        spark.sparkContext().hadoopConfiguration(),
+        UnlearnRun.modelName(new Path(settings.model()).getName()));
     Ledger ledger = Ledger.open(spark, settings.ledger());
     try (SweepLock lock =
         SweepLock.acquire(ledger, SweepLock.holderName(spark), settings.lockTtl())) {
@@ -170,6 +174,21 @@ public final class Sweep {
    */
   public Map<String, Object> plan() {
     return new SweepDryRun(spark, settings).plan();
+  }
+
+  /** Refuses a current version that another model of the same file name published. */
+  private void requireLineage(Configuration hadoop, String modelName) {
+    String sha;
+    try (ModelArtifact artifact = ModelArtifact.fetch(settings.model(), hadoop)) {
+      sha = artifact.sha256();
+    }
+    Lineage.requireDescendsFrom(
+        hadoop,
+        settings.out(),
+        modelName,
+        CurrentVersion.read(hadoop, settings.out(), modelName),
+        settings.model(),
+        sha);
   }
 
   private Result sweep(Ledger ledger, SweepLock lock, long start) {

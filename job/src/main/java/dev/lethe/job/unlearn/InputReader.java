@@ -76,6 +76,13 @@ public final class InputReader {
     ModelSpec spec;
     try (Classifier classifier = artifact.load(options, false)) {
       spec = classifier.spec();
+      if (classifier.parameters().isEmpty()) {
+        throw new IllegalArgumentException(
+            "Cannot unlearn with model "
+                + request.model()
+                + ": it has no parameters to train (torch.jit.freeze turns them into constants);"
+                + " save the scripted model before freezing it");
+      }
     }
     for (String line : SpecResolver.describe(spec, sidecar, given, data)) {
       LOG.info("Model {}: {}", request.model(), line);
@@ -108,6 +115,13 @@ public final class InputReader {
       RandomDraw.RddSplit split = RandomDraw.split(test.samples(), draw, request.seed());
       heldOut = split.drawn();
       test = new TestData(split.rest(), size - heldOut.size());
+    }
+    if (request.goal() == Goal.UNSEEN && heldOut.size() == 1) {
+      throw new UsageException(
+          "Cannot run unlearn: goal unseen compares the forget set's losses with a held-out"
+              + " sample's, and "
+              + (draw > 0 ? "--held-out-from-test 1" : "held-out data " + request.heldOut())
+              + " gives one image; give at least 2 (a thousand or so measures far better)");
     }
     if (request.goal() == Goal.UNSEEN && heldOut.isEmpty()) {
       throw new UsageException(

@@ -1,5 +1,6 @@
 package dev.lethe.job.unlearn;
 
+import dev.lethe.failure.FailureMessage;
 import dev.lethe.job.model.ModelArtifact;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -12,6 +13,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.function.Function;
 import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FSError;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.slf4j.Logger;
@@ -132,6 +134,19 @@ public final class Publisher {
         deleteQuietly(fs, dir);
       }
       throw e;
+    } catch (FSError e) {
+      // Hadoop's local file system reports a full disk (and other I/O errors of the disk) as an
+      // Error, not an IOException: still nothing half-written may stay behind
+      if (started) {
+        deleteQuietly(fs, dir);
+      }
+      throw new UncheckedIOException(
+          "Cannot publish model version "
+              + target
+              + ": "
+              + FailureMessage.firstLine(e.getCause() != null ? e.getCause() : e)
+              + "; free space on that storage or give another --out",
+          e.getCause() instanceof IOException io ? io : new IOException(e));
     }
   }
 

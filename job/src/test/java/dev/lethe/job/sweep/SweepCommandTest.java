@@ -91,6 +91,95 @@ class SweepCommandTest extends DeltaSparkTestBase {
     return args;
   }
 
+  /**
+   * Two different models saved under one file name share {@code <out>/model/}: a sweep of the
+   * second must not continue from a version the first published (the manifests would then name the
+   * wrong model as the version's origin). The dry run and the sweep refuse it by name before
+   * anything is read or recorded; the first model's own sweep still plans from its version.
+   */
+  @Test
+  void aSweepRefusesToContinueFromAnotherModelOfTheSameFileName() throws Exception {
+    Path a = Files.createDirectories(tmp.resolve("same-name").resolve("a"));
+    Path b = Files.createDirectories(tmp.resolve("same-name").resolve("b"));
+    Files.copy(JobFixtures.cnn(), a.resolve("model.pt"));
+    Files.copy(
+        JobFixtures.cnn().resolveSibling("digits-cnn-bn.lethe.json"),
+        a.resolve("model.lethe.json"));
+    Files.copy(JobFixtures.mlp(), b.resolve("model.pt"));
+    Path out = tmp.resolve("same-name-out");
+    CliRun first =
+        JobFixtures.cli(
+            Stream.concat(
+                    Stream.of(
+                        "unlearn",
+                        "--model",
+                        a.resolve("model.pt").toString(),
+                        "--forget",
+                        JobFixtures.trainImages().toString(),
+                        "--forget-ids",
+                        "digits/5",
+                        "--out",
+                        out.toString()),
+                    JobFixtures.QUICK_UNLEARN.stream())
+                .toArray(String[]::new));
+    assertThat(first.exitCode()).as("stderr:\n%s", first.stderr()).isZero();
+
+    Path requests = Files.createDirectories(tmp.resolve("same-name-requests"));
+    Files.writeString(
+        requests.resolve("a.jsonl"),
+        "{\"request_id\": \"s-1\", \"sample_ids\": [\"digits/40\"]}\n");
+    Path ledger = tmp.resolve("same-name-ledger");
+    for (String dry : List.of("--dry-run", "")) {
+      List<String> args =
+          new ArrayList<>(
+              List.of(
+                  "sweep",
+                  "--requests",
+                  requests.toString(),
+                  "--ledger",
+                  ledger.toString(),
+                  "--dataset",
+                  JobFixtures.trainImages().toString(),
+                  "--model",
+                  b.resolve("model.pt").toString(),
+                  "--out",
+                  out.toString(),
+                  "--goal",
+                  "misclassify"));
+      if (!dry.isEmpty()) {
+        args.add(dry);
+      }
+      CliRun refused = JobFixtures.cli(args.toArray(String[]::new));
+      assertThat(refused.exitCode()).as("%s stderr:\n%s", dry, refused.stderr()).isEqualTo(2);
+      assertThat(refused.stderr())
+          .contains("Cannot sweep model " + b.resolve("model.pt"))
+          .contains("descends from another model, " + a.resolve("model.pt"))
+          .contains("give that model as --model, or another --out");
+      assertThat(ledger).as("nothing recorded").doesNotExist();
+    }
+    List<String> own =
+        new ArrayList<>(
+            List.of(
+                "sweep",
+                "--requests",
+                requests.toString(),
+                "--ledger",
+                ledger.toString(),
+                "--dataset",
+                JobFixtures.trainImages().toString(),
+                "--model",
+                a.resolve("model.pt").toString(),
+                "--out",
+                out.toString(),
+                "--goal",
+                "misclassify",
+                "--dry-run"));
+    CliRun plan = JobFixtures.cli(own.toArray(String[]::new));
+    assertThat(plan.exitCode()).as("stderr:\n%s", plan.stderr()).isZero();
+    assertThat(plan.summary().get("model").get("start_from").asText())
+        .contains(first.summary().get("version").asText());
+  }
+
   private static List<String> versions(Path modelDir) throws Exception {
     try (Stream<Path> s = Files.list(modelDir)) {
       return s.map(p -> p.getFileName().toString())

@@ -71,6 +71,28 @@ class PublisherTest {
         .contains("\"version\" : \"v1\"");
   }
 
+  /**
+   * A full disk: Hadoop's local file system throws an FSError (an Error) from the write, which the
+   * IOException and RuntimeException handlers let through; the half-written version must still go
+   * and the message must say what happened in one line.
+   */
+  @Test
+  void aFullDiskLeavesNoHalfWrittenVersionAndSaysSo() throws Exception {
+    Configuration conf = new Configuration();
+    conf.set("fs.diskfull.impl", org.apache.hadoop.fs.DiskFullFileSystem.class.getName());
+    conf.setBoolean("fs.diskfull.impl.disable.cache", true);
+    Publisher publisher = new Publisher(conf);
+    String out = "diskfull://" + tmp.toAbsolutePath();
+    assertThatThrownBy(
+            () -> publisher.publish(out, "m", "v1", files("weights"), e -> new byte[] {1}))
+        .isInstanceOf(java.io.UncheckedIOException.class)
+        .hasMessageStartingWith("Cannot publish model version ")
+        .hasMessageContaining("m/v1: No space left on device; free space on that storage");
+    try (Stream<Path> s = Files.list(tmp.resolve("m"))) {
+      assertThat(s.toList()).as("nothing of the version is left").isEmpty();
+    }
+  }
+
   @Test
   void everyPublishPointsCurrentJsonAtItsVersionAfterTheManifest() throws Exception {
     Configuration conf = new Configuration();

@@ -570,6 +570,83 @@ class UnlearnCommandTest extends SparkTestBase {
         .contains("option --goal unseen needs a held-out sample, but --held-out-from-test 0");
   }
 
+  /** Models and arguments users bring that the checks before stage A must catch by name. */
+  @Test
+  void badInputsAreRefusedBeforeStageANamingTheFix() throws Exception {
+    CliRun frozen =
+        JobFixtures.cli(
+            "unlearn",
+            "--model",
+            JobFixtures.misshapen("frozen").toString(),
+            "--forget",
+            JobFixtures.trainImages().toString(),
+            "--forget-ids",
+            IDS,
+            "--out",
+            tmp.resolve("frozen").toString(),
+            "--dry-run");
+    assertThat(frozen.exitCode()).isEqualTo(1);
+    assertThat(frozen.stderr())
+        .contains(
+            "it has no parameters to train (torch.jit.freeze turns them into constants); save the"
+                + " scripted model before freezing it");
+
+    CliRun one =
+        unlearn(
+            tmp.resolve("unseen-one"),
+            "--forget-ids",
+            IDS,
+            "--goal",
+            "unseen",
+            "--held-out-from-test",
+            "1",
+            "--dry-run");
+    assertThat(one.exitCode()).as("stderr:\n%s", one.stderr()).isEqualTo(2);
+    assertThat(one.stderr()).contains("--held-out-from-test 1 gives one image; give at least 2");
+
+    Path missing = tmp.resolve("no-such-ids.txt");
+    CliRun noFile = unlearn(tmp.resolve("ids-missing"), "--forget-ids", "@" + missing, "--dry-run");
+    assertThat(noFile.exitCode()).isEqualTo(2);
+    assertThat(noFile.stderr())
+        .contains(
+            "Cannot read argument file " + missing + " (from @" + missing + "): no such file");
+
+    Path empty = Files.writeString(tmp.resolve("empty-ids.txt"), "\n# none yet\n");
+    CliRun noIds = unlearn(tmp.resolve("ids-empty"), "--forget-ids", "@" + empty, "--dry-run");
+    assertThat(noIds.exitCode()).isEqualTo(2);
+    assertThat(noIds.stderr()).contains("argument file " + empty).contains("holds no arguments");
+
+    Path bom = Files.writeString(tmp.resolve("bom-ids.txt"), "\uFEFF" + IDS.replace(",", "\r\n"));
+    CliRun withBom = unlearn(tmp.resolve("ids-bom"), "--forget-ids", "@" + bom, "--dry-run");
+    assertThat(withBom.exitCode()).as("stderr:\n%s", withBom.stderr()).isZero();
+    assertThat(withBom.summary().get("forget").get("size").asInt()).isEqualTo(K);
+  }
+
+  /**
+   * A relative --out is resolved once, before anything is written: current.json and the manifest
+   * name absolute URIs, which a later run (a sweep started elsewhere) can read.
+   */
+  @Test
+  void relativePathsAreRecordedAbsolute() throws Exception {
+    Path relative = Path.of("target", "relative-out-" + System.nanoTime());
+    try {
+      JsonNode report = forgets(relative, "--forget-ids", IDS);
+      JsonNode current =
+          JSON.readTree(relative.resolve("digits-cnn-bn").resolve("current.json").toFile());
+      String modelUri = current.get("model_uri").asText();
+      assertThat(modelUri).startsWith("file:" + relative.toAbsolutePath()).endsWith("/model.pt");
+      JsonNode manifest = manifestOf(relative.toAbsolutePath(), report);
+      assertThat(manifest.get("forget").get("uri").asText())
+          .isEqualTo(JobFixtures.trainImages().toString());
+    } finally {
+      try (Stream<Path> files = Files.walk(relative)) {
+        for (Path p : files.sorted(java.util.Comparator.reverseOrder()).toList()) {
+          Files.delete(p);
+        }
+      }
+    }
+  }
+
   /** Test data under 2,000 images: no draw, and goal unseen without a held-out sample says why. */
   @Test
   void smallTestDataLendsNoHeldOutSample() {
