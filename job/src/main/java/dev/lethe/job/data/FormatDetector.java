@@ -51,8 +51,9 @@ final class FormatDetector {
       throw new IllegalArgumentException(
           "Cannot detect the format of data "
               + uri
-              + ": it is a file but neither Parquet nor IDX (gzipped or raw); give --format"
-              + " idx|folder|parquet, or the right file");
+              + ": it is a file but neither Parquet nor IDX (gzipped or raw); give a Parquet or IDX"
+              + " file, or the folder of class folders that holds images"
+              + " (root/<class>/<image>.png)");
     }
     boolean classFolders = false;
     for (FileStatus child : DataFiles.list(fs, status.getPath(), uri)) {
@@ -72,6 +73,6 @@ final class FormatDetector {
         "Cannot detect the format of data folder "
             + uri
             + ": it holds neither .parquet part files nor class folders (root/<class>/<image>.png);"
-            + " give --format idx|folder|parquet, or the right folder");
+            + " give the folder above the class folders, or the right folder");
   }
 }

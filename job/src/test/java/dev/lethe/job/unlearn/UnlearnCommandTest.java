@@ -620,6 +620,19 @@ class UnlearnCommandTest extends SparkTestBase {
     CliRun withBom = unlearn(tmp.resolve("ids-bom"), "--forget-ids", "@" + bom, "--dry-run");
     assertThat(withBom.exitCode()).as("stderr:\n%s", withBom.stderr()).isZero();
     assertThat(withBom.summary().get("forget").get("size").asInt()).isEqualTo(K);
+
+    Path folder = tmp.resolve("one-png");
+    JobFixtures.writeImageFolder(JobFixtures.testSamples().subList(0, 2), folder);
+    Path png;
+    try (Stream<Path> files = Files.walk(folder)) {
+      png = files.filter(p -> p.toString().endsWith(".png")).findFirst().orElseThrow();
+    }
+    CliRun onePng = unlearn(tmp.resolve("one-png-out"), png, "--dry-run");
+    assertThat(onePng.exitCode()).isEqualTo(1);
+    assertThat(onePng.stderr())
+        .contains("it is a file but neither Parquet nor IDX")
+        .contains("or the folder of class folders that holds images")
+        .doesNotContain("--format");
   }
 
   /**
