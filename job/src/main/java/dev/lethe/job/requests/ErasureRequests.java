@@ -196,6 +196,10 @@ public final class ErasureRequests {
       int number = 0;
       while ((text = in.readLine()) != null) {
         number++;
+        if (number == 1 && text.startsWith("\uFEFF")) {
+          // a byte-order mark (editors on Windows write one): not part of the first request
+          text = text.substring(1);
+        }
         if (text.isBlank()) {
           continue;
         }

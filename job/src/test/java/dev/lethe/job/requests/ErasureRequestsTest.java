@@ -162,6 +162,21 @@ class ErasureRequestsTest {
         .containsExactly(List.of("train/10", "train/9"));
   }
 
+  /** A file saved with a byte-order mark and Windows line ends loses none of its requests. */
+  @Test
+  void aByteOrderMarkDoesNotHideTheFirstRequest() throws IOException {
+    Path file = tmp.resolve("bom.jsonl");
+    Files.writeString(
+        file,
+        "\uFEFF{\"request_id\": \"r-1\", \"sample_ids\": [\"train/9\"]}\r\n"
+            + "{\"request_id\": \"r-2\", \"sample_ids\": [\"train/10\"]}\r\n");
+    ErasureRequests.Result result = ErasureRequests.read(new Configuration(), file.toString());
+    assertThat(result.problems()).isEmpty();
+    assertThat(result.requests())
+        .extracting(ErasureRequest::requestId)
+        .containsExactly("r-1", "r-2");
+  }
+
   @Test
   void aDuplicateKeyInOneLineIsAProblem() throws IOException {
     Path file = tmp.resolve("dup.jsonl");
