@@ -20,7 +20,9 @@ import org.apache.hadoop.fs.Path;
  * file's name>/}, so two different models saved under one file name (a/model.pt, b/model.pt) share
  * that folder; a sweep of b must not continue from a's versions. Each version's manifest names its
  * parent (URI and sha256); the first parent that is not a version of this folder is the model the
- * chain started from.
+ * chain started from. When the chain leads to a version that is no longer there (old versions
+ * deleted, as a retention policy should once their data is forgotten), where it started cannot be
+ * told, and nothing is refused.
  */
 final class Lineage {
 
@@ -50,9 +52,12 @@ final class Lineage {
     String version = current.get().version();
     Set<String> seen = new HashSet<>();
     JsonNode parent = null;
-    while (version != null && seen.add(version) && manifests.containsKey(version)) {
+    while (version != null && seen.add(version)) {
+      if (!manifests.containsKey(version)) {
+        return; // a deleted version: where the chain started cannot be told
+      }
       parent = manifests.get(version).path("parent");
-      version = versionOf(conf, folder, parent.path("uri").asText(""), manifests);
+      version = versionOf(conf, folder, parent.path("uri").asText(""));
     }
     String rootSha = parent == null ? null : parent.path("sha256").asText(null);
     if (rootSha == null || rootSha.equals(modelSha)) {
@@ -74,15 +79,13 @@ final class Lineage {
             + "), saved under the same file name; give that model as --model, or another --out");
   }
 
-  /** The version of {@code folder} whose model.pt {@code uri} names, if it is one. */
-  private static String versionOf(
-      Configuration conf, Path folder, String uri, Map<String, JsonNode> manifests) {
+  /** The version of {@code folder} whose model file {@code uri} names; null when it names none. */
+  private static String versionOf(Configuration conf, Path folder, String uri) {
     if (uri.isEmpty()) {
       return null;
     }
-    Path file = new Path(uri);
-    Path dir = file.getParent();
-    if (dir == null || dir.getParent() == null || !manifests.containsKey(dir.getName())) {
+    Path dir = new Path(uri).getParent();
+    if (dir == null || dir.getParent() == null) {
       return null;
     }
     return qualified(conf, dir.getParent()).equals(folder) ? dir.getName() : null;

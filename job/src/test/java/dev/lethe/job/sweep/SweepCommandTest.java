@@ -178,6 +178,49 @@ class SweepCommandTest extends DeltaSparkTestBase {
     assertThat(plan.exitCode()).as("stderr:\n%s", plan.stderr()).isZero();
     assertThat(plan.summary().get("model").get("start_from").asText())
         .contains(first.summary().get("version").asText());
+
+    // a second version made from the first: the chain is walked back to a through it
+    String v1 = first.summary().get("version").asText();
+    Path v1Model = out.resolve("model").resolve(v1).resolve("model.pt");
+    CliRun second =
+        JobFixtures.cli(
+            Stream.concat(
+                    Stream.of(
+                        "unlearn",
+                        "--model",
+                        v1Model.toString(),
+                        "--forget",
+                        JobFixtures.trainImages().toString(),
+                        "--forget-ids",
+                        "digits/77",
+                        "--out",
+                        out.toString()),
+                    JobFixtures.QUICK_UNLEARN.stream())
+                .toArray(String[]::new));
+    assertThat(second.exitCode()).as("stderr:\n%s", second.stderr()).isZero();
+    String v2 = second.summary().get("version").asText();
+    CliRun fromA = JobFixtures.cli(own.toArray(String[]::new));
+    assertThat(fromA.exitCode()).as("two hops back to a; stderr:\n%s", fromA.stderr()).isZero();
+    assertThat(fromA.summary().get("model").get("start_from").asText()).contains(v2);
+    CliRun fromB = JobFixtures.cli(args(own, b));
+    assertThat(fromB.exitCode()).as("two hops back to a, not b").isEqualTo(2);
+
+    // the first version deleted (its data is forgotten in the second): where the chain started
+    // cannot be told any more, so nothing is refused
+    try (Stream<Path> files = Files.walk(out.resolve("model").resolve(v1))) {
+      for (Path p : files.sorted(java.util.Comparator.reverseOrder()).toList()) {
+        Files.delete(p);
+      }
+    }
+    CliRun afterDelete = JobFixtures.cli(own.toArray(String[]::new));
+    assertThat(afterDelete.exitCode()).as("stderr:\n%s", afterDelete.stderr()).isZero();
+  }
+
+  /** {@code args} with the value of --model replaced by {@code dir}'s model.pt. */
+  private static String[] args(List<String> args, Path dir) {
+    List<String> copy = new ArrayList<>(args);
+    copy.set(copy.indexOf("--model") + 1, dir.resolve("model.pt").toString());
+    return copy.toArray(String[]::new);
   }
 
   private static List<String> versions(Path modelDir) throws Exception {
