@@ -5,6 +5,7 @@ import dev.lethe.data.Sample;
 import dev.lethe.eval.Stopwatch;
 import dev.lethe.job.conf.LetheConf;
 import dev.lethe.job.data.DataFormat;
+import dev.lethe.job.data.InputShapes;
 import dev.lethe.job.data.SampleReader;
 import dev.lethe.job.model.ExecutorModel;
 import dev.lethe.job.model.ModelArtifact;
@@ -37,6 +38,9 @@ public final class Evaluation {
   public static final String JOB_GROUP = "lethe-evaluate";
 
   private static final Logger LOG = LoggerFactory.getLogger(Evaluation.class);
+
+  /** How many of the data's first images decide its input shape when nothing declares one. */
+  private static final int SHAPE_PROBE = 64;
 
   private final SparkSession spark;
   private String model;
@@ -189,8 +193,16 @@ public final class Evaluation {
 
       SpecResolver.Partial fromData = null;
       if (known.input() == null) {
-        Sample first = samples.samples().first();
-        fromData = SpecResolver.Partial.empty("data " + data).withInput(first.shape());
+        // the most common shape of the first images, so that one odd image is named, not obeyed
+        List<Sample> head = samples.samples().take(SHAPE_PROBE);
+        if (head.isEmpty()) {
+          throw new IllegalArgumentException(
+              "Cannot evaluate on data "
+                  + data
+                  + ": it holds no samples; give a non-empty data set");
+        }
+        fromData =
+            SpecResolver.Partial.empty("data " + data).withInput(InputShapes.mostCommon(head));
         options = SpecResolver.merge(options, fromData);
       }
       TorchThreads.configure(jsc.getConf());

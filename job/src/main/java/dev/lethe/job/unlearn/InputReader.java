@@ -2,6 +2,7 @@ package dev.lethe.job.unlearn;
 
 import dev.lethe.data.ImageShape;
 import dev.lethe.data.Sample;
+import dev.lethe.job.data.InputShapes;
 import dev.lethe.job.data.SampleReader;
 import dev.lethe.job.failure.UsageException;
 import dev.lethe.job.model.ModelArtifact;
@@ -70,7 +71,7 @@ public final class InputReader {
     if (known.input() == null) {
       data =
           SpecResolver.Partial.empty("forget data " + request.forget())
-              .withInput(forget.get(0).shape());
+              .withInput(InputShapes.mostCommon(forget));
       options = SpecResolver.merge(options, data);
     }
     ModelSpec spec;

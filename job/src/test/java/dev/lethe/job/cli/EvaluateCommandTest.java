@@ -366,4 +366,31 @@ class EvaluateCommandTest extends SparkTestBase {
     assertThat(run.summary().get("samples").asLong()).as("every image labelled").isEqualTo(6);
     assertThat(run.stderr()).contains("class names \"t-shirt/top\", \"trouser\"");
   }
+
+  /**
+   * A folder of grayscale digits whose first image is RGB: the input shape comes from the most
+   * common shape of the first images, so the error names the odd image instead of declaring the
+   * model's input 3x8x8 and blaming the model.
+   */
+  @Test
+  void oneOddImageFirstInAFolderIsNamedNotObeyed() throws Exception {
+    Path folder = tmp.resolve("odd-first");
+    List<Sample> digits = JobFixtures.testSamples().subList(0, 20);
+    JobFixtures.writeImageFolder(digits, folder);
+    Sample gray = digits.get(0);
+    float[] rgb = new float[3 * gray.pixels().length];
+    for (int c = 0; c < 3; c++) {
+      System.arraycopy(gray.pixels(), 0, rgb, c * gray.pixels().length, gray.pixels().length);
+    }
+    Path odd = folder.resolve("0").resolve("000-rgb.png");
+    Files.createDirectories(odd.getParent());
+    Files.write(odd, ImageEncoder.png(new Sample("rgb", 0, new ImageShape(3, 8, 8), rgb)));
+
+    CliRun run =
+        LoggedCli.run(
+            "evaluate", "--model", JobFixtures.mlp().toString(), "--data", folder.toString());
+
+    assertThat(run.exitCode()).as("exit code; stderr: %s", run.stderr()).isEqualTo(1);
+    assertThat(run.stderr()).contains("000-rgb.png").doesNotContain("Cannot run model");
+  }
 }
