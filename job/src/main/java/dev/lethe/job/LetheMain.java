@@ -111,7 +111,8 @@ public final class LetheMain {
     }
   }
 
-  private static int run(String[] args, PrintStream out, PrintStream err, RunGuard guard) {
+  private static int run(String[] given, PrintStream out, PrintStream err, RunGuard guard) {
+    String[] args = decodedFileUris(given);
     String commandName = args.length > 0 ? args[0] : "";
     List<String> commands = LetheCommand.commandNames();
     String reportUri = reportUri(args);
@@ -260,6 +261,32 @@ public final class LetheMain {
       }
     }
     return null;
+  }
+
+  /**
+   * {@code args} with every percent-encoded {@code file:} URI (alone or as {@code --name=URI})
+   * decoded: Hadoop reads "file:///a%20b" as a folder named "a%20b", where every other tool that
+   * writes URIs means "a b". Other schemes are left as given (an s3a key may hold '%').
+   */
+  static String[] decodedFileUris(String[] args) {
+    String[] out = args.clone();
+    for (int i = 0; i < out.length; i++) {
+      String arg = out[i];
+      int eq = arg.startsWith("--") ? arg.indexOf('=') : -1;
+      String value = eq < 0 ? arg : arg.substring(eq + 1);
+      if (!value.startsWith("file:") || !value.matches(".*%[0-9A-Fa-f]{2}.*")) {
+        continue;
+      }
+      try {
+        java.net.URI uri = new java.net.URI(value);
+        String decoded =
+            "file://" + (uri.getAuthority() == null ? "" : uri.getAuthority()) + uri.getPath();
+        out[i] = eq < 0 ? decoded : arg.substring(0, eq + 1) + decoded;
+      } catch (java.net.URISyntaxException e) {
+        // not a well-formed URI: left as given, and the reader names it
+      }
+    }
+    return out;
   }
 
   /** The subcommand the arguments name, with its options filled in. */

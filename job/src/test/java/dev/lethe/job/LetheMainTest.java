@@ -146,6 +146,25 @@ class LetheMainTest extends SparkTestBase {
     assertThat(run.summary().get("exit_code").asInt()).as("exit code in JSON").isEqualTo(1);
   }
 
+  /** file: URIs as other tools write them, spaces percent-encoded, name the files they encode. */
+  @Test
+  void percentEncodedFileUrisAreDecoded() throws Exception {
+    Path dir = Files.createDirectories(tmp.resolve("dir with spaces"));
+    Path model = Files.copy(JobFixtures.cnn(), dir.resolve("my model.pt"));
+    Files.copy(
+        JobFixtures.cnn().resolveSibling("digits-cnn-bn.lethe.json"),
+        dir.resolve("my model.lethe.json"));
+    String encoded = model.toUri().toString();
+    assertThat(encoded).contains("%20");
+
+    CliRun run = JobFixtures.cli("evaluate", "--model", encoded, "--data", digits());
+
+    assertThat(run.exitCode()).as("stderr:\n%s", run.stderr()).isZero();
+    assertThat(run.summary().get("accuracy").asDouble()).isGreaterThan(0.5);
+    assertThat(LetheMain.decodedFileUris(new String[] {"--out=file:///a%20b/c", "s3a://b/k%20"}))
+        .containsExactly("--out=file:///a b/c", "s3a://b/k%20");
+  }
+
   @Test
   void modelThatIsNotTorchScriptExitsWith1NamingIt() throws Exception {
     Path bogus = tmp.resolve("bogus.pt");
