@@ -20,6 +20,7 @@ import dev.lethe.model.SpecResolver;
 import dev.lethe.unlearn.Trajectory;
 import dev.lethe.unlearn.TuningOptions;
 import dev.lethe.unlearn.UnlearningResult;
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.time.ZoneOffset;
@@ -34,6 +35,7 @@ import java.util.TreeSet;
 import java.util.UUID;
 import java.util.function.Consumer;
 import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.sql.SparkSession;
@@ -210,7 +212,23 @@ public final class UnlearnRun {
             hadoop, artifact, in, settings, done, modelName, version, work, started, start);
       } finally {
         folder.close();
+        removeIfEmpty(hadoop, modelDir);
       }
+    }
+  }
+
+  /**
+   * Removes the model's folder under --out when the run leaves it empty (it failed before any
+   * version of this model was published there): only the work folder had made it.
+   */
+  private static void removeIfEmpty(Configuration hadoop, Path modelDir) {
+    try {
+      FileSystem fs = modelDir.getFileSystem(hadoop);
+      if (fs.exists(modelDir) && fs.listStatus(modelDir).length == 0) {
+        fs.delete(modelDir, false);
+      }
+    } catch (IOException | RuntimeException e) {
+      LOG.warn("Cannot remove the empty folder {}: {}", modelDir, e.toString());
     }
   }
 

@@ -732,6 +732,9 @@ class UnlearnCommandTest extends SparkTestBase {
     assertThat(children(out.resolve("digits-cnn-bn")))
         .as("no version, no temporary folder")
         .isEmpty();
+    assertThat(out.resolve("digits-cnn-bn"))
+        .as("nor the model's folder, which only the run's work folder had needed")
+        .doesNotExist();
     if (Files.exists(out)) {
       try (Stream<Path> files = Files.walk(out)) {
         assertThat(files.map(f -> f.getFileName().toString()))
