@@ -107,57 +107,68 @@ class SweepCommandTest extends DeltaSparkTestBase {
         a.resolve("model.lethe.json"));
     Files.copy(JobFixtures.mlp(), b.resolve("model.pt"));
     Path out = tmp.resolve("same-name-out");
-    CliRun first =
-        JobFixtures.cli(
-            Stream.concat(
-                    Stream.of(
-                        "unlearn",
-                        "--model",
-                        a.resolve("model.pt").toString(),
-                        "--forget",
-                        JobFixtures.trainImages().toString(),
-                        "--forget-ids",
-                        "digits/5",
-                        "--out",
-                        out.toString()),
-                    JobFixtures.QUICK_UNLEARN.stream())
-                .toArray(String[]::new));
-    assertThat(first.exitCode()).as("stderr:\n%s", first.stderr()).isZero();
+    String v1 = unlearnOne(a.resolve("model.pt"), "digits/5", out);
 
     Path requests = Files.createDirectories(tmp.resolve("same-name-requests"));
     Files.writeString(
         requests.resolve("a.jsonl"),
         "{\"request_id\": \"s-1\", \"sample_ids\": [\"digits/40\"]}\n");
     Path ledger = tmp.resolve("same-name-ledger");
-    for (String dry : List.of("--dry-run", "")) {
-      List<String> args =
-          new ArrayList<>(
-              List.of(
-                  "sweep",
-                  "--requests",
-                  requests.toString(),
-                  "--ledger",
-                  ledger.toString(),
-                  "--dataset",
-                  JobFixtures.trainImages().toString(),
-                  "--model",
-                  b.resolve("model.pt").toString(),
-                  "--out",
-                  out.toString(),
-                  "--goal",
-                  "misclassify"));
-      if (!dry.isEmpty()) {
-        args.add(dry);
-      }
-      CliRun refused = JobFixtures.cli(args.toArray(String[]::new));
-      assertThat(refused.exitCode()).as("%s stderr:\n%s", dry, refused.stderr()).isEqualTo(2);
+    for (boolean dry : List.of(true, false)) {
+      CliRun refused = JobFixtures.cli(sweepOf(requests, ledger, b, out, dry));
+      assertThat(refused.exitCode()).as("dry %s; stderr:\n%s", dry, refused.stderr()).isEqualTo(2);
       assertThat(refused.stderr())
           .contains("Cannot sweep model " + b.resolve("model.pt"))
           .contains("descends from another model, " + a.resolve("model.pt"))
           .contains("give that model as --model, or another --out");
       assertThat(ledger).as("nothing recorded").doesNotExist();
     }
-    List<String> own =
+    CliRun plan = JobFixtures.cli(sweepOf(requests, ledger, a, out, true));
+    assertThat(plan.exitCode()).as("stderr:\n%s", plan.stderr()).isZero();
+    assertThat(plan.summary().get("model").get("start_from").asText()).contains(v1);
+
+    // a second version made from the first: the chain is walked back to a through it
+    String v2 = unlearnOne(out.resolve("model").resolve(v1).resolve("model.pt"), "digits/77", out);
+    CliRun fromA = JobFixtures.cli(sweepOf(requests, ledger, a, out, true));
+    assertThat(fromA.exitCode()).as("two hops back to a; stderr:\n%s", fromA.stderr()).isZero();
+    assertThat(fromA.summary().get("model").get("start_from").asText()).contains(v2);
+    CliRun fromB = JobFixtures.cli(sweepOf(requests, ledger, b, out, true));
+    assertThat(fromB.exitCode()).as("two hops back to a, not b").isEqualTo(2);
+
+    // the first version deleted (its data is forgotten in the second): where the chain started
+    // cannot be told any more, so nothing is refused
+    try (Stream<Path> files = Files.walk(out.resolve("model").resolve(v1))) {
+      for (Path p : files.sorted(java.util.Comparator.reverseOrder()).toList()) {
+        Files.delete(p);
+      }
+    }
+    CliRun afterDelete = JobFixtures.cli(sweepOf(requests, ledger, a, out, true));
+    assertThat(afterDelete.exitCode()).as("stderr:\n%s", afterDelete.stderr()).isZero();
+  }
+
+  /** Unlearns one digit from {@code model} into {@code out}; returns the published version. */
+  private static String unlearnOne(Path model, String id, Path out) {
+    List<String> args =
+        new ArrayList<>(
+            List.of(
+                "unlearn",
+                "--model",
+                model.toString(),
+                "--forget",
+                JobFixtures.trainImages().toString(),
+                "--forget-ids",
+                id,
+                "--out",
+                out.toString()));
+    args.addAll(JobFixtures.QUICK_UNLEARN);
+    CliRun run = JobFixtures.cli(args.toArray(String[]::new));
+    assertThat(run.exitCode()).as("stderr:\n%s", run.stderr()).isZero();
+    return run.summary().get("version").asText();
+  }
+
+  /** A goal-misclassify sweep of {@code dir}'s model.pt into {@code out}. */
+  private static String[] sweepOf(Path requests, Path ledger, Path dir, Path out, boolean dry) {
+    List<String> args =
         new ArrayList<>(
             List.of(
                 "sweep",
@@ -168,59 +179,15 @@ class SweepCommandTest extends DeltaSparkTestBase {
                 "--dataset",
                 JobFixtures.trainImages().toString(),
                 "--model",
-                a.resolve("model.pt").toString(),
+                dir.resolve("model.pt").toString(),
                 "--out",
                 out.toString(),
                 "--goal",
-                "misclassify",
-                "--dry-run"));
-    CliRun plan = JobFixtures.cli(own.toArray(String[]::new));
-    assertThat(plan.exitCode()).as("stderr:\n%s", plan.stderr()).isZero();
-    assertThat(plan.summary().get("model").get("start_from").asText())
-        .contains(first.summary().get("version").asText());
-
-    // a second version made from the first: the chain is walked back to a through it
-    String v1 = first.summary().get("version").asText();
-    Path v1Model = out.resolve("model").resolve(v1).resolve("model.pt");
-    CliRun second =
-        JobFixtures.cli(
-            Stream.concat(
-                    Stream.of(
-                        "unlearn",
-                        "--model",
-                        v1Model.toString(),
-                        "--forget",
-                        JobFixtures.trainImages().toString(),
-                        "--forget-ids",
-                        "digits/77",
-                        "--out",
-                        out.toString()),
-                    JobFixtures.QUICK_UNLEARN.stream())
-                .toArray(String[]::new));
-    assertThat(second.exitCode()).as("stderr:\n%s", second.stderr()).isZero();
-    String v2 = second.summary().get("version").asText();
-    CliRun fromA = JobFixtures.cli(own.toArray(String[]::new));
-    assertThat(fromA.exitCode()).as("two hops back to a; stderr:\n%s", fromA.stderr()).isZero();
-    assertThat(fromA.summary().get("model").get("start_from").asText()).contains(v2);
-    CliRun fromB = JobFixtures.cli(args(own, b));
-    assertThat(fromB.exitCode()).as("two hops back to a, not b").isEqualTo(2);
-
-    // the first version deleted (its data is forgotten in the second): where the chain started
-    // cannot be told any more, so nothing is refused
-    try (Stream<Path> files = Files.walk(out.resolve("model").resolve(v1))) {
-      for (Path p : files.sorted(java.util.Comparator.reverseOrder()).toList()) {
-        Files.delete(p);
-      }
+                "misclassify"));
+    if (dry) {
+      args.add("--dry-run");
     }
-    CliRun afterDelete = JobFixtures.cli(own.toArray(String[]::new));
-    assertThat(afterDelete.exitCode()).as("stderr:\n%s", afterDelete.stderr()).isZero();
-  }
-
-  /** {@code args} with the value of --model replaced by {@code dir}'s model.pt. */
-  private static String[] args(List<String> args, Path dir) {
-    List<String> copy = new ArrayList<>(args);
-    copy.set(copy.indexOf("--model") + 1, dir.resolve("model.pt").toString());
-    return copy.toArray(String[]::new);
+    return args.toArray(String[]::new);
   }
 
   private static List<String> versions(Path modelDir) throws Exception {
