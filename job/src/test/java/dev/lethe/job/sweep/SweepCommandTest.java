@@ -166,24 +166,13 @@ class SweepCommandTest extends DeltaSparkTestBase {
     return run.summary().get("version").asText();
   }
 
-  /** A goal-misclassify sweep of {@code dir}'s model.pt into {@code out}. */
-  private static String[] sweepOf(Path requests, Path ledger, Path dir, Path out, boolean dry) {
-    List<String> args =
-        new ArrayList<>(
-            List.of(
-                "sweep",
-                "--requests",
-                requests.toString(),
-                "--ledger",
-                ledger.toString(),
-                "--dataset",
-                JobFixtures.trainImages().toString(),
-                "--model",
-                dir.resolve("model.pt").toString(),
-                "--out",
-                out.toString(),
-                "--goal",
-                "misclassify"));
+  /** {@link #sweepArgs} with {@code dir}'s model.pt as --model, goal misclassify, maybe dry. */
+  private String[] sweepOf(Path requests, Path ledger, Path dir, Path out, boolean dry)
+      throws Exception {
+    Path subjects = Files.writeString(tmp.resolve("no-subjects.csv"), "subject,id\n");
+    List<String> args = sweepArgs(requests, ledger, subjects, out);
+    args.set(args.indexOf("--model") + 1, dir.resolve("model.pt").toString());
+    args.addAll(List.of("--goal", "misclassify"));
     if (dry) {
       args.add("--dry-run");
     }
