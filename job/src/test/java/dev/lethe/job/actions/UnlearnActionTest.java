@@ -107,8 +107,8 @@ class UnlearnActionTest extends SparkTestBase {
     assertThat(result.versionUri()).as("no version URI").isNull();
     assertThat(result.forget().accuracyAfter()).as("forget accuracy after").isPositive();
     assertThat(out.resolve("digits-cnn-bn"))
-        .as("nothing published, no work folder")
-        .isEmptyDirectory();
+        .as("nothing published, no work folder, and no model folder made only for them")
+        .doesNotExist();
   }
 
   @Test
