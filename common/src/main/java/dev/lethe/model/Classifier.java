@@ -213,7 +213,8 @@ public final class Classifier implements AutoCloseable {
                 + " tensors (a tuple, list or dict), not one tensor of logits; script a wrapper"
                 + " whose forward returns the logits only");
       }
-      Shape s = out.get(0).getShape();
+      NDArray logits = out.get(0);
+      Shape s = logits.getShape();
       if (s.dimension() != 2 || s.get(0) != 2) {
         throw new IllegalArgumentException(
             "Cannot use model "
@@ -225,7 +226,7 @@ public final class Classifier implements AutoCloseable {
                 + ", not (2, classes) logits; Lethe needs a classifier that returns one row of"
                 + " logits per image");
       }
-      DataType type = out.get(0).getDataType();
+      DataType type = logits.getDataType();
       if (type != DataType.FLOAT32) {
         throw new IllegalArgumentException(
             "Cannot use model "
@@ -235,7 +236,6 @@ public final class Classifier implements AutoCloseable {
                 + " logits; Lethe needs float32 logits (end the forward with .float(), or keep the"
                 + " model in float32)");
       }
-      NDArray logits = out.get(0);
       if (logits.isInfinite().logicalOr(logits.isNaN()).any().getBoolean()) {
         throw new IllegalArgumentException(
             "Cannot use model "

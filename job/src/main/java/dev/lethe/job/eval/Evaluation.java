@@ -196,10 +196,7 @@ public final class Evaluation {
         // the most common shape of the first images, so that one odd image is named, not obeyed
         List<Sample> head = samples.samples().take(SHAPE_PROBE);
         if (head.isEmpty()) {
-          throw new IllegalArgumentException(
-              "Cannot evaluate on data "
-                  + data
-                  + ": it holds no samples; give a non-empty data set");
+          throw noSamples(data);
         }
         fromData =
             SpecResolver.Partial.empty("data " + data).withInput(InputShapes.mostCommon(head));
@@ -222,8 +219,7 @@ public final class Evaluation {
         executorModel.release();
       }
       if (counts.samples() == 0) {
-        throw new IllegalArgumentException(
-            "Cannot evaluate on data " + data + ": it holds no samples; give a non-empty data set");
+        throw noSamples(data);
       }
       double seconds = Stopwatch.secondsSince(start);
       LOG.info(
@@ -256,5 +252,10 @@ public final class Evaluation {
       throw new IllegalArgumentException("Cannot evaluate: the " + what + " is empty; give one");
     }
     return value;
+  }
+
+  private static IllegalArgumentException noSamples(String data) {
+    return new IllegalArgumentException(
+        "Cannot evaluate on data " + data + ": it holds no samples; give a non-empty data set");
   }
 }

@@ -2,6 +2,7 @@ package dev.lethe.job.sweep;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.lethe.job.failure.UsageException;
+import dev.lethe.job.model.ModelArtifact;
 import dev.lethe.job.unlearn.CurrentVersion;
 import dev.lethe.job.unlearn.PublishedVersions;
 import java.io.IOException;
@@ -29,8 +30,8 @@ final class Lineage {
   private Lineage() {}
 
   /**
-   * Refuses to continue from {@code current} unless its chain of versions starts from the model
-   * whose sha256 is {@code modelSha} ({@code modelUri}, the sweep's --model).
+   * Refuses to continue from {@code current} unless its chain of versions starts from the model at
+   * {@code modelUri} (the sweep's --model, read only when there is a current version).
    *
    * @throws UsageException naming both models and what to give instead
    */
@@ -39,10 +40,13 @@ final class Lineage {
       String out,
       String modelName,
       Optional<CurrentVersion> current,
-      String modelUri,
-      String modelSha) {
+      String modelUri) {
     if (current.isEmpty()) {
       return;
+    }
+    String modelSha;
+    try (ModelArtifact model = ModelArtifact.fetch(modelUri, conf)) {
+      modelSha = model.sha256();
     }
     Map<String, JsonNode> manifests = new HashMap<>();
     for (PublishedVersions.Published p : new PublishedVersions(conf, out, modelName).all()) {

@@ -178,17 +178,12 @@ public final class Sweep {
 
   /** Refuses a current version that another model of the same file name published. */
   private void requireLineage(Configuration hadoop, String modelName) {
-    String sha;
-    try (ModelArtifact artifact = ModelArtifact.fetch(settings.model(), hadoop)) {
-      sha = artifact.sha256();
-    }
     Lineage.requireDescendsFrom(
         hadoop,
         settings.out(),
         modelName,
         CurrentVersion.read(hadoop, settings.out(), modelName),
-        settings.model(),
-        sha);
+        settings.model());
   }
 
   private Result sweep(Ledger ledger, SweepLock lock, long start) {

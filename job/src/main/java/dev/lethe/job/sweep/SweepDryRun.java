@@ -54,10 +54,7 @@ final class SweepDryRun {
       toUnlearn = split.rest();
     }
     Optional<CurrentVersion> current = CurrentVersion.read(hadoop, settings.out(), modelName);
-    try (ModelArtifact given = ModelArtifact.fetch(settings.model(), hadoop)) {
-      Lineage.requireDescendsFrom(
-          hadoop, settings.out(), modelName, current, settings.model(), given.sha256());
-    }
+    Lineage.requireDescendsFrom(hadoop, settings.out(), modelName, current, settings.model());
     String startFrom = current.map(CurrentVersion::modelUri).orElse(settings.model());
     String sha256;
     try (ModelArtifact artifact = ModelArtifact.fetch(startFrom, hadoop)) {
