@@ -1,5 +1,6 @@
 package dev.lethe.job;
 
+import dev.lethe.job.cli.ArgumentFiles;
 import dev.lethe.job.cli.ConfigCommand;
 import dev.lethe.job.cli.ExitCodes;
 import dev.lethe.job.cli.JobCommand;
@@ -291,54 +292,14 @@ public final class LetheMain {
 
   /** The subcommand the arguments name, with its options filled in. */
   private static CommandLine.Model.CommandSpec parse(String[] args) {
-    checkArgumentFiles(args);
     CommandLine cli = LetheCommand.commandLine();
     CommandLine.ParseResult parsed;
     try {
-      parsed = cli.parseArgs(args);
+      parsed = cli.parseArgs(ArgumentFiles.read(args));
     } catch (CommandLine.ParameterException e) {
       throw ParameterErrors.usage(e);
     }
     return parsed.subcommand().commandSpec();
-  }
-
-  /**
-   * Refuses an {@code @FILE} argument whose file is missing or holds no words: picocli would pass
-   * the first on as a literal argument (a forget id "@ids.txt") and drop the second silently.
-   * {@code @@x} stays the literal {@code @x}.
-   */
-  private static void checkArgumentFiles(String[] args) {
-    for (String arg : args) {
-      if (arg.length() < 2 || arg.charAt(0) != '@' || arg.charAt(1) == '@') {
-        continue;
-      }
-      java.nio.file.Path file = java.nio.file.Path.of(arg.substring(1));
-      String text;
-      try {
-        text = java.nio.file.Files.readString(file, java.nio.charset.StandardCharsets.UTF_8);
-      } catch (java.nio.file.NoSuchFileException e) {
-        throw new UsageException(
-            "Cannot read argument file "
-                + file.toAbsolutePath()
-                + " (from "
-                + arg
-                + "): no such file; give the path of a file of arguments, e.g. --forget-ids"
-                + " @ids.txt");
-      } catch (java.io.IOException | java.io.UncheckedIOException e) {
-        throw new UsageException(
-            "Cannot read argument file " + file.toAbsolutePath() + " (from " + arg + "): " + e);
-      }
-      if (text.replace("\uFEFF", "")
-          .lines()
-          .allMatch(l -> l.isBlank() || l.strip().startsWith("#"))) {
-        throw new UsageException(
-            "Cannot use argument file "
-                + file.toAbsolutePath()
-                + " (from "
-                + arg
-                + "): it holds no arguments; write the ids (or other arguments) into it");
-      }
-    }
   }
 
   /** The summary line of a command's outcome. */

@@ -111,7 +111,8 @@ public final class LetheHelp {
             + " broken (nothing published; retrying the same will not help), 4 another sweep"
             + " holds the ledger's lock (nothing done; retry later), 143 or 130 stopped by"
             + " SIGTERM or SIGINT (the last line says status interrupted; run it again).\n"
-            + "Arguments: @FILE stands for the words in FILE (e.g. a long --forget-ids list).\n");
+            + "Arguments: @FILE stands for the words in FILE; after --forget-ids, for its lines,"
+            + " one id per line (spaces kept).\n");
     return text.toString();
   }
 }

@@ -120,8 +120,8 @@ public final class UnlearnInputOptions {
         arity = "1..*",
         hideParamSyntax = true,
         description =
-            "forget only the rows with these sample ids; @FILE reads them from a file, separated"
-                + " by commas or white space (default: all)")
+            "forget only the rows with these sample ids, separated by commas; @FILE reads them"
+                + " from a file, one per line (default: all)")
     List<String> forgetIds;
   }
 

@@ -24,7 +24,7 @@ class CommandLineTest {
   private static <T> T parse(Class<T> type, String line) {
     return type.cast(
         LetheCommand.commandLine()
-            .parseArgs(line.split(" "))
+            .parseArgs(ArgumentFiles.read(line.split(" ")))
             .subcommand()
             .commandSpec()
             .userObject());
@@ -74,6 +74,37 @@ class CommandLineTest {
         .as("options in a file")
         .containsExactly("digits/1", "digits/2");
     assertThat(fromOptions.runId).as("--run-id from the file").isEqualTo("from-a-file");
+  }
+
+  @Test
+  void anIdFileHoldsOneIdPerLineSpacesIncluded() throws Exception {
+    // An image folder's ids are its relative paths, and file names often hold spaces.
+    Path ids = tmp.resolve("photo-ids.txt");
+    Files.writeString(
+        ids,
+        "\uFEFFcat/IMG 0001.jpg\r\n  dog/my dog.png  \r\n\"bird/quoted name.png\"\r\n\r\n"
+            + "# a comment\r\nfish/a.png, fish/b.png\r\n");
+    String base = "unlearn --model m --forget f --out o ";
+
+    UnlearnCommand spaced = parse(UnlearnCommand.class, base + "--forget-ids @" + ids);
+    UnlearnCommand equalsForm = parse(UnlearnCommand.class, base + "--forget-ids=@" + ids);
+    UnlearnCommand mixed =
+        parse(UnlearnCommand.class, base + "--forget-ids @" + ids + " horse/1.png --seed 3");
+
+    assertThat(spaced.inputs.forgetIds())
+        .as("one id per line, spaces kept, quotes and commas as before")
+        .containsExactly(
+            "cat/IMG 0001.jpg",
+            "dog/my dog.png",
+            "bird/quoted name.png",
+            "fish/a.png",
+            "fish/b.png");
+    assertThat(equalsForm.inputs.forgetIds()).isEqualTo(spaced.inputs.forgetIds());
+    assertThat(mixed.inputs.forgetIds())
+        .as("a file and an id after it")
+        .endsWith("fish/b.png", "horse/1.png")
+        .hasSize(6);
+    assertThat(mixed.seed).as("the option after the ids").isEqualTo("3");
   }
 
   @Test

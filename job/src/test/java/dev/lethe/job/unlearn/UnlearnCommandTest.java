@@ -614,7 +614,7 @@ class UnlearnCommandTest extends SparkTestBase {
     Path empty = Files.writeString(tmp.resolve("empty-ids.txt"), "\n# none yet\n");
     CliRun noIds = unlearn(tmp.resolve("ids-empty"), "--forget-ids", "@" + empty, "--dry-run");
     assertThat(noIds.exitCode()).isEqualTo(2);
-    assertThat(noIds.stderr()).contains("argument file " + empty).contains("holds no arguments");
+    assertThat(noIds.stderr()).contains("id file " + empty).contains("holds no ids");
 
     Path bom = Files.writeString(tmp.resolve("bom-ids.txt"), "\uFEFF" + IDS.replace(",", "\r\n"));
     CliRun withBom = unlearn(tmp.resolve("ids-bom"), "--forget-ids", "@" + bom, "--dry-run");
