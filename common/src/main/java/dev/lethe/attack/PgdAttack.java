@@ -42,6 +42,11 @@ public final class PgdAttack {
   /** Below this norm a gradient counts as zero (no division by zero). */
   private static final float TINY_NORM = 1e-12f;
 
+  /**
+   * How many times one PGD step's input gradient is computed before a non-finite one is refused.
+   */
+  static final int GRADIENT_ATTEMPTS = 3;
+
   private static final int[] PIXEL_AXES = {1, 2, 3};
 
   private final Classifier model;
@@ -166,8 +171,7 @@ public final class PgdAttack {
         try (NDManager step = batch.newSubManager()) {
           NDArray current = x.add(delta);
           current.attach(step);
-          NDArray grad =
-              model.inputGradient(current, logits -> Losses.crossEntropySum(logits, target));
+          NDArray grad = finiteGradient(current, target, s);
           NDArray direction;
           if (settings.norm() == PgdSettings.Norm.L2) {
             direction = grad.div(perSampleNorm(grad).maximum(TINY_NORM));
@@ -201,6 +205,39 @@ public final class PgdAttack {
               predicted[i] == targets[i]));
     }
     return out;
+  }
+
+  /**
+   * The input gradient of the summed cross-entropy toward {@code target} at {@code current}. A
+   * gradient with a NaN or infinite value is computed again, up to {@value #GRADIENT_ATTEMPTS}
+   * times in all: libtorch 2.7.1's TorchScript executor now and then returns NaN input gradients
+   * for some small models (seen on conv-ReLU-pool and depthwise CNNs; the same input gives a finite
+   * gradient when computed again), and one NaN step would make every example of the batch NaN, then
+   * the fine-tune's loss. A gradient that stays non-finite is the model's own, and is refused.
+   *
+   * @throws IllegalArgumentException naming the model when every attempt is non-finite
+   */
+  private NDArray finiteGradient(NDArray current, NDArray target, int step) {
+    for (int attempt = 1; ; attempt++) {
+      NDArray grad = model.inputGradient(current, logits -> Losses.crossEntropySum(logits, target));
+      // The checks' arrays live in the step's manager, closed after the step.
+      if (!grad.isNaN().logicalOr(grad.isInfinite()).any().getBoolean()) {
+        return grad;
+      }
+      grad.close();
+      if (attempt == GRADIENT_ATTEMPTS) {
+        throw new IllegalArgumentException(
+            "Cannot make adversarial examples with model "
+                + model.name()
+                + ": its gradient with respect to the input images is NaN or infinite (PGD step "
+                + (step + 1)
+                + ", "
+                + GRADIENT_ATTEMPTS
+                + " attempts) although its logits are finite; Lethe needs a model whose input"
+                + " gradient is finite (an operation such as sqrt or pow at 0 has none there:"
+                + " add a small epsilon inside it)");
+      }
+    }
   }
 
   /** δ with x+δ clipped to [0,1]; the result is in the manager of {@code delta}. */

@@ -203,7 +203,21 @@ public final class Classifier implements AutoCloseable {
     try (NDManager m = manager.newSubManager()) {
       NDArray x = m.zeros(new Shape(2, in.channels(), in.height(), in.width()));
       JniUtils.enableInferenceMode(block);
-      NDList out = IValueUtils.forward(block, new NDList(x), false);
+      NDList out;
+      try {
+        out = IValueUtils.forward(block, new NDList(x), false);
+      } catch (UnsupportedOperationException e) {
+        // DJL reads tensors, lists, tuples and dicts of tensors, and strings; anything else (a
+        // None, a number) in the output ends here.
+        throw new IllegalArgumentException(
+            "Cannot use model "
+                + file
+                + ": its forward returns something besides tensors (e.g. a tuple holding None, as"
+                + " torchvision's GoogLeNet and Inception v3 do once scripted: (logits, None) in"
+                + " eval mode), not one tensor of logits; script a wrapper whose forward returns"
+                + " the logits only (return self.model(x)[0])",
+            e);
+      }
       if (out.size() != 1) {
         throw new IllegalArgumentException(
             "Cannot use model "
@@ -225,6 +239,16 @@ public final class Classifier implements AutoCloseable {
                 + s
                 + ", not (2, classes) logits; Lethe needs a classifier that returns one row of"
                 + " logits per image");
+      }
+      if (s.get(1) == 1) {
+        throw new IllegalArgumentException(
+            "Cannot use model "
+                + file
+                + ": it returns one logit per image (a binary classifier read through a sigmoid),"
+                + " and one logit cannot be moved to another class; Lethe needs one logit per"
+                + " class: script a wrapper that returns torch.cat([torch.zeros_like(z), z], 1)"
+                + " for the model's logit z, whose softmax is (1 - sigmoid(z), sigmoid(z)), and"
+                + " label the classes 0 and 1");
       }
       DataType type = logits.getDataType();
       if (type != DataType.FLOAT32) {
@@ -354,14 +378,26 @@ public final class Classifier implements AutoCloseable {
       input = images.sub(mean).divi(std);
     }
     NDList out = IValueUtils.forward(block, new NDList(input), mode != Mode.EVAL);
-    NDArray logits = out.get(0);
-    for (int i = 1; i < out.size(); i++) {
-      out.get(i).close();
-    }
     if (input != images) {
       input.close();
     }
-    return logits;
+    if (out.size() != 1) {
+      // The load's probe saw one tensor in eval mode; a model that returns more in train mode
+      // (auxiliary heads) gives no sign of which one holds the logits.
+      int n = out.size();
+      out.close();
+      throw new IllegalArgumentException(
+          "Cannot fine-tune model "
+              + name
+              + " in train mode: its forward returns "
+              + n
+              + " tensors in train mode (auxiliary logits, as GoogLeNet and Inception v3 return"
+              + " while training) but one in eval mode, so Lethe cannot tell which holds the"
+              + " logits; script a wrapper whose forward returns the main logits only in train"
+              + " mode too, or fine-tune in eval mode (--set batch-norm=frozen, the default of"
+              + " preset lethe)");
+    }
+    return out.get(0);
   }
 
   /**

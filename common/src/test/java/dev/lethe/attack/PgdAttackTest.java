@@ -49,6 +49,35 @@ class PgdAttackTest {
   }
 
   @Test
+  void aModelWhoseInputGradientIsNanIsRefusedNotTurnedIntoNanExamples() throws IOException {
+    // Finite logits, NaN input gradient (sqrt at 0; deploy/python/make_architecture_models.py).
+    // Before, every example of the batch came out NaN, and the fine-tune's loss with them.
+    ImageShape rgb = new ImageShape(3, 16, 16);
+    java.nio.file.Path file = Fixtures.path("architectures/nan-input-gradient.pt");
+    Random random = new Random(1);
+    List<Sample> instances = new ArrayList<>();
+    for (int i = 0; i < 2; i++) {
+      float[] pixels = new float[rgb.size()];
+      for (int k = 0; k < pixels.length; k++) {
+        pixels[k] = random.nextFloat();
+      }
+      instances.add(new Sample("img" + i, i, rgb, pixels));
+    }
+    try (Classifier model =
+        Classifier.load(file, SpecResolver.Partial.empty("test").withInput(rgb))) {
+      PgdAttack attack = new PgdAttack(model, PgdSettings.defaults(rgb).withSteps(3));
+      assertThatThrownBy(() -> attack.generate(instances, 64))
+          .isInstanceOf(IllegalArgumentException.class)
+          .hasMessage(
+              "Cannot make adversarial examples with model nan-input-gradient.pt: its gradient"
+                  + " with respect to the input images is NaN or infinite (PGD step 1, 3"
+                  + " attempts) although its logits are finite; Lethe needs a model whose input"
+                  + " gradient is finite (an operation such as sqrt or pow at 0 has none there:"
+                  + " add a small epsilon inside it)");
+    }
+  }
+
+  @Test
   void examplesStayInTheirBallAndInTheUnitBox() {
     PgdSettings settings = quick().withSteps(20);
     List<Sample> instances = test.subList(0, 4);
