@@ -60,6 +60,8 @@ lethe_build_reason() {
     echo "no job/target/spark-classpath.txt yet"
   elif [[ ${LETHE_REBUILD:-0} == 1 ]]; then
     echo "LETHE_REBUILD=1"
+  elif ! lethe_classpath_jars_exist; then
+    echo "$lethe_missing_jar (on job/target/spark-classpath.txt) is gone"
   else
     changed="$(find "$repo"/common/src/main "$repo"/job/src/main "$repo"/pom.xml \
       "$repo"/common/pom.xml "$repo"/job/pom.xml -newer "$jar" -print -quit 2>/dev/null || true)"
@@ -67,6 +69,43 @@ lethe_build_reason() {
       echo "${changed#"$repo"/} is newer than $(basename "$jar")"
     fi
   fi
+  return 0
+}
+
+# Whether every jar that job/target/spark-classpath.txt lists exists; sets lethe_missing_jar to the
+# first that does not (a Maven repository cleaned since the build). A jar behind a folder this user
+# may not enter is not missing: lethe_require_readable_classpath names it.
+lethe_classpath_jars_exist() {
+  local entry entries dir
+  IFS=: read -r -a entries <"$lethe_classpath_file" || true # the file ends without a line break
+  for entry in "${entries[@]}"; do
+    [[ -z $entry || -e $entry ]] && continue
+    dir="$(dirname "$entry")"
+    while [[ ! -e $dir && $dir != / ]]; do
+      dir="$(dirname "$dir")"
+    done
+    if [[ -x $dir ]]; then
+      lethe_missing_jar="$entry"
+      return 1
+    fi
+  done
+  return 0
+}
+
+# Dies with one line when this user cannot read a jar of job/target/spark-classpath.txt: the build
+# lists the jars in the Maven repository of the user who ran it, and Java would otherwise stop with
+# a NoClassDefFoundError's stack trace.
+lethe_require_readable_classpath() {
+  local entry entries builder
+  IFS=: read -r -a entries <"$lethe_classpath_file" || true # the file ends without a line break
+  for entry in "${entries[@]}"; do
+    if [[ -n $entry && ! -r $entry ]]; then
+      builder="$(stat -c %U "$lethe_classpath_file" 2>/dev/null || echo "another user")"
+      lethe_die "cannot read $entry, on the embedded Spark's classpath (job/target/spark-classpath.txt," \
+        "written by $builder's build); run as $builder, make that Maven repository readable, or" \
+        "build the job as this user (LETHE_REBUILD=1, with a job/target this user may write)"
+    fi
+  done
   return 0
 }
 

@@ -113,6 +113,21 @@ class LaunchersIT {
         .as("a built copy runs without building (stderr:\n%s)", second.stderr())
         .isEmpty();
 
+    // A jar of the embedded Spark's classpath gone since the build (a cleaned Maven repository):
+    // lethe rebuilds, which lists the jars again, rather than die in a NoClassDefFoundError.
+    Path classpath = copy.resolve("job/target/spark-classpath.txt");
+    String gone = tmp.resolve("cleaned-repository/x/x-1.jar").toString();
+    Files.writeString(classpath, Files.readString(classpath).strip() + ":" + gone);
+    CliRun cleaned = JobFixtures.process(List.of(lethe.toString(), "--help"), Map.of(), BUILD);
+    assertThat(cleaned.exitCode()).as("lethe --help, a jar gone: %s", cleaned.stderr()).isZero();
+    assertThat(lines(cleaned.stderr(), "lethe:"))
+        .as("what lethe says when a classpath jar is gone (stderr:\n%s)", cleaned.stderr())
+        .singleElement()
+        .asString()
+        .startsWith(
+            "lethe: " + gone + " (on job/target/spark-classpath.txt) is gone: building the job");
+    assertThat(Files.readString(classpath)).as("the rebuilt classpath").doesNotContain(gone);
+
     Path sparkHome = tmp.resolve("spark-home");
     CliRun home =
         JobFixtures.process(
