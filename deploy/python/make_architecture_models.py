@@ -28,7 +28,7 @@ OUT (default /tmp/lethe-architectures) gets:
     classes120    120 classes (data120)
   The small ones that the unit tests use are also copied to
   common/src/test/resources/fixtures/architectures/ (one-logit, aux-first, aux-optional,
-  nan-input-gradient).
+  nan-input-gradient, depthwise).
 """
 import os
 import shutil
@@ -258,7 +258,7 @@ def main():
     torch.jit.script(NanInputGradient().eval()).save(os.path.join(out, "nan-input-gradient.pt"))
 
     os.makedirs(FIXTURES, exist_ok=True)
-    for name in ("one-logit", "aux-first", "aux-optional", "nan-input-gradient"):
+    for name in ("one-logit", "aux-first", "aux-optional", "nan-input-gradient", "depthwise"):
         shutil.copy(os.path.join(out, name + ".pt"), os.path.join(FIXTURES, name + ".pt"))
 
 

@@ -78,6 +78,45 @@ class PgdAttackTest {
   }
 
   @Test
+  void aFrozenDepthwiseModelGivesFiniteExamples() throws IOException {
+    // libtorch 2.7.1 computes this model's input-only gradient (frozen weights, as stage A's
+    // executors hold the model) with an uninitialised buffer: where that memory held a NaN, the
+    // gradient had NaNs (every example of the batch NaN, in most runs of this JVM setup); glibc's
+    // MALLOC_PERTURB_ or a trainable copy made them vanish. PGD computes such a gradient again.
+    ImageShape rgb = new ImageShape(3, 16, 16);
+    Random random = new Random(2);
+    List<Sample> instances = new ArrayList<>();
+    for (int i = 0; i < 6; i++) {
+      float[] pixels = new float[rgb.size()];
+      for (int k = 0; k < pixels.length; k++) {
+        pixels[k] = random.nextFloat();
+      }
+      instances.add(new Sample("img" + i, i, rgb, pixels));
+    }
+    try (Classifier model =
+        Classifier.load(
+            Fixtures.path("architectures/depthwise.pt"),
+            SpecResolver.Partial.empty("test").withInput(rgb),
+            Classifier.defaultDevice(),
+            false)) {
+      for (int round = 0; round < 2; round++) {
+        List<AdversarialExample> adv =
+            new PgdAttack(model, PgdSettings.defaults(rgb).withSeed(round))
+                .generate(instances, 256);
+        assertThat(adv).hasSize(120);
+        for (AdversarialExample e : adv) {
+          for (float p : e.pixels()) {
+            assertThat(Float.isFinite(p)).as("a pixel of %s#%d", e.sourceId(), e.index()).isTrue();
+          }
+        }
+        assertThat(PgdAttack.successRate(adv))
+            .as("attack success, round %d", round)
+            .isGreaterThan(0.9);
+      }
+    }
+  }
+
+  @Test
   void examplesStayInTheirBallAndInTheUnitBox() {
     PgdSettings settings = quick().withSteps(20);
     List<Sample> instances = test.subList(0, 4);
