@@ -48,21 +48,27 @@ class PgdAttackTest {
     return PgdSettings.defaults(DIGIT).withSteps(10).withPerInstance(3);
   }
 
+  /** {@code n} images of uniform noise labelled 0..n-1, the same for the same seed. */
+  private static List<Sample> noiseImages(ImageShape shape, int n, long seed) {
+    Random random = new Random(seed);
+    List<Sample> out = new ArrayList<>();
+    for (int i = 0; i < n; i++) {
+      float[] pixels = new float[shape.size()];
+      for (int k = 0; k < pixels.length; k++) {
+        pixels[k] = random.nextFloat();
+      }
+      out.add(new Sample("img" + i, i, shape, pixels));
+    }
+    return out;
+  }
+
   @Test
   void aModelWhoseInputGradientIsNanIsRefusedNotTurnedIntoNanExamples() throws IOException {
     // Finite logits, NaN input gradient (sqrt at 0; deploy/python/make_architecture_models.py).
     // Before, every example of the batch came out NaN, and the fine-tune's loss with them.
     ImageShape rgb = new ImageShape(3, 16, 16);
     java.nio.file.Path file = Fixtures.path("architectures/nan-input-gradient.pt");
-    Random random = new Random(1);
-    List<Sample> instances = new ArrayList<>();
-    for (int i = 0; i < 2; i++) {
-      float[] pixels = new float[rgb.size()];
-      for (int k = 0; k < pixels.length; k++) {
-        pixels[k] = random.nextFloat();
-      }
-      instances.add(new Sample("img" + i, i, rgb, pixels));
-    }
+    List<Sample> instances = noiseImages(rgb, 2, 1);
     try (Classifier model =
         Classifier.load(file, SpecResolver.Partial.empty("test").withInput(rgb))) {
       PgdAttack attack = new PgdAttack(model, PgdSettings.defaults(rgb).withSteps(3));
@@ -84,15 +90,7 @@ class PgdAttackTest {
     // gradient had NaNs (every example of the batch NaN, in most runs of this JVM setup); glibc's
     // MALLOC_PERTURB_ or a trainable copy made them vanish. PGD computes such a gradient again.
     ImageShape rgb = new ImageShape(3, 16, 16);
-    Random random = new Random(2);
-    List<Sample> instances = new ArrayList<>();
-    for (int i = 0; i < 6; i++) {
-      float[] pixels = new float[rgb.size()];
-      for (int k = 0; k < pixels.length; k++) {
-        pixels[k] = random.nextFloat();
-      }
-      instances.add(new Sample("img" + i, i, rgb, pixels));
-    }
+    List<Sample> instances = noiseImages(rgb, 6, 2);
     try (Classifier model =
         Classifier.load(
             Fixtures.path("architectures/depthwise.pt"),
