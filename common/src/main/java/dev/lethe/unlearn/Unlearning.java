@@ -535,9 +535,9 @@ public final class Unlearning {
       current = current.toBuilder().learningRate(current.learningRate() / 3f).build();
       progress.accept(
           String.format(
-              "the loss diverged after %d steps; restarting from the original weights at"
-                  + " learning rate %.2g",
-              o.steps(), current.learningRate()));
+              "the fine-tune diverged after %d steps (%s); restarting from the original weights"
+                  + " at learning rate %.2g",
+              o.steps(), o.reason(), current.learningRate()));
       o = fineTuneOnce(target, current, in, record, steps);
       steps += o.steps();
       epochs += o.epochs();

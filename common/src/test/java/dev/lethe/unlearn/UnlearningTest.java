@@ -344,6 +344,46 @@ class UnlearningTest {
   }
 
   @Test
+  void goalUnseenDoesNotCallABrokenModelUnseen() throws IOException {
+    // SCRUB at k = 64 on the demo model reached goal unseen at 19-32 % test accuracy and was
+    // published: a broken model's forget losses rise to the held-out ones because both rise. Here
+    // neggrad at a learning rate that breaks the digits CNN plays that part.
+    try (Classifier model = cnn()) {
+      // The 8 training digits the model is surest of: their losses start below the held-out ones.
+      List<Sample> train = Fixtures.train();
+      double[] losses = dev.lethe.eval.Evaluation.losses(model, train, 256);
+      List<Sample> forget =
+          java.util.stream.IntStream.range(0, train.size())
+              .boxed()
+              .sorted(java.util.Comparator.comparingDouble(i -> losses[i]))
+              .limit(8)
+              .map(train::get)
+              .toList();
+      List<String> lines = new ArrayList<>();
+      UnlearningResult r =
+          new Unlearning(model, forget)
+              .optMethod(Method.NEGGRAD)
+              .optGoal(Goal.UNSEEN)
+              .optHeldOut(Fixtures.test().subList(0, 200))
+              .optTest(Fixtures.test().subList(200, 500))
+              .optSettings(
+                  UnlearnSettings.defaults(Goal.UNSEEN).toBuilder()
+                      .learningRate(BREAKING_RATE)
+                      .build())
+              .optProgress(lines::add)
+              .run();
+      assertThat(r.succeeded()).as("published a broken model: " + r.message()).isFalse();
+      assertThat(r.message()).contains("held-out accuracy fell from").contains("not forgetting");
+      assertThat(lines)
+          .as("the run starts again at a lower learning rate before it gives up")
+          .anyMatch(l -> l.contains("restarting from the original weights"));
+    }
+  }
+
+  /** A learning rate at which neggrad breaks the digits CNN before its forget set looks unseen. */
+  private static final float BREAKING_RATE = 0.5f;
+
+  @Test
   void splitWithGoalUnseenIsRefusedByName() throws IOException {
     try (Classifier model = cnn()) {
       List<Sample> forget = forgetSet(model, 8);
