@@ -119,6 +119,11 @@ public final class Charts {
     XYChart chart = chart(title, xTitle, yTitle);
     chart.getStyler().setXAxisDecimalPattern("#");
     chart.getStyler().setXAxisLogarithmic(logX);
+    if (spreads.size() > LEGEND_ROW) {
+      // One row below the plot holds about five names; more were cut off at both edges.
+      chart.getStyler().setLegendPosition(Styler.LegendPosition.OutsideE);
+      chart.getStyler().setLegendLayout(Styler.LegendLayout.Vertical);
+    }
     int i = 0;
     for (Spread spread : spreads) {
       Color c = PALETTE[i++ % PALETTE.length];
@@ -144,6 +149,9 @@ public final class Charts {
     }
     return png(chart);
   }
+
+  /** How many lines a legend below the plot holds; more go in a column to its right. */
+  private static final int LEGEND_ROW = 5;
 
   private static XYChart chart(String title, String xTitle, String yTitle) {
     XYChart chart =
