@@ -381,8 +381,11 @@ final class UnlearningLoop {
                 String.format(
                     "held-out accuracy fell from %.1f %% to %.1f %% (more than %.0f points): the"
                         + " model was breaking down, not forgetting, and a broken model makes"
-                        + " every image look unseen; lower the learning rate, or use method l2ul",
-                    100 * heldOutStart, 100 * heldOutNow, 100 * UNSEEN_HELD_OUT_DROP),
+                        + " every image look unseen; lower the learning rate%s",
+                    100 * heldOutStart,
+                    100 * heldOutNow,
+                    100 * UNSEEN_HELD_OUT_DROP,
+                    method == Method.L2UL ? "" : ", or use method l2ul"),
                 true);
           }
           if (reached(accuracy)) {
