@@ -352,16 +352,14 @@ final class UnlearningLoop {
               listener.accept(Progress.skipped(stepsBefore + step, epoch + 1, loss, accuracy));
             }
             if (nonFinite >= NON_FINITE_LIMIT) {
-              return new Outcome(
-                  false,
+              return diverged(
                   step,
                   epoch + 1,
                   accuracy,
                   String.format(
                       "%s became non-finite in %d steps in a row; lower the learning rate",
                       Double.isFinite(loss) ? "the loss's gradient" : "the loss (" + loss + ")",
-                      nonFinite),
-                  true);
+                      nonFinite));
             }
             continue;
           }
@@ -373,8 +371,7 @@ final class UnlearningLoop {
           if (goal == Goal.UNSEEN
               && heldOutNow < heldOutStart - UNSEEN_HELD_OUT_DROP - 1.0 / heldOut.size()) {
             // Counted as diverged: Lethe starts again from the original weights at a lower rate.
-            return new Outcome(
-                false,
+            return diverged(
                 step,
                 epoch + 1,
                 accuracy,
@@ -385,8 +382,7 @@ final class UnlearningLoop {
                     100 * heldOutStart,
                     100 * heldOutNow,
                     100 * UNSEEN_HELD_OUT_DROP,
-                    method == Method.L2UL ? "" : ", or use method l2ul"),
-                true);
+                    method == Method.L2UL ? "" : ", or use method l2ul"));
           }
           if (reached(accuracy)) {
             return new Outcome(true, step, epoch + 1, accuracy, "goal reached");
@@ -444,6 +440,14 @@ final class UnlearningLoop {
         "the cap of "
             + settings.maxEpochs()
             + " epochs was reached with the goal unmet; raise the tuning key max-epochs or learning-rate");
+  }
+
+  /**
+   * A fine-tune that broke down (a non-finite loss, or goal unseen's held-out accuracy falling):
+   * {@link Unlearning} starts such a one again from the original weights at a lower rate.
+   */
+  private static Outcome diverged(int steps, int epochs, double score, String reason) {
+    return new Outcome(false, steps, epochs, score, reason, true);
   }
 
   /**
