@@ -83,7 +83,8 @@ public final class PgdAttack {
    * Makes {@code perInstance} adversarial examples for each instance, in instance order and then j
    * order. The (instance, j) pairs are attacked in batches of {@code batchSize}.
    *
-   * @param instances forget instances with the model's input shape and labels in [0, C)
+   * @param instances forget instances in the model's input shape (or one {@link Sample#conformTo}
+   *     converts) and labels in [0, C)
    * @param batchSize how many (instance, j) pairs go through the model at once
    * @throws IllegalArgumentException naming the instance when a label or shape does not fit the
    *     model, or when {@code batchSize} is not positive
@@ -96,8 +97,9 @@ public final class PgdAttack {
     }
     ImageShape shape = model.spec().input();
     int classes = model.spec().numClasses();
+    List<Sample> conformed = new ArrayList<>(instances.size());
     for (Sample s : instances) {
-      s.requireShape(shape);
+      conformed.add(s.conformTo(shape));
       if (s.label() < 0 || s.label() >= classes) {
         throw new IllegalArgumentException(
             "Cannot attack instance "
@@ -112,7 +114,7 @@ public final class PgdAttack {
       }
     }
     List<Pair> pairs = new ArrayList<>(instances.size() * settings.perInstance());
-    for (Sample s : instances) {
+    for (Sample s : conformed) {
       for (int j = 0; j < settings.perInstance(); j++) {
         pairs.add(new Pair(s, j));
       }

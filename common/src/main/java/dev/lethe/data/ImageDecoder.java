@@ -12,10 +12,11 @@ import javax.imageio.ImageReader;
 import javax.imageio.stream.ImageInputStream;
 
 /**
- * Decodes PNG or JPEG bytes (through {@code javax.imageio}) into a {@link Sample} at the image's
- * native size. Grayscale images (8- or 16-bit, with or without alpha) give one channel, scaled by
- * the largest value their bit depth holds; every other image gives three RGB channels in sRGB.
- * Alpha is dropped. Listing files is left to the caller, so bytes may come from any file system.
+ * Decodes PNG, JPEG, BMP or TIFF bytes (through {@code javax.imageio}) into a {@link Sample} at the
+ * image's native size. Grayscale images (8- or 16-bit, with or without alpha) give one channel,
+ * scaled by the largest value their bit depth holds; every other image gives three RGB channels in
+ * sRGB. Alpha is dropped. Listing files is left to the caller, so bytes may come from any file
+ * system.
  */
 public final class ImageDecoder {
 

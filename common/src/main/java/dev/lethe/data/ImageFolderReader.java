@@ -14,10 +14,13 @@ import java.util.stream.Stream;
 
 /**
  * Reads an image folder laid out like torchvision's ImageFolder: {@code root/<class>/<image>},
- * where images are files ending in .png, .jpg or .jpeg (any case), possibly in subfolders of the
- * class folder. Other files, and files directly under root, are ignored. Order is deterministic:
- * sorted by id, where the id is the path relative to root with '/' separators (e.g. {@code
- * 3/img_0007.png}). Labels come from a {@link ClassIndex}.
+ * where images are files ending in .png, .jpg, .jpeg, .bmp, .tif or .tiff (any case), possibly in
+ * subfolders of the class folder. Files with the other extensions torchvision's ImageFolder reads
+ * (.webp, .ppm, .pgm) are refused, naming one: javax.imageio cannot decode them, and skipping them
+ * would leave an image of a forget folder unforgotten. Other files, hidden files, and files
+ * directly under root, are ignored. Order is deterministic: sorted by id, where the id is the path
+ * relative to root with '/' separators (e.g. {@code 3/img_0007.png}). Labels come from a {@link
+ * ClassIndex}.
  *
  * <p>Listing ({@link #list}) is separate from decoding ({@link ImageDecoder}), so callers on other
  * file systems can list files themselves and decode the bytes.
@@ -44,6 +47,7 @@ public final class ImageFolderReader {
               + ": it is not a folder; give a folder laid out as root/<class>/<image>.png");
     }
     List<Entry> entries = new ArrayList<>();
+    List<String> undecodable = new ArrayList<>();
     for (Path classFolder : children(root)) {
       if (!Files.isDirectory(classFolder)) {
         continue;
@@ -55,8 +59,15 @@ public final class ImageFolderReader {
       try (Stream<Path> files = Files.walk(classFolder)) {
         files
             .filter(Files::isRegularFile)
-            .filter(ImageFolderReader::isImage)
-            .forEach(file -> entries.add(new Entry(idOf(root, file), className, file)));
+            .forEach(
+                file -> {
+                  String name = file.getFileName().toString();
+                  if (isImageName(name)) {
+                    entries.add(new Entry(idOf(root, file), className, file));
+                  } else if (isUndecodableImageName(name)) {
+                    undecodable.add(idOf(root, file));
+                  }
+                });
       } catch (IOException | UncheckedIOException e) {
         throw new UncheckedIOException(
             "Cannot list class folder "
@@ -67,12 +78,14 @@ public final class ImageFolderReader {
             e instanceof IOException io ? io : ((UncheckedIOException) e).getCause());
       }
     }
+    refuseUndecodable(root.toString(), undecodable);
     if (entries.isEmpty()) {
       throw new IllegalArgumentException(
           "Cannot read image folder "
               + root
-              + ": it holds no .png, .jpg or .jpeg files in class folders; lay it out as"
-              + " root/<class>/<image>.png");
+              + ": it holds no "
+              + EXTENSIONS
+              + " files in class folders; lay it out as root/<class>/<image>.png");
     }
     entries.sort(Comparator.comparing(Entry::id));
     return entries;
@@ -98,17 +111,68 @@ public final class ImageFolderReader {
     return decode(list(root), classIndex);
   }
 
-  /** Whether a file name ends in .png, .jpg or .jpeg, in any case. */
+  /** The image file extensions Lethe reads, for messages. */
+  public static final String EXTENSIONS = ".png, .jpg, .jpeg, .bmp, .tif or .tiff";
+
+  private static final List<String> READ =
+      List.of(".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff");
+
+  /** Image extensions torchvision's ImageFolder reads that javax.imageio cannot decode. */
+  private static final List<String> UNDECODABLE = List.of(".webp", ".ppm", ".pgm");
+
+  /** Whether a file name has one of the {@link #EXTENSIONS}, in any case. */
   public static boolean isImage(Path file) {
     Path name = file.getFileName();
     return name != null && isImageName(name.toString());
   }
 
-  /** Whether a file name ends in .png, .jpg or .jpeg, in any case, and is not hidden. */
+  /** Whether a file name has one of the {@link #EXTENSIONS}, in any case, and is not hidden. */
   public static boolean isImageName(String fileName) {
+    return hasExtension(fileName, READ);
+  }
+
+  /**
+   * Whether a file name is an image torchvision's ImageFolder would read but Lethe cannot decode
+   * (.webp, .ppm, .pgm, in any case), and is not hidden.
+   */
+  public static boolean isUndecodableImageName(String fileName) {
+    return hasExtension(fileName, UNDECODABLE);
+  }
+
+  /**
+   * Refuses an image folder holding images Lethe cannot decode, naming the first of them.
+   *
+   * @param ids the undecodable images' ids, in any order; nothing happens when empty
+   * @throws IllegalArgumentException naming the folder, how many there are and one of them
+   */
+  public static void refuseUndecodable(String root, List<String> ids) {
+    if (ids.isEmpty()) {
+      return;
+    }
+    String first = ids.stream().min(Comparator.naturalOrder()).orElseThrow();
+    throw new IllegalArgumentException(
+        "Cannot read image folder "
+            + root
+            + ": "
+            + ids.size()
+            + (ids.size() == 1 ? " image is" : " images are")
+            + " in a format Lethe cannot decode (.webp, .ppm or .pgm), e.g. "
+            + first
+            + "; convert them to PNG (lossless), or move them out of the folder if they are"
+            + " not part of the data");
+  }
+
+  private static boolean hasExtension(String fileName, List<String> extensions) {
     String lower = fileName.toLowerCase(Locale.ROOT);
-    return !lower.startsWith(".")
-        && (lower.endsWith(".png") || lower.endsWith(".jpg") || lower.endsWith(".jpeg"));
+    if (lower.startsWith(".")) {
+      return false;
+    }
+    for (String extension : extensions) {
+      if (lower.endsWith(extension)) {
+        return true;
+      }
+    }
+    return false;
   }
 
   private static List<Sample> decode(List<Entry> entries, ClassIndex classIndex) {

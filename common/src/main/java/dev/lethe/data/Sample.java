@@ -32,12 +32,19 @@ public record Sample(String id, int label, ImageShape shape, float[] pixels)
   }
 
   /**
-   * Checks that this image has the shape a model declares.
+   * This image in the shape a model declares, converting channels the way torchvision's image
+   * pipeline does when only they differ: a one-channel image for a three-channel model repeats its
+   * channel (PIL's {@code convert("RGB")}, which {@code ImageFolder} applies to every image), a
+   * three-channel image for a one-channel model becomes its luma {@code 0.299 R + 0.587 G + 0.114
+   * B} (PIL's {@code convert("L")}, torchvision's {@code Grayscale}). Same id and label.
    *
-   * @throws IllegalArgumentException naming the sample and both shapes when they differ
+   * @throws IllegalArgumentException naming the sample and both shapes when they differ otherwise
    */
-  public Sample requireShape(ImageShape expected) {
-    if (!shape.equals(expected)) {
+  public Sample conformTo(ImageShape expected) {
+    if (shape.equals(expected)) {
+      return this;
+    }
+    if (!convertible(shape, expected)) {
       throw new IllegalArgumentException(
           "Cannot use sample "
               + id
@@ -45,9 +52,36 @@ public record Sample(String id, int label, ImageShape shape, float[] pixels)
               + shape
               + " (CxHxW) but the model expects "
               + expected
-              + "; resize or convert the images, or give the model's input shape");
+              + "; resize the images, or give the model's input shape");
     }
-    return this;
+    int plane = shape.height() * shape.width();
+    float[] out = new float[expected.size()];
+    if (shape.channels() == 1) {
+      for (int c = 0; c < 3; c++) {
+        System.arraycopy(pixels, 0, out, c * plane, plane);
+      }
+    } else {
+      for (int i = 0; i < plane; i++) {
+        float r = pixels[i];
+        float g = pixels[plane + i];
+        float b = pixels[2 * plane + i];
+        // a gray pixel stays exactly itself, as in PIL's integer luma
+        out[i] = r == g && g == b ? r : 0.299f * r + 0.587f * g + 0.114f * b;
+      }
+    }
+    return new Sample(id, label, expected, out);
+  }
+
+  /**
+   * Whether {@link #conformTo} turns an image of shape {@code from} into one of shape {@code to}:
+   * the same shape, or the same height and width with one channel against three.
+   */
+  public static boolean convertible(ImageShape from, ImageShape to) {
+    return from.equals(to)
+        || (from.height() == to.height()
+            && from.width() == to.width()
+            && from.channels() + to.channels() == 4
+            && from.channels() != 2);
   }
 
   @Override

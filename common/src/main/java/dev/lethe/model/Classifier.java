@@ -331,14 +331,14 @@ public final class Classifier implements AutoCloseable {
   }
 
   /**
-   * Stacks samples into an NCHW batch in {@code manager}, checking each against the model's input
-   * shape.
+   * Stacks samples into an NCHW batch in {@code manager}, each in the model's input shape ({@link
+   * Sample#conformTo}: one and three channels are converted, any other difference refused).
    */
   public NDArray batch(NDManager manager, List<Sample> samples) {
     ImageShape shape = spec.input();
     FloatBuffer buf = FloatBuffer.allocate(samples.size() * shape.size());
     for (Sample s : samples) {
-      buf.put(s.requireShape(shape).pixels());
+      buf.put(s.conformTo(shape).pixels());
     }
     buf.flip();
     return manager.create(

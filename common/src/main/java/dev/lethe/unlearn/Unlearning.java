@@ -105,8 +105,9 @@ public final class Unlearning {
           "Cannot unlearn with model " + model.name() + ": it was loaded with frozen weights");
     }
     int classes = model.spec().numClasses();
+    List<Sample> conformed = new ArrayList<>(forget.size());
     for (Sample s : forget) {
-      s.requireShape(model.spec().input());
+      conformed.add(s.conformTo(model.spec().input()));
       if (s.label() < 0 || s.label() >= classes) {
         throw new IllegalArgumentException(
             "Cannot unlearn instance "
@@ -120,7 +121,7 @@ public final class Unlearning {
                 + ")");
       }
     }
-    this.forget = List.copyOf(forget);
+    this.forget = List.copyOf(conformed);
   }
 
   public Unlearning optMethod(Method value) {

@@ -5,10 +5,15 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.lethe.failure.SettingException;
 import dev.lethe.testing.Fixtures;
+import java.awt.image.BufferedImage;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.List;
+import javax.imageio.ImageIO;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -98,19 +103,88 @@ class ImageFolderReaderTest {
   }
 
   @Test
-  void samplesCanBeCheckedAgainstTheModelShape() throws IOException {
+  void samplesConformToTheModelShapeAsTorchvisionConvertsThem() throws IOException {
     write(root.resolve("1/x.png"), ImageEncoder.png(Fixtures.test().get(0)));
-    Sample sample = ImageFolderReader.read(root, List.of()).get(0);
+    Sample gray = ImageFolderReader.read(root, List.of()).get(0);
 
-    assertThat(sample.requireShape(new ImageShape(1, 8, 8)))
-        .as("matching shape passes")
-        .isSameAs(sample);
-    assertThatThrownBy(() -> sample.requireShape(new ImageShape(1, 28, 28)))
-        .as("shape mismatch")
+    assertThat(gray.conformTo(new ImageShape(1, 8, 8))).as("matching shape").isSameAs(gray);
+    Sample rgb = gray.conformTo(new ImageShape(3, 8, 8));
+    assertThat(rgb.id()).isEqualTo("1/x.png");
+    assertThat(rgb.label()).isEqualTo(gray.label());
+    for (int c = 0; c < 3; c++) {
+      assertThat(Arrays.copyOfRange(rgb.pixels(), c * 64, (c + 1) * 64))
+          .as("channel %d of a gray image read as RGB (PIL's convert(\"RGB\"))", c)
+          .containsExactly(gray.pixels());
+    }
+    assertThat(rgb.conformTo(new ImageShape(1, 8, 8)).pixels())
+        .as("gray pixels come back exactly from RGB")
+        .containsExactly(gray.pixels());
+
+    float[] tinted = new float[3 * 64];
+    Arrays.fill(tinted, 0, 64, 1f);
+    Arrays.fill(tinted, 64, 128, 0.5f);
+    Sample red = new Sample("red", 0, new ImageShape(3, 8, 8), tinted);
+    assertThat(red.conformTo(new ImageShape(1, 8, 8)).pixels())
+        .as("luma 0.299 R + 0.587 G + 0.114 B (PIL's convert(\"L\"))")
+        .containsOnly(0.299f + 0.587f * 0.5f);
+
+    assertThatThrownBy(() -> gray.conformTo(new ImageShape(1, 28, 28)))
+        .as("another size")
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("1/x.png")
         .hasMessageContaining("1x8x8")
         .hasMessageContaining("1x28x28");
+    assertThatThrownBy(() -> gray.conformTo(new ImageShape(4, 8, 8)))
+        .as("four channels")
+        .hasMessageContaining("4x8x8");
+  }
+
+  @Test
+  void bmpAndTiffImagesAreReadWithThePixelsOfAPng() throws IOException {
+    Sample digit = first(Fixtures.test(), 5);
+    write(root.resolve("5/a.png"), ImageEncoder.png(digit));
+    BufferedImage image = ImageIO.read(new ByteArrayInputStream(ImageEncoder.png(digit)));
+    for (String format : List.of("bmp", "tiff")) {
+      ByteArrayOutputStream out = new ByteArrayOutputStream();
+      assertThat(ImageIO.write(image, format, out)).as("javax.imageio writes %s", format).isTrue();
+      write(root.resolve("5/b." + format.toUpperCase(java.util.Locale.ROOT)), out.toByteArray());
+    }
+    write(root.resolve("5/c.tif"), Files.readAllBytes(root.resolve("5/b.TIFF")));
+
+    List<Sample> samples = ImageFolderReader.read(root, List.of());
+
+    assertThat(samples)
+        .extracting(Sample::id)
+        .containsExactly("5/a.png", "5/b.BMP", "5/b.TIFF", "5/c.tif");
+    for (Sample s : samples) {
+      assertThat(s.conformTo(digit.shape()).pixels())
+          .as("pixels of %s", s.id())
+          .containsExactly(digit.pixels());
+    }
+  }
+
+  @Test
+  void imagesTorchvisionReadsButLetheCannotDecodeAreRefusedNotSkipped() throws IOException {
+    write(root.resolve("3/a.png"), ImageEncoder.png(Fixtures.test().get(0)));
+    write(root.resolve("3/b.webp"), new byte[] {'R', 'I', 'F', 'F'});
+    write(root.resolve("4/c.PGM"), new byte[] {'P', '5'});
+    write(root.resolve("4/.hidden.webp"), new byte[] {1});
+    write(root.resolve("top.webp"), new byte[] {1});
+
+    assertThatThrownBy(() -> ImageFolderReader.list(root))
+        .as("a forget folder's .webp image would otherwise stay unforgotten")
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining(root.toString())
+        .hasMessageContaining("2 images are in a format Lethe cannot decode")
+        .hasMessageContaining("e.g. 3/b.webp")
+        .hasMessageContaining("convert them to PNG");
+
+    Files.delete(root.resolve("3/b.webp"));
+    Files.delete(root.resolve("4/c.PGM"));
+    assertThat(ImageFolderReader.list(root))
+        .as("hidden files and files at the root are ignored")
+        .extracting(ImageFolderReader.Entry::id)
+        .containsExactly("3/a.png");
   }
 
   private static Sample first(List<Sample> samples, int label) {

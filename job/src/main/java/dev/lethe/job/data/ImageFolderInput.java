@@ -42,6 +42,7 @@ final class ImageFolderInput {
     }
     String root = fs.makeQualified(status.getPath()).toString();
     List<String> files = new ArrayList<>();
+    List<String> undecodable = new ArrayList<>();
     // listStatus, not listFiles: the local file system's LocatedFileStatus forks `ls` per file for
     // its permissions (about 5 ms each).
     ArrayDeque<Path> folders = new ArrayDeque<>(List.of(status.getPath()));
@@ -56,16 +57,20 @@ final class ImageFolderInput {
           String file = fs.makeQualified(child.getPath()).toString();
           if (relativeId(root, file) != null) {
             files.add(file);
+          } else if (ImageFolderReader.isUndecodableImageName(name) && inClassFolder(root, file)) {
+            undecodable.add(file.substring(root.length() + 1));
           }
         }
       }
     }
+    ImageFolderReader.refuseUndecodable(uri, undecodable);
     if (files.isEmpty()) {
       throw new IllegalArgumentException(
           "Cannot read image folder "
               + uri
-              + ": it holds no .png, .jpg or .jpeg files in class folders; lay it out as"
-              + " root/<class>/<image>.png");
+              + ": it holds no "
+              + ImageFolderReader.EXTENSIONS
+              + " files in class folders; lay it out as root/<class>/<image>.png");
     }
     files.sort(Comparator.comparing(file -> relativeId(root, file)));
     Set<String> classFolders = new TreeSet<>();
@@ -119,16 +124,21 @@ final class ImageFolderInput {
    * or null for files that are not images in a class folder.
    */
   static String relativeId(String root, String file) {
-    if (!file.startsWith(root + "/")) {
+    if (!inClassFolder(root, file)) {
       return null;
     }
     String id = file.substring(root.length() + 1);
-    int slash = id.indexOf('/');
-    if (slash <= 0 || id.startsWith(".")) {
-      return null;
-    }
     String name = id.substring(id.lastIndexOf('/') + 1);
     return ImageFolderReader.isImageName(name) ? id : null;
+  }
+
+  /** Whether a file lies in a (not hidden) class folder of the image folder at {@code root}. */
+  private static boolean inClassFolder(String root, String file) {
+    if (!file.startsWith(root + "/")) {
+      return false;
+    }
+    String id = file.substring(root.length() + 1);
+    return id.indexOf('/') > 0 && !id.startsWith(".");
   }
 
   /** The class folder of an image file in an image folder, or null (see {@link #relativeId}). */

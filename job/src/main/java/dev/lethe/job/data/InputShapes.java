@@ -2,6 +2,9 @@ package dev.lethe.job.data;
 
 import dev.lethe.data.ImageShape;
 import dev.lethe.data.Sample;
+import dev.lethe.job.model.ModelArtifact;
+import dev.lethe.model.Classifier;
+import dev.lethe.model.SpecResolver;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -14,6 +17,9 @@ import java.util.Map;
 public final class InputShapes {
 
   private InputShapes() {}
+
+  /** A model loaded with an input shape from data, and the partial spec that shape came in. */
+  public record Inferred(Classifier classifier, SpecResolver.Partial fromData) {}
 
   /** The most common shape of {@code samples} (the earliest of equally common ones). */
   public static ImageShape mostCommon(List<Sample> samples) {
@@ -33,5 +39,47 @@ public final class InputShapes {
       }
     }
     return best;
+  }
+
+  /**
+   * Loads a model whose input shape comes from its data ({@code fromData}, merged after {@code
+   * options}). A model that cannot run on the data's shape but runs on the same size with the other
+   * channel count, three for gray images or one for RGB ones, gets that shape: the images are
+   * converted ({@link Sample#conformTo}), as torchvision's pipeline reads a gray image as RGB for
+   * an RGB model. When neither runs, the failure is the data shape's.
+   */
+  public static Inferred load(
+      ModelArtifact artifact,
+      SpecResolver.Partial options,
+      SpecResolver.Partial fromData,
+      boolean trainable) {
+    try {
+      return new Inferred(
+          artifact.load(SpecResolver.merge(options, fromData), trainable), fromData);
+    } catch (IllegalArgumentException first) {
+      ImageShape shape = fromData.input();
+      if (shape.channels() != 1 && shape.channels() != 3) {
+        throw first;
+      }
+      ImageShape other = new ImageShape(4 - shape.channels(), shape.height(), shape.width());
+      SpecResolver.Partial converted =
+          SpecResolver.Partial.empty(
+                  fromData.source()
+                      + " ("
+                      + shape
+                      + " images converted to "
+                      + other
+                      + ": the model does not run on "
+                      + shape
+                      + ")")
+              .withInput(other);
+      try {
+        return new Inferred(
+            artifact.load(SpecResolver.merge(options, converted), trainable), converted);
+      } catch (IllegalArgumentException second) {
+        first.addSuppressed(second);
+        throw first;
+      }
+    }
   }
 }

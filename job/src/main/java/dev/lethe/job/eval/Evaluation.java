@@ -200,12 +200,19 @@ public final class Evaluation {
         }
         fromData =
             SpecResolver.Partial.empty("data " + data).withInput(InputShapes.mostCommon(head));
-        options = SpecResolver.merge(options, fromData);
       }
       TorchThreads.configure(jsc.getConf());
       ModelSpec spec;
-      try (Classifier classifier = artifact.load(options, false)) {
-        spec = classifier.spec();
+      if (fromData == null) {
+        try (Classifier classifier = artifact.load(options, false)) {
+          spec = classifier.spec();
+        }
+      } else {
+        InputShapes.Inferred inferred = InputShapes.load(artifact, options, fromData, false);
+        try (Classifier classifier = inferred.classifier()) {
+          spec = classifier.spec();
+        }
+        fromData = inferred.fromData();
       }
       for (String line : SpecResolver.describe(spec, sidecar, shapeOption, namesOption, fromData)) {
         LOG.info("Model {}: {}", model, line);

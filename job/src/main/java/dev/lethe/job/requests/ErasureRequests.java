@@ -218,9 +218,10 @@ public final class ErasureRequests {
                   request.requestId(),
                   "request_id "
                       + request.requestId()
-                      + " was already given at "
+                      + " is also given at "
                       + earlier.source()
-                      + " with other content; give each request its own request_id"));
+                      + " with other content, so neither line is run; give each request its own"
+                      + " request_id"));
         }
       }
     } catch (IOException e) {

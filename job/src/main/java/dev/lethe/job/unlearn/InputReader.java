@@ -12,6 +12,7 @@ import dev.lethe.model.SpecResolver;
 import dev.lethe.unlearn.Goal;
 import dev.lethe.unlearn.Unlearning;
 import java.io.Serializable;
+import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
 import org.apache.spark.api.java.JavaRDD;
@@ -68,14 +69,23 @@ public final class InputReader {
     List<Sample> forget = readForget(known.classNames());
     SpecResolver.Partial options = given;
     SpecResolver.Partial data = null;
+    Classifier loaded;
     if (known.input() == null) {
-      data =
-          SpecResolver.Partial.empty("forget data " + request.forget())
-              .withInput(InputShapes.mostCommon(forget));
+      InputShapes.Inferred inferred =
+          InputShapes.load(
+              artifact,
+              options,
+              SpecResolver.Partial.empty("forget data " + request.forget())
+                  .withInput(InputShapes.mostCommon(forget)),
+              false);
+      data = inferred.fromData();
       options = SpecResolver.merge(options, data);
+      loaded = inferred.classifier();
+    } else {
+      loaded = artifact.load(options, false);
     }
     ModelSpec spec;
-    try (Classifier classifier = artifact.load(options, false)) {
+    try (Classifier classifier = loaded) {
       spec = classifier.spec();
       if (classifier.parameters().isEmpty()) {
         throw new IllegalArgumentException(
@@ -89,6 +99,7 @@ public final class InputReader {
       LOG.info("Model {}: {}", request.model(), line);
     }
     check(forget, spec, "forget data " + request.forget());
+    forget = conform(forget, spec, "forget data " + request.forget());
     if (request.targetClass() != null && request.targetClass() >= spec.numClasses()) {
       throw new UsageException(
           "Cannot run unlearn: option --target-class is "
@@ -226,7 +237,7 @@ public final class InputReader {
     List<Sample> samples =
         new SampleReader(spark).classNames(spec.classNames()).read(uri).samples().collect();
     check(samples, spec, what + " " + uri);
-    return samples;
+    return conform(samples, spec, what + " " + uri);
   }
 
   /**
@@ -269,16 +280,45 @@ public final class InputReader {
     return new TestData(samples, size);
   }
 
+  /**
+   * {@code samples} in the model's input shape ({@link Sample#conformTo}), saying in the log how
+   * many images had their channels converted, as torchvision's image pipeline would.
+   */
+  private static List<Sample> conform(List<Sample> samples, ModelSpec spec, String what) {
+    ImageShape input = spec.input();
+    List<Sample> out = new ArrayList<>(samples.size());
+    int converted = 0;
+    for (Sample s : samples) {
+      Sample c = s.conformTo(input);
+      if (c != s) {
+        converted++;
+      }
+      out.add(c);
+    }
+    if (converted > 0) {
+      LOG.info(
+          "{}: {} of {} images converted to {} channel{} for the model ({}), as torchvision's"
+              + " image pipeline would",
+          what,
+          converted,
+          samples.size(),
+          input.channels(),
+          input.channels() == 1 ? "" : "s",
+          input.channels() == 1 ? "luma of RGB" : "gray repeated as RGB");
+    }
+    return out;
+  }
+
   /** One partition's sample count and its first sample that does not fit the model, if any. */
   private record Probe(long count, Sample misfit) implements Serializable {}
 
   private static boolean fits(Sample s, ImageShape input, int classes) {
-    return s.shape().equals(input) && s.label() >= 0 && s.label() < classes;
+    return Sample.convertible(s.shape(), input) && s.label() >= 0 && s.label() < classes;
   }
 
   private static void check(List<Sample> samples, ModelSpec spec, String what) {
     for (Sample s : samples) {
-      if (!s.shape().equals(spec.input())) {
+      if (!Sample.convertible(s.shape(), spec.input())) {
         throw new IllegalArgumentException(
             "Cannot unlearn with "
                 + what
@@ -287,7 +327,12 @@ public final class InputReader {
                 + " has shape "
                 + s.shape()
                 + " but the model takes "
-                + spec.input());
+                + spec.input()
+                + "; resize the images to "
+                + spec.input().height()
+                + "x"
+                + spec.input().width()
+                + ", or give the model's input shape");
       }
       if (s.label() < 0 || s.label() >= spec.numClasses()) {
         throw new IllegalArgumentException(

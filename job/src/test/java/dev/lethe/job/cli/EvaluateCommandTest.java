@@ -377,20 +377,119 @@ class EvaluateCommandTest extends SparkTestBase {
     Path folder = tmp.resolve("odd-first");
     List<Sample> digits = JobFixtures.testSamples().subList(0, 20);
     JobFixtures.writeImageFolder(digits, folder);
-    Sample gray = digits.get(0);
-    float[] rgb = new float[3 * gray.pixels().length];
-    for (int c = 0; c < 3; c++) {
-      System.arraycopy(gray.pixels(), 0, rgb, c * gray.pixels().length, gray.pixels().length);
-    }
-    Path odd = folder.resolve("0").resolve("000-rgb.png");
+    Path odd = folder.resolve("0").resolve("000-big.png");
     Files.createDirectories(odd.getParent());
-    Files.write(odd, ImageEncoder.png(new Sample("rgb", 0, new ImageShape(3, 8, 8), rgb)));
+    Files.write(odd, ImageEncoder.png(twiceAsLarge(digits.get(0))));
 
     CliRun run =
         LoggedCli.run(
             "evaluate", "--model", JobFixtures.mlp().toString(), "--data", folder.toString());
 
     assertThat(run.exitCode()).as("exit code; stderr: %s", run.stderr()).isEqualTo(1);
-    assertThat(run.stderr()).contains("000-rgb.png").doesNotContain("Cannot run model");
+    assertThat(run.stderr()).contains("000-big.png").doesNotContain("Cannot run model");
+  }
+
+  @Test
+  void rgbCopiesOfTheDigitsScoreAsTheDigitsOnAGrayModel() throws Exception {
+    Path folder = tmp.resolve("rgb-digits");
+    JobFixtures.writeImageFolder(samples.stream().map(EvaluateCommandTest::rgb).toList(), folder);
+
+    CliRun run =
+        LoggedCli.run(
+            "evaluate", "--model", JobFixtures.cnn().toString(), "--data", folder.toString());
+
+    assertThat(run.exitCode()).as("exit code; stderr: %s", run.stderr()).isZero();
+    assertThat(run.summary().get("accuracy").asDouble())
+        .as("RGB images read as their luma (torchvision's Grayscale), here the gray digits")
+        .isEqualTo(expectedAccuracy);
+  }
+
+  @Test
+  void aGrayFolderRunsOnAnRgbModelWithoutSidecarAsTorchvisionReadsIt() throws Exception {
+    Path model = JobFixtures.DIR.resolve("architectures/depthwise.pt");
+    List<Sample> gray =
+        samples.subList(0, 60).stream().map(EvaluateCommandTest::twiceAsLarge).toList();
+    ImageShape rgbShape = new ImageShape(3, 16, 16);
+    double expected;
+    try (Classifier depthwise =
+        Classifier.load(model, SpecResolver.Partial.empty("test").withInput(rgbShape))) {
+      expected = depthwise.accuracy(gray.stream().map(EvaluateCommandTest::rgb).toList(), 64);
+    }
+    Path folder = JobFixtures.writeImageFolder(gray, tmp.resolve("gray-16"));
+
+    CliRun run =
+        LoggedCli.run("evaluate", "--model", model.toString(), "--data", folder.toString());
+
+    assertThat(run.exitCode()).as("exit code; stderr: %s", run.stderr()).isZero();
+    assertThat(run.summary().get("accuracy").asDouble())
+        .as("gray images read as RGB, gray repeated (PIL's convert(\"RGB\"))")
+        .isEqualTo(expected);
+    assertThat(run.stderr())
+        .as("the shape it took, and why")
+        .contains(
+            "input shape 3x16x16 (from data "
+                + folder
+                + " (1x16x16 images converted to 3x16x16: the model does not run on 1x16x16))");
+  }
+
+  @Test
+  void bmpAndTiffFoldersAreReadAndAWebpImageIsRefusedNotSkipped() throws Exception {
+    Path folder = tmp.resolve("bmp-tiff");
+    List<Sample> first = samples.subList(0, 100);
+    for (int i = 0; i < first.size(); i++) {
+      Sample s = first.get(i);
+      String format = i % 2 == 0 ? "bmp" : "tiff";
+      java.awt.image.BufferedImage image =
+          javax.imageio.ImageIO.read(new java.io.ByteArrayInputStream(ImageEncoder.png(s)));
+      ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+      javax.imageio.ImageIO.write(image, format, bytes);
+      Path file = folder.resolve(Integer.toString(s.label())).resolve(i + "." + format);
+      Files.createDirectories(file.getParent());
+      Files.write(file, bytes.toByteArray());
+    }
+    double expected;
+    try (Classifier cnn = Classifier.load(JobFixtures.cnn(), SpecResolver.Partial.empty("test"))) {
+      expected = cnn.accuracy(first, 64);
+    }
+
+    CliRun read =
+        LoggedCli.run(
+            "evaluate", "--model", JobFixtures.cnn().toString(), "--data", folder.toString());
+    Files.write(folder.resolve("3").resolve("extra.webp"), new byte[] {'R', 'I', 'F', 'F'});
+    CliRun refused =
+        LoggedCli.run(
+            "evaluate", "--model", JobFixtures.cnn().toString(), "--data", folder.toString());
+
+    assertThat(read.exitCode()).as("exit code; stderr: %s", read.stderr()).isZero();
+    assertThat(read.summary().get("samples").asInt()).as("every image read").isEqualTo(100);
+    assertThat(read.summary().get("accuracy").asDouble()).isEqualTo(expected);
+    assertThat(refused.exitCode()).as("exit code; stderr: %s", refused.stderr()).isEqualTo(1);
+    assertThat(refused.stderr())
+        .contains("1 image is in a format Lethe cannot decode", "e.g. 3/extra.webp");
+  }
+
+  /** A digit with its one channel repeated as R, G and B. */
+  private static Sample rgb(Sample gray) {
+    int plane = gray.pixels().length;
+    float[] pixels = new float[3 * plane];
+    for (int c = 0; c < 3; c++) {
+      System.arraycopy(gray.pixels(), 0, pixels, c * plane, plane);
+    }
+    ImageShape shape = gray.shape();
+    return new Sample(
+        gray.id(), gray.label(), new ImageShape(3, shape.height(), shape.width()), pixels);
+  }
+
+  /** A one-channel image at twice its height and width, each pixel repeated 2x2. */
+  private static Sample twiceAsLarge(Sample s) {
+    int h = s.shape().height();
+    int w = s.shape().width();
+    float[] pixels = new float[4 * h * w];
+    for (int y = 0; y < 2 * h; y++) {
+      for (int x = 0; x < 2 * w; x++) {
+        pixels[y * 2 * w + x] = s.pixels()[(y / 2) * w + x / 2];
+      }
+    }
+    return new Sample(s.id(), s.label(), new ImageShape(1, 2 * h, 2 * w), pixels);
   }
 }

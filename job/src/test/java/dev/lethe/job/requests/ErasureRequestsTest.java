@@ -121,9 +121,10 @@ class ErasureRequestsTest {
     assertThat(result.problems().get(5).reason())
         .as("one request id with two contents")
         .isEqualTo(
-            "request_id r-002 was already given at "
+            "request_id r-002 is also given at "
                 + a
-                + ":3 with other content; give each request its own request_id");
+                + ":3 with other content, so neither line is run; give each request its own"
+                + " request_id");
     assertThat(result.problems().get(6).reason())
         .as("an unknown field")
         .isEqualTo(

@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.lethe.attack.AdversarialExample;
 import dev.lethe.attack.PgdAttack;
 import dev.lethe.attack.PgdSettings;
+import dev.lethe.data.ImageShape;
 import dev.lethe.data.Sample;
 import dev.lethe.importance.ImportanceSums;
 import dev.lethe.importance.Mas;
@@ -1001,6 +1002,36 @@ class UnlearnCommandTest extends SparkTestBase {
     assertThat(JobFixtures.cli("unlearn", "--help").stdout())
         .as("unlearn --help")
         .contains("--class-names");
+  }
+
+  @Test
+  void aForgetFolderOfRgbImagesIsForgottenByAGrayModelAsTorchvisionReadsIt() throws Exception {
+    List<Sample> rgb = new ArrayList<>();
+    for (Sample gray : forget) {
+      float[] pixels = new float[3 * gray.pixels().length];
+      for (int c = 0; c < 3; c++) {
+        System.arraycopy(gray.pixels(), 0, pixels, c * gray.pixels().length, gray.pixels().length);
+      }
+      rgb.add(new Sample(gray.id(), gray.label(), new ImageShape(3, 8, 8), pixels));
+    }
+    Path folder = JobFixtures.writeImageFolder(rgb, tmp.resolve("rgb-forget"));
+
+    CliRun run =
+        LoggedCli.run(unlearnArgs(tmp.resolve("rgb-forget-out"), folder, JobFixtures.testImages()));
+
+    assertThat(run.exitCode()).as("exit code; stderr:\n%s", run.stderr()).isZero();
+    assertThat(run.summary().get("forget").get("size").asInt()).isEqualTo(K);
+    assertThat(run.summary().get("forget").get("accuracy_after").asDouble()).isZero();
+    assertThat(run.stderr())
+        .as("the conversion is logged")
+        .contains(
+            "forget data "
+                + folder
+                + ": "
+                + K
+                + " of "
+                + K
+                + " images converted to 1 channel for the model (luma of RGB)");
   }
 
   @Test
