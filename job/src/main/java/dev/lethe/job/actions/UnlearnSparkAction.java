@@ -295,13 +295,18 @@ final class UnlearnSparkAction implements UnlearnAction {
           Stream.of("max-test-drop", "max-retain-drop")
               .filter(error::contains)
               .collect(Collectors.joining(" or "));
+      String advice =
+          error.contains(UnlearnRun.HALVED)
+              ? "lower learning-rate with --set or pass a held-out sample; --max-test-drop 100"
+                  + " publishes such a model anyway"
+              : "raise " + limits + ", or lower learning-rate with --set";
       return new Result(
           Status.GATE_BROKEN,
           "Cannot publish an unlearned model: "
               + error
-              + "; nothing was published (raise "
-              + limits
-              + ", or lower learning-rate with --set)",
+              + "; nothing was published ("
+              + advice
+              + ")",
           report,
           false);
     }

@@ -134,7 +134,8 @@ public final class SweepCommand implements JobCommand {
       paramLabel = "POINTS",
       description =
           "publish gate: a run losing more test accuracy publishes nothing and its requests are"
-              + " recorded failed (needs --test) (default: no gate)")
+              + " recorded failed (needs --test) (default: a run left with under half its test"
+              + " accuracy publishes nothing; 100 turns that off)")
   String maxTestDrop;
 
   @Option(

@@ -115,7 +115,8 @@ public final class UnlearnCommand implements JobCommand {
       paramLabel = "POINTS",
       description =
           "publish gate: a run losing more test accuracy (percentage points) publishes nothing"
-              + " (needs --test) (default: no gate)")
+              + " (needs --test) (default: a run left with under half its test accuracy publishes"
+              + " nothing; 100 turns that off)")
   String maxTestDrop;
 
   @Option(

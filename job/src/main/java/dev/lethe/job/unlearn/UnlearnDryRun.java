@@ -103,6 +103,10 @@ public final class UnlearnDryRun {
               pgd.seed()));
       Map<String, Object> gates = new LinkedHashMap<>();
       gates.put("max_test_drop", request.maxTestDrop());
+      // the default gate without --max-test-drop: the share of test accuracy a model must keep
+      gates.put(
+          "min_test_kept",
+          request.maxTestDrop() == null && request.test() != null ? UnlearnRun.DEFAULT_KEPT : null);
       gates.put("max_retain_drop", request.maxRetainDrop());
       plan.put("gates", gates);
       plan.put("stages", stageNames());

@@ -108,6 +108,9 @@ class ObservableRunsTest extends DeltaSparkTestBase {
         .endsWith("/digits-cnn-bn/<UTC start time>-plan-1")
         .contains(out.toString());
     assertThat(plan.get("already_published").isNull()).isTrue();
+    assertThat(plan.get("gates").get("min_test_kept").asDouble())
+        .as("the default gate without --max-test-drop")
+        .isEqualTo(0.5);
     assertThat(out).as("nothing under --out, not even the folder").doesNotExist();
     assertThat(read(report)).as("the report is the summary line").isEqualTo(plan);
     assertThat(names(report.getParent()))

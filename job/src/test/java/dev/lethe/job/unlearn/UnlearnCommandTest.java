@@ -683,7 +683,11 @@ class UnlearnCommandTest extends SparkTestBase {
   @Test
   void methodScrubRunsEndToEndWithHeldOutImagesAsTheDataItKeeps() throws Exception {
     Path out = tmp.resolve("scrub");
-    JsonNode report = forgets(out, "--method", "scrub", "--held-out-from-test", "150");
+    // SCRUB's max-min steps break this small CNN (99 % -> about 25 % test accuracy) before the
+    // forget set is misclassified; the default gate would refuse it, and this test is about the
+    // method's wiring, not its cost (docs/RELIABILITY.md)
+    JsonNode report =
+        forgets(out, "--method", "scrub", "--held-out-from-test", "150", "--max-test-drop", "100");
     assertThat(report.get("method").asText()).isEqualTo("scrub");
     JsonNode manifest = manifestOf(out, report);
     assertThat(manifest.get("method").asText()).isEqualTo("scrub");
@@ -815,6 +819,36 @@ class UnlearnCommandTest extends SparkTestBase {
     Path modelDir = out.resolve("digits-cnn-bn");
     assertThat(modelDir.resolve("current.json")).as("no current pointer").doesNotExist();
     assertThat(children(modelDir)).as("no version, no temporary folder").isEmpty();
+  }
+
+  @Test
+  void aRunThatBreaksTheModelPublishesNothingUnlessTheUserSetsTheirOwnGate() throws Exception {
+    // negative gradient at a hundred times its learning rate: the forget set is misclassified
+    // within a few steps, by a model that misclassifies nearly everything else too
+    String[] broken = {"--forget-ids", IDS, "--method", "neggrad", "--set", "learning-rate=0.5"};
+    Path out = tmp.resolve("broken");
+    CliRun byDefault = unlearn(out, broken);
+    List<String> anyway = new ArrayList<>(List.of(broken));
+    anyway.addAll(List.of("--max-test-drop", "100"));
+    CliRun gateOff = unlearn(tmp.resolve("broken-anyway"), anyway.toArray(String[]::new));
+
+    assertThat(byDefault.exitCode()).as("stderr:\n%s", byDefault.stderr()).isEqualTo(3);
+    JsonNode summary = byDefault.summary();
+    JsonNode test = summary.get("test");
+    assertThat(test.get("accuracy_after").asDouble())
+        .as("the model broke")
+        .isLessThan(test.get("accuracy_before").asDouble() / 2);
+    assertThat(summary.get("error").asText())
+        .startsWith("test accuracy fell")
+        .contains("to under half of what it was");
+    assertThat(byDefault.stderr())
+        .contains("nothing was published", "--max-test-drop 100 publishes such a model anyway");
+    assertThat(summary.get("version").isNull()).as("no version").isTrue();
+    assertThat(children(out.resolve("digits-cnn-bn"))).as("nothing published").isEmpty();
+    assertThat(gateOff.exitCode()).as("stderr:\n%s", gateOff.stderr()).isZero();
+    assertThat(gateOff.summary().get("test").get("accuracy_after").asDouble())
+        .as("the same broken model, published as asked")
+        .isLessThan(test.get("accuracy_before").asDouble() / 2);
   }
 
   @Test
