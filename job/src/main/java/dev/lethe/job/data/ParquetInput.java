@@ -9,8 +9,10 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
+import org.apache.spark.sql.functions;
 import org.apache.spark.sql.types.DataType;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructField;
@@ -18,10 +20,21 @@ import org.apache.spark.sql.types.StructType;
 import scala.Tuple2;
 
 /**
- * Parquet input ({@code id} string, {@code label} int, {@code image} PNG/JPEG bytes): the schema is
- * checked on the driver, images are decoded on the executors.
+ * Parquet input: Lethe's own tables ({@code id} string, {@code label} int, {@code image} PNG/JPEG
+ * bytes) and those Hugging Face {@code datasets} writes for image data sets ({@code image} or
+ * {@code img} a struct of {@code bytes} and {@code path}, {@code label} int64, no id). Labels of
+ * any integer type are read as ints. A table without an {@code id} column gets each row's position
+ * as its id ({@code "0"}, {@code "1"}, ...): files in name order (a data set's shards, {@code
+ * train-00000-of-00002...}), rows in file order, so an id is the row's index in the data set. The
+ * schema is checked on the driver, images are decoded on the executors.
  */
 final class ParquetInput {
+
+  /** The image column's other name (CIFAR-10 on the Hugging Face hub calls it so). */
+  static final String IMG = "img";
+
+  /** The field of a Hugging Face image struct that holds the encoded bytes. */
+  static final String BYTES = "bytes";
 
   private ParquetInput() {}
 
@@ -38,10 +51,17 @@ final class ParquetInput {
               + "; give a Parquet file or a directory of part files",
           e);
     }
-    checkSchema(table.schema(), uri);
+    Columns columns = checkSchema(table.schema(), uri);
+    Column id =
+        columns.hasId()
+            ? functions.col(ParquetSampleWriter.ID)
+            : rowPositions(table).cast(DataTypes.StringType);
     JavaRDD<Row> rows =
         table
-            .select(ParquetSampleWriter.ID, ParquetSampleWriter.LABEL, ParquetSampleWriter.IMAGE)
+            .select(
+                id.as(ParquetSampleWriter.ID),
+                functions.col(ParquetSampleWriter.LABEL).cast(DataTypes.IntegerType),
+                functions.col(columns.image()))
             .javaRDD();
     if (o.limit() != SampleReader.NO_LIMIT) {
       long max = o.limit();
@@ -49,14 +69,76 @@ final class ParquetInput {
     }
     rows = o.spread(rows);
     JavaRDD<Sample> samples = rows.map(row -> decodeRow(uri, row));
-    return new SampleReader.Result(samples, DataFormat.PARQUET, "Parquet table " + uri);
+    return new SampleReader.Result(
+        samples,
+        DataFormat.PARQUET,
+        "Parquet table "
+            + uri
+            + (columns.hasId() ? "" : " (no id column: each row's position is its id, from 0)"));
   }
 
-  private static void checkSchema(StructType schema, String uri) {
+  /** Where a table keeps its images, and whether it has ids. */
+  private record Columns(String image, boolean hasId) {}
+
+  /**
+   * Each row's position in the table: files in name order, rows in file order (Parquet's {@code
+   * _metadata.row_index}), offset by the rows of the files before. One pass over the files' row
+   * counts on the executors; the driver holds one count per file.
+   */
+  private static Column rowPositions(Dataset<Row> table) {
+    Column file = functions.col("_metadata.file_path");
+    List<Row> counts = table.groupBy(file.as("file")).count().collectAsList();
+    List<Row> sorted = new ArrayList<>(counts);
+    sorted.sort(java.util.Comparator.comparing((Row r) -> r.getString(0)));
+    String[] files = new String[sorted.size()];
+    long[] offsets = new long[sorted.size()];
+    long before = 0;
+    for (int i = 0; i < files.length; i++) {
+      files[i] = sorted.get(i).getString(0);
+      offsets[i] = before;
+      before += sorted.get(i).getLong(1);
+    }
+    Column offset =
+        functions.element_at(
+            functions.map_from_arrays(functions.lit(files), functions.lit(offsets)), file);
+    return offset.plus(functions.col("_metadata.row_index"));
+  }
+
+  private static Columns checkSchema(StructType schema, String uri) {
     List<String> problems = new ArrayList<>();
-    check(schema, ParquetSampleWriter.ID, DataTypes.StringType, problems);
-    check(schema, ParquetSampleWriter.LABEL, DataTypes.IntegerType, problems);
-    check(schema, ParquetSampleWriter.IMAGE, DataTypes.BinaryType, problems);
+    StructField id = field(schema, ParquetSampleWriter.ID);
+    if (id != null && !id.dataType().equals(DataTypes.StringType)) {
+      problems.add(
+          "column 'id' is " + id.dataType().simpleString() + ", not string (or no id column)");
+    }
+    StructField label = field(schema, ParquetSampleWriter.LABEL);
+    if (label == null) {
+      problems.add(missing(schema, ParquetSampleWriter.LABEL));
+    } else if (!INTEGERS.contains(label.dataType())) {
+      problems.add(
+          "column 'label' is " + label.dataType().simpleString() + ", not an integer type");
+    }
+    String image = null;
+    StructField imageField = field(schema, ParquetSampleWriter.IMAGE);
+    if (imageField == null) {
+      imageField = field(schema, IMG);
+    }
+    if (imageField == null) {
+      problems.add(missing(schema, ParquetSampleWriter.IMAGE));
+    } else if (imageField.dataType().equals(DataTypes.BinaryType)) {
+      image = imageField.name();
+    } else if (imageField.dataType() instanceof StructType struct
+        && field(struct, BYTES) != null
+        && field(struct, BYTES).dataType().equals(DataTypes.BinaryType)) {
+      image = imageField.name() + "." + BYTES;
+    } else {
+      problems.add(
+          "column '"
+              + imageField.name()
+              + "' is "
+              + imageField.dataType().simpleString()
+              + ", not binary (PNG or JPEG bytes) or a struct with binary 'bytes'");
+    }
     if (!problems.isEmpty()) {
       throw new IllegalArgumentException(
           "Cannot read Parquet input "
@@ -64,32 +146,29 @@ final class ParquetInput {
               + ": "
               + String.join(", ", problems)
               + "; expected columns "
-              + ParquetSampleReader.EXPECTED_SCHEMA);
+              + ParquetSampleReader.EXPECTED_SCHEMA
+              + " (or image as Hugging Face's struct of bytes and path, label of any integer type,"
+              + " no id: each row's position is its id)");
     }
+    return new Columns(image, id != null);
   }
 
-  private static void check(StructType schema, String column, DataType type, List<String> out) {
-    StructField field =
-        Arrays.stream(schema.fields())
-            .filter(f -> f.name().equals(column))
-            .findFirst()
-            .orElse(null);
-    if (field == null) {
-      out.add(
-          "it has no column '"
-              + column
-              + "' (columns: "
-              + String.join(", ", schema.fieldNames())
-              + ")");
-    } else if (!field.dataType().equals(type)) {
-      out.add(
-          "column '"
-              + column
-              + "' is "
-              + field.dataType().simpleString()
-              + ", not "
-              + type.simpleString());
-    }
+  private static final List<DataType> INTEGERS =
+      List.of(DataTypes.IntegerType, DataTypes.LongType, DataTypes.ShortType, DataTypes.ByteType);
+
+  private static StructField field(StructType schema, String column) {
+    return Arrays.stream(schema.fields())
+        .filter(f -> f.name().equals(column))
+        .findFirst()
+        .orElse(null);
+  }
+
+  private static String missing(StructType schema, String column) {
+    return "it has no column '"
+        + column
+        + "' (columns: "
+        + String.join(", ", schema.fieldNames())
+        + ")";
   }
 
   private static Sample decodeRow(String uri, Row row) {

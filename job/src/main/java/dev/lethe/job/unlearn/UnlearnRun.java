@@ -293,15 +293,7 @@ public final class UnlearnRun {
     if (accuracy == null || accuracy.accuracyAfter() >= accuracy.accuracyBefore() * DEFAULT_KEPT) {
       return Optional.empty();
     }
-    return Optional.of(
-        String.format(
-            Locale.ROOT,
-            "%s %.2f points (%.4f -> %.4f), %s: the fine-tune broke the model",
-            TEST_DROP_ERROR,
-            (accuracy.accuracyBefore() - accuracy.accuracyAfter()) * 100.0,
-            accuracy.accuracyBefore(),
-            accuracy.accuracyAfter(),
-            HALVED));
+    return Optional.of(fell(TEST_DROP_ERROR, accuracy, HALVED + ": the fine-tune broke the model"));
   }
 
   /** Why one drop gate is broken: the points lost, before -> after, and the limit. */
@@ -314,16 +306,19 @@ public final class UnlearnRun {
     if (points <= limit) {
       return Optional.empty();
     }
-    return Optional.of(
-        String.format(
-            Locale.ROOT,
-            "%s %.2f points (%.4f -> %.4f), more than %s %s",
-            error,
-            points,
-            accuracy.accuracyBefore(),
-            accuracy.accuracyAfter(),
-            gate,
-            limit));
+    return Optional.of(fell(error, accuracy, "more than " + gate + " " + limit));
+  }
+
+  /** "{@code error} P points (before -> after), {@code why}", the gates' common form. */
+  private static String fell(String error, UnlearnReport.Accuracy accuracy, String why) {
+    return String.format(
+        Locale.ROOT,
+        "%s %.2f points (%.4f -> %.4f), %s",
+        error,
+        (accuracy.accuracyBefore() - accuracy.accuracyAfter()) * 100.0,
+        accuracy.accuracyBefore(),
+        accuracy.accuracyAfter(),
+        why);
   }
 
   /**
