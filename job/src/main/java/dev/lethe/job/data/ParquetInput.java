@@ -23,10 +23,11 @@ import scala.Tuple2;
  * Parquet input: Lethe's own tables ({@code id} string, {@code label} int, {@code image} PNG/JPEG
  * bytes) and those Hugging Face {@code datasets} writes for image data sets ({@code image} or
  * {@code img} a struct of {@code bytes} and {@code path}, {@code label} int64, no id). Labels of
- * any integer type are read as ints. A table without an {@code id} column gets each row's position
- * as its id ({@code "0"}, {@code "1"}, ...): files in name order (a data set's shards, {@code
- * train-00000-of-00002...}), rows in file order, so an id is the row's index in the data set. The
- * schema is checked on the driver, images are decoded on the executors.
+ * any integer type are read as ints, integer ids as their decimal digits. A table without an {@code
+ * id} column gets each row's position as its id ({@code "0"}, {@code "1"}, ...): files in name
+ * order (a data set's shards, {@code train-00000-of-00002...}), rows in file order, so an id is the
+ * row's index in the data set. The schema is checked on the driver, images are decoded on the
+ * executors.
  */
 final class ParquetInput {
 
@@ -54,7 +55,7 @@ final class ParquetInput {
     Columns columns = checkSchema(table.schema(), uri);
     Column id =
         columns.hasId()
-            ? functions.col(ParquetSampleWriter.ID)
+            ? functions.col(ParquetSampleWriter.ID).cast(DataTypes.StringType)
             : rowPositions(table).cast(DataTypes.StringType);
     JavaRDD<Row> rows =
         table
@@ -107,9 +108,13 @@ final class ParquetInput {
   private static Columns checkSchema(StructType schema, String uri) {
     List<String> problems = new ArrayList<>();
     StructField id = field(schema, ParquetSampleWriter.ID);
-    if (id != null && !id.dataType().equals(DataTypes.StringType)) {
+    if (id != null
+        && !id.dataType().equals(DataTypes.StringType)
+        && !INTEGERS.contains(id.dataType())) {
       problems.add(
-          "column 'id' is " + id.dataType().simpleString() + ", not string (or no id column)");
+          "column 'id' is "
+              + id.dataType().simpleString()
+              + ", not string or an integer type (or no id column)");
     }
     StructField label = field(schema, ParquetSampleWriter.LABEL);
     if (label == null) {

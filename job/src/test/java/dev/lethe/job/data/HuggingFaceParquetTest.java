@@ -99,6 +99,27 @@ class HuggingFaceParquetTest extends SparkTestBase {
   }
 
   @Test
+  void integerIdsAreReadAsTheirDigits() {
+    StructType schema =
+        new StructType()
+            .add("id", DataTypes.LongType)
+            .add("label", DataTypes.IntegerType)
+            .add("image", DataTypes.BinaryType);
+    Sample digit = JobFixtures.testSamples().get(0);
+    Path dir = tmp.resolve("long-ids");
+    spark
+        .createDataFrame(
+            List.of(RowFactory.create(9_000_000_001L, digit.label(), ImageEncoder.png(digit))),
+            schema)
+        .write()
+        .parquet(dir.toString());
+
+    List<Sample> read = new SampleReader(spark).read(dir.toString()).samples().collect();
+
+    assertThat(read).extracting(Sample::id).containsExactly("9000000001");
+  }
+
+  @Test
   void aStructWithoutBytesIsRefusedNamingTheColumnAndWhatWouldDo() {
     StructType schema =
         new StructType()
