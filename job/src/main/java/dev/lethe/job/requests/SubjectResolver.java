@@ -28,6 +28,7 @@ import org.apache.spark.sql.Encoders;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.types.DataType;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructField;
 import org.apache.spark.sql.types.StructType;
@@ -259,7 +260,8 @@ public final class SubjectResolver {
               .orElse(null);
       if (field == null) {
         problems.add("no column '" + column + "'");
-      } else if (!field.dataType().equals(DataTypes.StringType)) {
+      } else if (!field.dataType().equals(DataTypes.StringType)
+          && !INTEGERS.contains(field.dataType())) {
         problems.add("column '" + column + "' is " + field.dataType().simpleString());
       }
     }
@@ -273,10 +275,19 @@ public final class SubjectResolver {
               + String.join(", ", table.schema().fieldNames())
               + "); give "
               + (parquet ? "Parquet" : "CSV with a header row")
-              + " with string columns subject and id");
+              + " with string (or integer) columns subject and id");
     }
-    return table.select(col(SUBJECT), col(ID)).na().drop();
+    // integer ids (a Parquet table's row positions, numeric user ids) as their digits
+    return table
+        .select(
+            col(SUBJECT).cast(DataTypes.StringType).as(SUBJECT),
+            col(ID).cast(DataTypes.StringType).as(ID))
+        .na()
+        .drop();
   }
+
+  private static final List<DataType> INTEGERS =
+      List.of(DataTypes.IntegerType, DataTypes.LongType, DataTypes.ShortType, DataTypes.ByteType);
 
   private static boolean isParquet(FileSystem fs, FileStatus status) throws IOException {
     if (status.isDirectory()) {

@@ -16,6 +16,9 @@ import java.util.stream.IntStream;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.sql.Encoders;
+import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructType;
 import org.apache.spark.util.LongAccumulator;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -164,6 +167,30 @@ class SubjectResolverTest extends SparkTestBase {
   }
 
   @Test
+  void integerIdsInAParquetSubjectsTableMatchTheDataSetsRowPositions() {
+    // a Hugging Face table has no id column: its ids are row positions, "0", "1", ...
+    Path table = tmp.resolve("subjects-long-ids");
+    spark
+        .createDataFrame(
+            List.of(RowFactory.create("u9", 5L), RowFactory.create("u9", 7L)),
+            new StructType().add("subject", DataTypes.StringType).add("id", DataTypes.LongType))
+        .write()
+        .parquet(table.toString());
+    JavaRDD<String> positions =
+        JavaSparkContext.fromSparkContext(spark.sparkContext())
+            .parallelize(IntStream.range(0, 100).mapToObj(Integer::toString).toList(), 2);
+
+    SubjectResolver.Resolution resolution =
+        new SubjectResolver(spark)
+            .subjects(table.toString())
+            .resolve(List.of(ErasureRequest.ofSubject("r-9", "u9")), positions);
+
+    assertThat(resolution.resolved())
+        .extracting(SubjectResolver.Resolved::sampleIds)
+        .containsExactly(List.of("5", "7"));
+  }
+
+  @Test
   void refusesASubjectsTableWithoutTheColumns() throws IOException {
     Path bad = tmp.resolve("bad.csv");
     Files.writeString(bad, "user,sample\nu1,train/1\n");
@@ -176,7 +203,7 @@ class SubjectResolverTest extends SparkTestBase {
             "Cannot read subjects table "
                 + bad
                 + ": it has no column 'subject', no column 'id' (columns: user, sample); give CSV"
-                + " with a header row with string columns subject and id");
+                + " with a header row with string (or integer) columns subject and id");
     assertThatThrownBy(
             () ->
                 new SubjectResolver(spark).resolve(List.of(REQUESTS.get(1), REQUESTS.get(1)), ids))
