@@ -299,6 +299,7 @@ final class UnlearnSparkAction implements UnlearnAction {
           error.contains(UnlearnRun.HALVED)
               ? "lower learning-rate with --set or pass a held-out sample; --max-test-drop 100"
                   + " publishes such a model anyway"
+                  + (limits.isEmpty() ? "" : "; raise " + limits)
               : "raise " + limits + ", or lower learning-rate with --set";
       return new Result(
           Status.GATE_BROKEN,
