@@ -208,9 +208,36 @@ public final class Interruption {
    */
   static void finalSweep() {
     if (cleanedUp) {
-      runCleanups(System.nanoTime() + TimeUnit.SECONDS.toNanos(FINAL_SWEEP_SECONDS));
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(FINAL_SWEEP_SECONDS);
+      awaitTaskThreads(deadline - TimeUnit.SECONDS.toNanos(FINAL_SWEEP_SECONDS) / 2);
+      runCleanups(deadline);
     }
   }
+
+  /**
+   * Waits, until {@code deadline}, for this JVM's Spark task threads to end (local mode runs tasks
+   * in the driver): stopping the SparkContext interrupts them but does not wait, and a task that
+   * aborts its Parquet write afterwards can make a work folder again after it was removed (seen
+   * once in {@code InterruptedRunsIT}: {@code Aborting task} logged after the hook had cleaned up).
+   */
+  private static void awaitTaskThreads(long deadline) {
+    try {
+      while (System.nanoTime() < deadline) {
+        boolean running =
+            Thread.getAllStackTraces().keySet().stream()
+                .anyMatch(t -> t.isAlive() && t.getName().startsWith(TASK_THREAD));
+        if (!running) {
+          return;
+        }
+        Thread.sleep(50);
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  /** How Spark names the threads that run tasks (Executor's task launch pool). */
+  private static final String TASK_THREAD = "Executor task launch worker";
 
   private static Set<SparkContext> contexts(List<RunGuard> guards) {
     Set<SparkContext> contexts = new LinkedHashSet<>();
