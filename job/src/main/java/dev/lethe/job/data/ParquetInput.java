@@ -13,7 +13,6 @@ import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.functions;
-import org.apache.spark.sql.types.DataType;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructField;
 import org.apache.spark.sql.types.StructType;
@@ -110,7 +109,7 @@ final class ParquetInput {
     StructField id = field(schema, ParquetSampleWriter.ID);
     if (id != null
         && !id.dataType().equals(DataTypes.StringType)
-        && !INTEGERS.contains(id.dataType())) {
+        && !ColumnTypes.isInteger(id.dataType())) {
       problems.add(
           "column 'id' is "
               + id.dataType().simpleString()
@@ -119,7 +118,7 @@ final class ParquetInput {
     StructField label = field(schema, ParquetSampleWriter.LABEL);
     if (label == null) {
       problems.add(missing(schema, ParquetSampleWriter.LABEL));
-    } else if (!INTEGERS.contains(label.dataType())) {
+    } else if (!ColumnTypes.isInteger(label.dataType())) {
       problems.add(
           "column 'label' is " + label.dataType().simpleString() + ", not an integer type");
     }
@@ -157,9 +156,6 @@ final class ParquetInput {
     }
     return new Columns(image, id != null);
   }
-
-  private static final List<DataType> INTEGERS =
-      List.of(DataTypes.IntegerType, DataTypes.LongType, DataTypes.ShortType, DataTypes.ByteType);
 
   private static StructField field(StructType schema, String column) {
     return Arrays.stream(schema.fields())

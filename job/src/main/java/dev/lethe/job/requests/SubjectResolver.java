@@ -4,6 +4,7 @@ import static org.apache.spark.sql.functions.broadcast;
 import static org.apache.spark.sql.functions.col;
 
 import dev.lethe.data.Sample;
+import dev.lethe.job.data.ColumnTypes;
 import dev.lethe.job.ledger.Outcome;
 import java.io.FileNotFoundException;
 import java.io.IOException;
@@ -28,7 +29,6 @@ import org.apache.spark.sql.Encoders;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SparkSession;
-import org.apache.spark.sql.types.DataType;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructField;
 import org.apache.spark.sql.types.StructType;
@@ -261,7 +261,7 @@ public final class SubjectResolver {
       if (field == null) {
         problems.add("no column '" + column + "'");
       } else if (!field.dataType().equals(DataTypes.StringType)
-          && !INTEGERS.contains(field.dataType())) {
+          && !ColumnTypes.isInteger(field.dataType())) {
         problems.add("column '" + column + "' is " + field.dataType().simpleString());
       }
     }
@@ -285,9 +285,6 @@ public final class SubjectResolver {
         .na()
         .drop();
   }
-
-  private static final List<DataType> INTEGERS =
-      List.of(DataTypes.IntegerType, DataTypes.LongType, DataTypes.ShortType, DataTypes.ByteType);
 
   private static boolean isParquet(FileSystem fs, FileStatus status) throws IOException {
     if (status.isDirectory()) {
