@@ -46,13 +46,17 @@ public final class InputShapes {
    * options}). A model that cannot run on the data's shape but runs on the same size with the other
    * channel count, three for gray images or one for RGB ones, gets that shape: the images are
    * converted ({@link Sample#conformTo}), as torchvision's pipeline reads a gray image as RGB for
-   * an RGB model. When neither runs, the failure is the data shape's.
+   * an RGB model. When neither runs, the failure is the data shape's. With {@code fromData} null
+   * (the shape is declared) it loads with {@code options} alone.
    */
   public static Inferred load(
       ModelArtifact artifact,
       SpecResolver.Partial options,
       SpecResolver.Partial fromData,
       boolean trainable) {
+    if (fromData == null) {
+      return new Inferred(artifact.load(options, trainable), null);
+    }
     try {
       return new Inferred(
           artifact.load(SpecResolver.merge(options, fromData), trainable), fromData);

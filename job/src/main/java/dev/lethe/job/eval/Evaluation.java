@@ -203,17 +203,11 @@ public final class Evaluation {
       }
       TorchThreads.configure(jsc.getConf());
       ModelSpec spec;
-      if (fromData == null) {
-        try (Classifier classifier = artifact.load(options, false)) {
-          spec = classifier.spec();
-        }
-      } else {
-        InputShapes.Inferred inferred = InputShapes.load(artifact, options, fromData, false);
-        try (Classifier classifier = inferred.classifier()) {
-          spec = classifier.spec();
-        }
-        fromData = inferred.fromData();
+      InputShapes.Inferred inferred = InputShapes.load(artifact, options, fromData, false);
+      try (Classifier classifier = inferred.classifier()) {
+        spec = classifier.spec();
       }
+      fromData = inferred.fromData();
       for (String line : SpecResolver.describe(spec, sidecar, shapeOption, namesOption, fromData)) {
         LOG.info("Model {}: {}", model, line);
       }

@@ -68,24 +68,21 @@ public final class InputReader {
     SpecResolver.Partial known = SpecResolver.merge(sidecar, given);
     List<Sample> forget = readForget(known.classNames());
     SpecResolver.Partial options = given;
-    SpecResolver.Partial data = null;
-    Classifier loaded;
-    if (known.input() == null) {
-      InputShapes.Inferred inferred =
-          InputShapes.load(
-              artifact,
-              options,
-              SpecResolver.Partial.empty("forget data " + request.forget())
-                  .withInput(InputShapes.mostCommon(forget)),
-              false);
-      data = inferred.fromData();
+    InputShapes.Inferred inferred =
+        InputShapes.load(
+            artifact,
+            options,
+            known.input() != null
+                ? null
+                : SpecResolver.Partial.empty("forget data " + request.forget())
+                    .withInput(InputShapes.mostCommon(forget)),
+            false);
+    SpecResolver.Partial data = inferred.fromData();
+    if (data != null) {
       options = SpecResolver.merge(options, data);
-      loaded = inferred.classifier();
-    } else {
-      loaded = artifact.load(options, false);
     }
     ModelSpec spec;
-    try (Classifier classifier = loaded) {
+    try (Classifier classifier = inferred.classifier()) {
       spec = classifier.spec();
       if (classifier.parameters().isEmpty()) {
         throw new IllegalArgumentException(
