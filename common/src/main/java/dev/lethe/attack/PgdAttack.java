@@ -83,8 +83,8 @@ public final class PgdAttack {
    * Makes {@code perInstance} adversarial examples for each instance, in instance order and then j
    * order. The (instance, j) pairs are attacked in batches of {@code batchSize}.
    *
-   * @param instances forget instances in the model's input shape (or one {@link Sample#conformTo}
-   *     converts) and labels in [0, C)
+   * @param instances forget instances in the model's input shape (or one {@link
+   *     dev.lethe.model.ModelSpec#conform} makes fit) and labels in [0, C)
    * @param batchSize how many (instance, j) pairs go through the model at once
    * @throws IllegalArgumentException naming the instance when a label or shape does not fit the
    *     model, or when {@code batchSize} is not positive
@@ -95,11 +95,10 @@ public final class PgdAttack {
       throw new IllegalArgumentException(
           "Cannot attack in batches of " + batchSize + ": the batch size must be positive");
     }
-    ImageShape shape = model.spec().input();
     int classes = model.spec().numClasses();
     List<Sample> conformed = new ArrayList<>(instances.size());
     for (Sample s : instances) {
-      conformed.add(s.conformTo(shape));
+      conformed.add(model.spec().conform(s));
       if (s.label() < 0 || s.label() >= classes) {
         throw new IllegalArgumentException(
             "Cannot attack instance "

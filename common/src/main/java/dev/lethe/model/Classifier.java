@@ -312,13 +312,7 @@ public final class Classifier implements AutoCloseable {
     Path file = dir.resolve("model.pt");
     try {
       save(file);
-      SpecResolver.Partial p =
-          SpecResolver.Partial.empty("copy of " + name)
-              .withInput(spec.input())
-              .withNumClasses(spec.numClasses())
-              .withNormalisation(spec.mean(), spec.std())
-              .withClassNames(spec.classNames());
-      return load(file, p, device(), trainable);
+      return load(file, SpecResolver.Partial.of(spec, "copy of " + name), device(), trainable);
     } finally {
       Files.deleteIfExists(file);
       Files.deleteIfExists(dir);
@@ -332,13 +326,14 @@ public final class Classifier implements AutoCloseable {
 
   /**
    * Stacks samples into an NCHW batch in {@code manager}, each in the model's input shape ({@link
-   * Sample#conformTo}: one and three channels are converted, any other difference refused).
+   * ModelSpec#conform}: resized when the spec declares a resize, one and three channels converted,
+   * any other difference refused).
    */
   public NDArray batch(NDManager manager, List<Sample> samples) {
     ImageShape shape = spec.input();
     FloatBuffer buf = FloatBuffer.allocate(samples.size() * shape.size());
     for (Sample s : samples) {
-      buf.put(s.conformTo(shape).pixels());
+      buf.put(spec.conform(s).pixels());
     }
     buf.flip();
     return manager.create(

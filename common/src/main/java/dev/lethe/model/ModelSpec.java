@@ -1,6 +1,8 @@
 package dev.lethe.model;
 
 import dev.lethe.data.ImageShape;
+import dev.lethe.data.Resize;
+import dev.lethe.data.Sample;
 import java.io.Serializable;
 import java.util.Arrays;
 import java.util.List;
@@ -9,14 +11,27 @@ import java.util.Objects;
 /**
  * What Lethe needs to know about a classifier: its input shape, its number of classes, the optional
  * mean/std normalisation applied inside the forward pass (so inputs stay in [0,1] pixel space), and
- * the optional class names (used to map image folders to class indices).
+ * the optional class names (used to map image folders to class indices), and the optional resize
+ * the model's image pipeline applies before the model (torchvision's {@code Resize} then {@code
+ * CenterCrop} to the input's height and width; null when images are used at their size).
  *
  * <p>Build one with {@link SpecResolver}, which reads a JSON sidecar, options, or infers the
  * values.
  */
 public record ModelSpec(
-    ImageShape input, int numClasses, float[] mean, float[] std, List<String> classNames)
+    ImageShape input,
+    int numClasses,
+    float[] mean,
+    float[] std,
+    List<String> classNames,
+    Resize resize)
     implements Serializable {
+
+  /** A spec whose model takes images at their size (no resize). */
+  public ModelSpec(
+      ImageShape input, int numClasses, float[] mean, float[] std, List<String> classNames) {
+    this(input, numClasses, mean, std, classNames, null);
+  }
 
   public ModelSpec {
     Objects.requireNonNull(input, "input");
@@ -61,6 +76,33 @@ public record ModelSpec(
     }
   }
 
+  /**
+   * {@code s} as this model takes it: resized and centre-cropped when the spec declares a resize
+   * and the image is not at the input's height and width already (an image at that size is taken as
+   * prepared, so that images Lethe made for the model, such as adversarial examples, are never
+   * resized twice), then its channels converted as torchvision converts them ({@link
+   * Sample#conformTo}).
+   *
+   * @throws IllegalArgumentException naming the sample when its image cannot be made to fit
+   */
+  public Sample conform(Sample s) {
+    return resizes(s.shape())
+        ? resize.apply(s, input.height(), input.width()).conformTo(input)
+        : s.conformTo(input);
+  }
+
+  /** Whether {@link #conform} resizes an image of {@code shape}. */
+  public boolean resizes(ImageShape shape) {
+    return resize != null && (shape.height() != input.height() || shape.width() != input.width());
+  }
+
+  /** Whether {@link #conform} takes an image of {@code shape}. */
+  public boolean accepts(ImageShape shape) {
+    return Sample.convertible(
+        resizes(shape) ? new ImageShape(shape.channels(), input.height(), input.width()) : shape,
+        input);
+  }
+
   /** True when a mean/std normalisation is applied inside the forward pass. */
   public boolean normalises() {
     return mean != null;
@@ -83,12 +125,14 @@ public record ModelSpec(
         && input.equals(s.input)
         && Arrays.equals(mean, s.mean)
         && Arrays.equals(std, s.std)
-        && classNames.equals(s.classNames);
+        && classNames.equals(s.classNames)
+        && Objects.equals(resize, s.resize);
   }
 
   @Override
   public int hashCode() {
-    return Objects.hash(input, numClasses, Arrays.hashCode(mean), Arrays.hashCode(std), classNames);
+    return Objects.hash(
+        input, numClasses, Arrays.hashCode(mean), Arrays.hashCode(std), classNames, resize);
   }
 
   @Override
@@ -99,6 +143,7 @@ public record ModelSpec(
         + numClasses
         + (mean == null ? "" : ", mean=" + Arrays.toString(mean) + ", std=" + Arrays.toString(std))
         + (classNames.isEmpty() ? "" : ", names=" + classNames)
+        + (resize == null ? "" : ", resize=" + resize.size())
         + "]";
   }
 }

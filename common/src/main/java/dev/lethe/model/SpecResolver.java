@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.lethe.data.ImageShape;
+import dev.lethe.data.Resize;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -40,27 +41,50 @@ public final class SpecResolver {
       float[] mean,
       float[] std,
       List<String> classNames,
+      Resize resize,
       String source) {
 
     /** A partial spec with nothing known. */
     public static Partial empty(String source) {
-      return new Partial(null, null, null, null, null, source);
+      return new Partial(null, null, null, null, null, null, source);
+    }
+
+    /** Everything {@code spec} says, as a partial spec from {@code source}. */
+    public static Partial of(ModelSpec spec, String source) {
+      return new Partial(
+          spec.input(),
+          spec.numClasses(),
+          spec.mean(),
+          spec.std(),
+          spec.classNames(),
+          spec.resize(),
+          source);
     }
 
     public Partial withInput(ImageShape value) {
-      return new Partial(value, numClasses, mean, std, classNames, source);
+      return new Partial(value, numClasses, mean, std, classNames, resize, source);
     }
 
     public Partial withNumClasses(Integer value) {
-      return new Partial(input, value, mean, std, classNames, source);
+      return new Partial(input, value, mean, std, classNames, resize, source);
     }
 
     public Partial withNormalisation(float[] newMean, float[] newStd) {
-      return new Partial(input, numClasses, newMean, newStd, classNames, source);
+      return new Partial(input, numClasses, newMean, newStd, classNames, resize, source);
     }
 
     public Partial withClassNames(List<String> value) {
-      return new Partial(input, numClasses, mean, std, value, source);
+      return new Partial(input, numClasses, mean, std, value, resize, source);
+    }
+
+    /** This partial spec with the resize the model's pipeline applies (null: none known). */
+    public Partial withResize(Resize value) {
+      return new Partial(input, numClasses, mean, std, classNames, value, source);
+    }
+
+    /** The same values, said to come from {@code value}. */
+    public Partial withSource(String value) {
+      return new Partial(input, numClasses, mean, std, classNames, resize, value);
     }
 
     /** Builds the spec once the number of classes is known (from here or from a probe). */
@@ -70,7 +94,7 @@ public final class SpecResolver {
       if (names != null && names.isEmpty()) {
         names = null;
       }
-      return new ModelSpec(input, classes, mean, std, names);
+      return new ModelSpec(input, classes, mean, std, names, resize);
     }
 
     @Override
@@ -81,13 +105,20 @@ public final class SpecResolver {
           && Arrays.equals(mean, p.mean)
           && Arrays.equals(std, p.std)
           && Objects.equals(classNames, p.classNames)
+          && Objects.equals(resize, p.resize)
           && Objects.equals(source, p.source);
     }
 
     @Override
     public int hashCode() {
       return Objects.hash(
-          input, numClasses, Arrays.hashCode(mean), Arrays.hashCode(std), classNames, source);
+          input,
+          numClasses,
+          Arrays.hashCode(mean),
+          Arrays.hashCode(std),
+          classNames,
+          resize,
+          source);
     }
 
     @Override
@@ -165,6 +196,9 @@ public final class SpecResolver {
     input.put("channels", spec.input().channels());
     input.put("height", spec.input().height());
     input.put("width", spec.input().width());
+    if (spec.resize() != null) {
+      out.put("resize", spec.resize().size());
+    }
     if (spec.normalises()) {
       ArrayNode mean = out.putArray("mean");
       for (float v : spec.mean()) {
@@ -324,8 +358,9 @@ public final class SpecResolver {
 
   /**
    * Parses a sidecar: {@code {"classes": [...], "input": {"channels": C, "height": H, "width": W},
-   * "mean": [...], "std": [...]}}; every key is optional; {@code num_classes} may stand in for
-   * {@code classes}.
+   * "mean": [...], "std": [...], "resize": 256}}; every key is optional; {@code num_classes} may
+   * stand in for {@code classes}; {@code resize} is the shorter side torchvision's {@code Resize}
+   * gives an image before {@code CenterCrop} to the input's height and width.
    */
   public static Partial readSidecar(InputStream in, String name) {
     JsonNode root;
@@ -370,6 +405,16 @@ public final class SpecResolver {
       if (root.has("mean") || root.has("std")) {
         p = p.withNormalisation(floats(root.get("mean"), "mean"), floats(root.get("std"), "std"));
       }
+      if (root.has("resize")) {
+        JsonNode resize = root.get("resize");
+        if (!resize.isIntegralNumber() || !resize.canConvertToInt()) {
+          throw new IllegalArgumentException(
+              "\"resize\" must be the shorter side in pixels, e.g. 256 (torchvision's Resize(256)),"
+                  + " not "
+                  + resize);
+        }
+        p = p.withResize(new Resize(resize.asInt()));
+      }
       return p;
     } catch (IllegalArgumentException e) {
       throw new IllegalArgumentException(
@@ -388,7 +433,8 @@ public final class SpecResolver {
     float[] mean = null;
     float[] std = null;
     List<String> names = null;
-    String[] from = new String[4];
+    Resize resize = null;
+    String[] from = new String[5];
     for (Partial p : sources) {
       if (p == null) {
         continue;
@@ -431,8 +477,16 @@ public final class SpecResolver {
           throw conflict("class names", names, from[3], p.classNames(), p.source());
         }
       }
+      if (p.resize() != null) {
+        if (resize == null) {
+          resize = p.resize();
+          from[4] = p.source();
+        } else if (!resize.equals(p.resize())) {
+          throw conflict("resize", resize.size(), from[4], p.resize().size(), p.source());
+        }
+      }
     }
-    return new Partial(input, classes, mean, std, names, out.source());
+    return new Partial(input, classes, mean, std, names, resize, out.source());
   }
 
   /**
@@ -446,11 +500,22 @@ public final class SpecResolver {
     String norm = firstKnowing(sources, p -> p.mean() != null);
     String names = firstKnowing(sources, p -> p.classNames() != null && !p.classNames().isEmpty());
     String classes = firstKnowing(sources, p -> p.numClasses() != null);
+    String resize = firstKnowing(sources, p -> p.resize() != null);
     if (classes == null) {
       classes = names;
     }
     List<String> out = new ArrayList<>();
     out.add("input shape " + spec.input() + from(input));
+    if (spec.resize() != null) {
+      out.add(
+          "images resized to a shorter side of "
+              + spec.resize().size()
+              + " (bilinear, as PIL) and centre-cropped to "
+              + spec.input().height()
+              + "x"
+              + spec.input().width()
+              + from(resize));
+    }
     out.add(
         spec.normalises()
             ? "normalisation mean "

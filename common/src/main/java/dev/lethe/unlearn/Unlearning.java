@@ -107,7 +107,7 @@ public final class Unlearning {
     int classes = model.spec().numClasses();
     List<Sample> conformed = new ArrayList<>(forget.size());
     for (Sample s : forget) {
-      conformed.add(s.conformTo(model.spec().input()));
+      conformed.add(model.spec().conform(s));
       if (s.label() < 0 || s.label() >= classes) {
         throw new IllegalArgumentException(
             "Cannot unlearn instance "

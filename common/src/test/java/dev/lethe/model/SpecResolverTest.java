@@ -4,10 +4,15 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.lethe.data.ImageShape;
+import dev.lethe.data.Resize;
+import dev.lethe.data.Sample;
 import dev.lethe.testing.Fixtures;
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -33,6 +38,58 @@ class SpecResolverTest {
 
   private static String letheSidecar() throws IOException {
     return Files.readString(Fixtures.path("digits-cnn-bn.lethe.json"));
+  }
+
+  @Test
+  void aSidecarsResizeIsReadKeptInTheDerivedSidecarAndConflictsNamed() {
+    SpecResolver.Partial read =
+        SpecResolver.readSidecar(
+            json(
+                "{\"input\": {\"channels\": 3, \"height\": 224, \"width\": 224}, \"resize\": 256}"),
+            "s.json");
+    assertThat(read.resize()).isEqualTo(new Resize(256));
+    ModelSpec spec = read.toSpec(10);
+    assertThat(new String(SpecResolver.derivedSidecar(spec, null), StandardCharsets.UTF_8))
+        .contains("\"resize\" : 256");
+    assertThat(SpecResolver.Partial.of(spec, "copy").toSpec(10)).isEqualTo(spec);
+    assertThat(SpecResolver.describe(spec, read))
+        .contains(
+            "images resized to a shorter side of 256 (bilinear, as PIL) and centre-cropped to"
+                + " 224x224 (from sidecar s.json)");
+
+    SpecResolver.Partial option =
+        SpecResolver.Partial.empty("option --resize").withResize(new Resize(224));
+    assertThatThrownBy(() -> SpecResolver.merge(read, option))
+        .hasMessage(
+            "Cannot resolve the model's resize: sidecar s.json says 256 but option --resize says"
+                + " 224; remove or correct one of them");
+    assertThatThrownBy(() -> SpecResolver.readSidecar(json("{\"resize\": [256, 224]}"), "t.json"))
+        .hasMessageContaining(
+            "Cannot read model sidecar t.json: \"resize\" must be the shorter side");
+  }
+
+  @Test
+  void aDeclaredResizeResizesOtherSizesOnlyAndConvertsChannelsAfter() {
+    ModelSpec spec =
+        new ModelSpec(new ImageShape(3, 4, 4), 2, null, null, List.of(), new Resize(4));
+    Sample atSize = new Sample("a", 0, new ImageShape(3, 4, 4), new float[48]);
+    Sample gray = new Sample("b", 1, new ImageShape(1, 6, 8), new float[48]);
+    assertThat(spec.conform(atSize))
+        .as("an image at the input size is taken as prepared, never resized twice")
+        .isSameAs(atSize);
+    assertThat(spec.resizes(gray.shape())).isTrue();
+    assertThat(spec.conform(gray).shape()).isEqualTo(new ImageShape(3, 4, 4));
+    assertThat(spec.accepts(new ImageShape(2, 9, 9)))
+        .as("two channels are not converted")
+        .isFalse();
+    assertThat(
+            new ModelSpec(new ImageShape(3, 4, 4), 2, null, null, List.of()).accepts(gray.shape()))
+        .as("without a resize, another size is refused")
+        .isFalse();
+  }
+
+  private static ByteArrayInputStream json(String text) {
+    return new ByteArrayInputStream(text.getBytes(StandardCharsets.UTF_8));
   }
 
   @Test

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.lethe.data.IdxReader;
 import dev.lethe.data.ImageEncoder;
+import dev.lethe.data.ImageShape;
 import dev.lethe.data.Sample;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -63,6 +64,23 @@ public final class JobFixtures {
   /** The 500 test digits as the single-JVM reader reads them. */
   public static List<Sample> testSamples() {
     return IdxReader.read(testImages(), testLabels());
+  }
+
+  /** A sample at {@code factor} times its height and width, each pixel repeated factor x factor. */
+  public static Sample enlarged(Sample s, int factor) {
+    int c = s.shape().channels();
+    int h = s.shape().height();
+    int w = s.shape().width();
+    float[] pixels = new float[c * factor * h * factor * w];
+    int at = 0;
+    for (int ch = 0; ch < c; ch++) {
+      for (int y = 0; y < factor * h; y++) {
+        for (int x = 0; x < factor * w; x++) {
+          pixels[at++] = s.pixels()[ch * h * w + (y / factor) * w + x / factor];
+        }
+      }
+    }
+    return new Sample(s.id(), s.label(), new ImageShape(c, factor * h, factor * w), pixels);
   }
 
   /** Writes samples as {@code root/<label>/<id with '/' as '-'>.png}. */

@@ -48,6 +48,13 @@ public interface UnlearnAction {
    */
   UnlearnAction classNames(List<String> names);
 
+  /**
+   * The resize the model's image pipeline applies, as torchvision's {@code Resize(size)} then
+   * {@code CenterCrop} to the model's input size (default: its sidecar's, else none: images are
+   * used at their size); must agree with the sidecar when it declares one too.
+   */
+  UnlearnAction resize(Integer size);
+
   /** Test data: accuracy before and after, membership-inference non-members. */
   UnlearnAction test(String uri);
 

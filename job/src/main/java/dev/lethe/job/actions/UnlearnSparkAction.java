@@ -1,5 +1,6 @@
 package dev.lethe.job.actions;
 
+import dev.lethe.data.Resize;
 import dev.lethe.job.conf.LetheConf;
 import dev.lethe.job.unlearn.UnlearnDryRun;
 import dev.lethe.job.unlearn.UnlearnReport;
@@ -30,6 +31,7 @@ final class UnlearnSparkAction implements UnlearnAction {
   private String retain;
   private String labels;
   private List<String> classNames = List.of();
+  private Resize resize;
   private Method method = Method.L2UL;
   private Goal goal = Goal.MISCLASSIFY;
   private boolean targeted;
@@ -101,6 +103,12 @@ final class UnlearnSparkAction implements UnlearnAction {
   @Override
   public UnlearnAction classNames(List<String> names) {
     this.classNames = names == null ? List.of() : List.copyOf(names);
+    return this;
+  }
+
+  @Override
+  public UnlearnAction resize(Integer size) {
+    this.resize = size == null ? null : new Resize(size);
     return this;
   }
 
@@ -353,6 +361,7 @@ final class UnlearnSparkAction implements UnlearnAction {
         qualified(retain),
         qualified(labels),
         classNames,
+        resize,
         method,
         goal,
         targeted,

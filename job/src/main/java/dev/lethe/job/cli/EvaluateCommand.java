@@ -64,6 +64,9 @@ public final class EvaluateCommand implements JobCommand {
       description = OptionValues.CLASS_NAMES_HELP)
   String classNames;
 
+  @Option(names = "--resize", paramLabel = "S", description = OptionValues.RESIZE_HELP)
+  String resize;
+
   @Option(
       names = "--batch-size",
       paramLabel = "N",
@@ -103,6 +106,7 @@ public final class EvaluateCommand implements JobCommand {
     }
     values.imageShape("--input-shape", inputShape);
     classNames();
+    values.resize("--resize", resize);
     values.positiveInt("--batch-size", batchSize);
     values.positiveInt("--partitions", partitions);
     values.positiveInt("--limit", limit);
@@ -120,6 +124,7 @@ public final class EvaluateCommand implements JobCommand {
             .labels(labels)
             .inputShape(values.imageShape("--input-shape", inputShape).orElse(null))
             .classNames(classNames())
+            .resize(values.resize("--resize", resize).orElse(null))
             .batchSize(values.positiveInt("--batch-size", batchSize).orElse(conf.batchSize()))
             .partitions(values.positiveInt("--partitions", partitions).orElse(0));
     values.positiveInt("--limit", limit).ifPresent(evaluation::limit);

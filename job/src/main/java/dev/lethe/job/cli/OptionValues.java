@@ -3,6 +3,7 @@ package dev.lethe.job.cli;
 import dev.lethe.attack.PgdSettings;
 import dev.lethe.data.ClassIndex;
 import dev.lethe.data.ImageShape;
+import dev.lethe.data.Resize;
 import dev.lethe.job.failure.UsageException;
 import dev.lethe.unlearn.Goal;
 import dev.lethe.unlearn.Method;
@@ -143,6 +144,21 @@ final class OptionValues {
       "model class names in output order, comma-separated; an image folder's class folder writes"
           + " '/' in a name as '_' (t-shirt/top: t-shirt_top) (default: the sidecar's, else"
           + " class folders are named 0, 1, ...)";
+
+  static final String RESIZE_HELP =
+      "the resize the model's own image pipeline applies: torchvision's Resize(S) (shorter side to"
+          + " S pixels, bilinear) then CenterCrop to the model's input size; images already at the"
+          + " input size are used as they are (default: the sidecar's \"resize\", else none:"
+          + " images of another size are refused)";
+
+  /** The {@code --resize} value, if given: a shorter side of 1 to 4096 pixels. */
+  Optional<Resize> resize(String name, String value) {
+    Optional<Integer> size = positiveInt(name, value);
+    if (size.isPresent() && size.get() > 4096) {
+      throw invalid(name, value, "give the shorter side in pixels, from 1 to 4096");
+    }
+    return size.map(Resize::new);
+  }
 
   /** The names of a {@code --class-names} value; empty when the option was not given. */
   List<String> classNames(String name, String value) {

@@ -222,6 +222,7 @@ public final class UnlearnCommand implements JobCommand {
     runId();
     inputs.forgetIds();
     inputs.classNames();
+    inputs.resize();
     values.positiveInt("--sample", inputs.rows.sample);
     values.positiveInt("--partitions", partitions);
     values.positiveInt("--limit", inputs.limit);
@@ -243,6 +244,7 @@ public final class UnlearnCommand implements JobCommand {
             .retain(inputs.retain)
             .labels(inputs.labels)
             .classNames(inputs.classNames())
+            .resize(inputs.resize())
             .method(method())
             .goal(goal())
             .preset(preset)

@@ -94,6 +94,9 @@ public final class UnlearnInputOptions {
       description = OptionValues.CLASS_NAMES_HELP)
   String classNames;
 
+  @Option(names = "--resize", order = 9, paramLabel = "S", description = OptionValues.RESIZE_HELP)
+  String resize;
+
   @Option(
       names = "--limit",
       order = 18,
@@ -130,6 +133,11 @@ public final class UnlearnInputOptions {
   /** The names of {@code --class-names}; empty when not given. */
   List<String> classNames() {
     return values.classNames("--class-names", classNames);
+  }
+
+  /** The shorter side of {@code --resize}; null when not given. */
+  Integer resize() {
+    return values.resize("--resize", resize).map(r -> r.size()).orElse(null);
   }
 
   /** The ids of {@code --forget-ids}: one or more values (from @-files too), each split at ','. */

@@ -1,6 +1,7 @@
 package dev.lethe.job.data;
 
 import dev.lethe.data.ImageShape;
+import dev.lethe.data.Resize;
 import dev.lethe.data.Sample;
 import dev.lethe.job.model.ModelArtifact;
 import dev.lethe.model.Classifier;
@@ -39,6 +40,29 @@ public final class InputShapes {
       }
     }
     return best;
+  }
+
+  /**
+   * The input shape {@code samples} imply, as a partial spec from {@code source}: their most common
+   * shape, or, when the model's pipeline resizes ({@code resize} not null), their most common
+   * channel count at {@code size x size} (torchvision's {@code Resize(size)} then a centre crop of
+   * the same size; a model with another crop declares its input shape).
+   */
+  public static SpecResolver.Partial implied(List<Sample> samples, Resize resize, String source) {
+    ImageShape common = mostCommon(samples);
+    if (resize == null) {
+      return SpecResolver.Partial.empty(source).withInput(common);
+    }
+    return SpecResolver.Partial.empty(
+            source
+                + " ("
+                + common.channels()
+                + " channels; "
+                + resize.size()
+                + "x"
+                + resize.size()
+                + " from the resize)")
+        .withInput(new ImageShape(common.channels(), resize.size(), resize.size()));
   }
 
   /**

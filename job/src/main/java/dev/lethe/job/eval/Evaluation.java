@@ -1,6 +1,7 @@
 package dev.lethe.job.eval;
 
 import dev.lethe.data.ImageShape;
+import dev.lethe.data.Resize;
 import dev.lethe.data.Sample;
 import dev.lethe.eval.Stopwatch;
 import dev.lethe.job.conf.LetheConf;
@@ -49,6 +50,7 @@ public final class Evaluation {
   private String labels;
   private ImageShape inputShape;
   private List<String> classNames = List.of();
+  private Resize resize;
   private int batchSize = LetheConf.BATCH_SIZE_DEFAULT;
   private int partitions;
   private int limit = SampleReader.NO_LIMIT;
@@ -117,6 +119,15 @@ public final class Evaluation {
     return this;
   }
 
+  /**
+   * The resize the model's image pipeline applies (torchvision's {@code Resize(size)} then {@code
+   * CenterCrop} to the input size), when the model has no sidecar that declares it.
+   */
+  public Evaluation resize(Resize value) {
+    this.resize = value;
+    return this;
+  }
+
   /** Images per forward pass on an executor. */
   public Evaluation batchSize(int value) {
     if (value <= 0) {
@@ -176,8 +187,11 @@ public final class Evaluation {
       SpecResolver.Partial namesOption =
           SpecResolver.Partial.empty("option --class-names")
               .withClassNames(classNames.isEmpty() ? null : classNames);
-      SpecResolver.Partial options = SpecResolver.merge(shapeOption, namesOption);
-      SpecResolver.Partial known = SpecResolver.merge(sidecar, shapeOption, namesOption);
+      SpecResolver.Partial resizeOption =
+          SpecResolver.Partial.empty("option --resize").withResize(resize);
+      SpecResolver.Partial options = SpecResolver.merge(shapeOption, namesOption, resizeOption);
+      SpecResolver.Partial known =
+          SpecResolver.merge(sidecar, shapeOption, namesOption, resizeOption);
 
       SampleReader reader =
           new SampleReader(spark)
@@ -198,8 +212,7 @@ public final class Evaluation {
         if (head.isEmpty()) {
           throw noSamples(data);
         }
-        fromData =
-            SpecResolver.Partial.empty("data " + data).withInput(InputShapes.mostCommon(head));
+        fromData = InputShapes.implied(head, known.resize(), "data " + data);
       }
       TorchThreads.configure(jsc.getConf());
       ModelSpec spec;
@@ -208,7 +221,8 @@ public final class Evaluation {
         spec = classifier.spec();
       }
       fromData = inferred.fromData();
-      for (String line : SpecResolver.describe(spec, sidecar, shapeOption, namesOption, fromData)) {
+      for (String line :
+          SpecResolver.describe(spec, sidecar, shapeOption, namesOption, resizeOption, fromData)) {
         LOG.info("Model {}: {}", model, line);
       }
 

@@ -28,9 +28,10 @@ import org.slf4j.LoggerFactory;
  * extension, which is not available here).
  *
  * <p>This holder is serialised into every task; the loaded classifier is not. Per JVM, the bytes
- * are written to one temporary file and the shared classifier is cached by the model's SHA-256, so
- * every task and every copy of the holder for the same model reuse it. Loading is guarded by one
- * lock per JVM.
+ * are written to one temporary file and the shared classifier is cached by the model's SHA-256 and
+ * spec, so every task and every copy of the holder for the same model reuse it, and a run that
+ * reads the same model with another spec (another resize, input shape or normalisation) gets its
+ * own. Loading is guarded by one lock per JVM.
  *
  * <p>Threads: Spark runs several tasks per JVM at once. The {@link #sharedForInference() shared
  * classifier} is frozen (weights out of autograd) and stays in eval mode, which is safe for
@@ -44,7 +45,7 @@ public final class ExecutorModel implements Serializable {
   private static final Logger LOG = LoggerFactory.getLogger(ExecutorModel.class);
 
   private static final Object LOCK = new Object();
-  private static final Map<String, Classifier> SHARED = new ConcurrentHashMap<>();
+  private static final Map<Key, Classifier> SHARED = new ConcurrentHashMap<>();
   private static final Map<String, Path> FILES = new HashMap<>();
   private static final AtomicInteger LOADS = new AtomicInteger();
 
@@ -53,6 +54,9 @@ public final class ExecutorModel implements Serializable {
   private final ModelSpec spec;
   private final Broadcast<byte[]> bytes;
   private transient Classifier shared;
+
+  /** What a shared classifier is loaded from: the model's bytes and the spec they are read with. */
+  private record Key(String sha256, ModelSpec spec) {}
 
   private ExecutorModel(String name, String sha256, ModelSpec spec, Broadcast<byte[]> bytes) {
     this.name = name;
@@ -109,13 +113,14 @@ public final class ExecutorModel implements Serializable {
   public Classifier sharedForInference() {
     Classifier classifier = shared;
     if (classifier == null) {
-      classifier = SHARED.get(sha256);
+      Key key = new Key(sha256, spec);
+      classifier = SHARED.get(key);
       if (classifier == null) {
         synchronized (LOCK) {
-          classifier = SHARED.get(sha256);
+          classifier = SHARED.get(key);
           if (classifier == null) {
             classifier = load(false);
-            SHARED.put(sha256, classifier);
+            SHARED.put(key, classifier);
           }
         }
       }
@@ -145,7 +150,7 @@ public final class ExecutorModel implements Serializable {
 
   /** Whether this JVM holds a shared classifier for the model with this SHA-256 (for tests). */
   static boolean cached(String sha256) {
-    return SHARED.containsKey(sha256);
+    return SHARED.keySet().stream().anyMatch(k -> k.sha256().equals(sha256));
   }
 
   /** How many times this JVM has loaded a model through any holder (for tests). */
@@ -157,12 +162,7 @@ public final class ExecutorModel implements Serializable {
     SparkEnv env = SparkEnv.get();
     TorchThreads.configure(env == null ? new SparkConf() : env.conf());
     Path file = localFile();
-    SpecResolver.Partial options =
-        SpecResolver.Partial.empty("the driver's spec of " + name)
-            .withInput(spec.input())
-            .withNumClasses(spec.numClasses())
-            .withNormalisation(spec.mean(), spec.std())
-            .withClassNames(spec.classNames());
+    SpecResolver.Partial options = SpecResolver.Partial.of(spec, "the driver's spec of " + name);
     long start = System.nanoTime();
     try {
       Classifier classifier = Classifier.load(file, options, Classifier.defaultDevice(), trainable);

@@ -209,8 +209,7 @@ public final class ModelArtifact implements AutoCloseable {
       if (sidecarUri == null) {
         return p;
       }
-      return new SpecResolver.Partial(
-          p.input(), p.numClasses(), p.mean(), p.std(), p.classNames(), "sidecar " + sidecarUri);
+      return p.withSource("sidecar " + sidecarUri);
     } catch (IOException e) {
       throw new UncheckedIOException(
           "Cannot read model sidecar " + sidecarUri + ": " + e.getMessage(), e);

@@ -33,6 +33,8 @@ public final class InputReader {
   /** Where class names given to the run come from, as messages name it. */
   static final String CLASS_NAMES_SOURCE = "option --class-names";
 
+  static final String RESIZE_SOURCE = "option --resize";
+
   /**
    * Test images drawn as the held-out sample when a run that holds one was given test data but no
    * held-out sample: on the demo model 1,000 held-out images kept 6-20 points more test accuracy at
@@ -65,17 +67,18 @@ public final class InputReader {
     SpecResolver.Partial given =
         SpecResolver.Partial.empty(CLASS_NAMES_SOURCE)
             .withClassNames(request.classNames().isEmpty() ? null : request.classNames());
-    SpecResolver.Partial known = SpecResolver.merge(sidecar, given);
+    SpecResolver.Partial resize =
+        SpecResolver.Partial.empty(RESIZE_SOURCE).withResize(request.resize());
+    SpecResolver.Partial known = SpecResolver.merge(sidecar, given, resize);
     List<Sample> forget = readForget(known.classNames());
-    SpecResolver.Partial options = given;
+    SpecResolver.Partial options = SpecResolver.merge(given, resize);
     InputShapes.Inferred inferred =
         InputShapes.load(
             artifact,
             options,
             known.input() != null
                 ? null
-                : SpecResolver.Partial.empty("forget data " + request.forget())
-                    .withInput(InputShapes.mostCommon(forget)),
+                : InputShapes.implied(forget, known.resize(), "forget data " + request.forget()),
             false);
     SpecResolver.Partial data = inferred.fromData();
     if (data != null) {
@@ -92,7 +95,7 @@ public final class InputReader {
                 + " save the scripted model before freezing it");
       }
     }
-    for (String line : SpecResolver.describe(spec, sidecar, given, data)) {
+    for (String line : SpecResolver.describe(spec, sidecar, given, resize, data)) {
       LOG.info("Model {}: {}", request.model(), line);
     }
     check(forget, spec, "forget data " + request.forget());
@@ -249,8 +252,6 @@ public final class InputReader {
     }
     JavaRDD<Sample> samples =
         new SampleReader(spark).classNames(spec.classNames()).read(uri).samples();
-    ImageShape input = spec.input();
-    int classes = spec.numClasses();
     List<Probe> probes =
         samples
             .mapPartitions(
@@ -260,7 +261,7 @@ public final class InputReader {
                   while (it.hasNext()) {
                     Sample s = it.next();
                     n++;
-                    if (misfit == null && !fits(s, input, classes)) {
+                    if (misfit == null && !fits(s, spec)) {
                       misfit = s;
                     }
                   }
@@ -278,19 +279,35 @@ public final class InputReader {
   }
 
   /**
-   * {@code samples} in the model's input shape ({@link Sample#conformTo}), saying in the log how
-   * many images had their channels converted, as torchvision's image pipeline would.
+   * {@code samples} in the model's input shape ({@link ModelSpec#conform}), saying in the log how
+   * many images were resized and how many had their channels converted, as torchvision's image
+   * pipeline would.
    */
   private static List<Sample> conform(List<Sample> samples, ModelSpec spec, String what) {
     ImageShape input = spec.input();
     List<Sample> out = new ArrayList<>(samples.size());
     int converted = 0;
+    int resized = 0;
     for (Sample s : samples) {
-      Sample c = s.conformTo(input);
-      if (c != s) {
+      Sample c = spec.conform(s);
+      if (spec.resizes(s.shape())) {
+        resized++;
+      }
+      if (c.shape().channels() != s.shape().channels()) {
         converted++;
       }
       out.add(c);
+    }
+    if (resized > 0) {
+      LOG.info(
+          "{}: {} of {} images resized to a shorter side of {} and centre-cropped to {}x{} for the"
+              + " model, as its declared pipeline does",
+          what,
+          resized,
+          samples.size(),
+          spec.resize().size(),
+          input.height(),
+          input.width());
     }
     if (converted > 0) {
       LOG.info(
@@ -309,13 +326,13 @@ public final class InputReader {
   /** One partition's sample count and its first sample that does not fit the model, if any. */
   private record Probe(long count, Sample misfit) implements Serializable {}
 
-  private static boolean fits(Sample s, ImageShape input, int classes) {
-    return Sample.convertible(s.shape(), input) && s.label() >= 0 && s.label() < classes;
+  private static boolean fits(Sample s, ModelSpec spec) {
+    return spec.accepts(s.shape()) && s.label() >= 0 && s.label() < spec.numClasses();
   }
 
   private static void check(List<Sample> samples, ModelSpec spec, String what) {
     for (Sample s : samples) {
-      if (!Sample.convertible(s.shape(), spec.input())) {
+      if (!spec.accepts(s.shape())) {
         throw new IllegalArgumentException(
             "Cannot unlearn with "
                 + what
@@ -329,7 +346,8 @@ public final class InputReader {
                 + spec.input().height()
                 + "x"
                 + spec.input().width()
-                + ", or give the model's input shape");
+                + ", declare the resize the model's pipeline applies (--resize, or \"resize\" in"
+                + " its sidecar), or give the model's input shape");
       }
       if (s.label() < 0 || s.label() >= spec.numClasses()) {
         throw new IllegalArgumentException(

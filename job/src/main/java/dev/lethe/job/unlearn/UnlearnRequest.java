@@ -1,5 +1,6 @@
 package dev.lethe.job.unlearn;
 
+import dev.lethe.data.Resize;
 import dev.lethe.unlearn.Goal;
 import dev.lethe.unlearn.Method;
 import java.util.Collections;
@@ -20,7 +21,7 @@ import java.util.Map;
  * plain unlearn). {@code maxTestDrop} (null: no gate) is the most test accuracy, in percentage
  * points, a run may lose and still publish; {@code maxRetainDrop} (null: no gate) the same for the
  * retain data's accuracy. {@code classNames} (empty: the sidecar's, if any) are the model's class
- * names as given.
+ * names as given; {@code resize} (null: the sidecar's, if any) the resize its pipeline applies.
  */
 public record UnlearnRequest(
     String model,
@@ -31,6 +32,7 @@ public record UnlearnRequest(
     String retain,
     String labels,
     List<String> classNames,
+    Resize resize,
     Method method,
     Goal goal,
     boolean targeted,

@@ -7,6 +7,7 @@ import dev.lethe.data.ImageEncoder;
 import dev.lethe.data.ImageFolderReader;
 import dev.lethe.data.ImageShape;
 import dev.lethe.data.ParquetSampleWriter;
+import dev.lethe.data.Resize;
 import dev.lethe.data.Sample;
 import dev.lethe.job.JobFixtures;
 import dev.lethe.job.JobFixtures.CliRun;
@@ -379,7 +380,7 @@ class EvaluateCommandTest extends SparkTestBase {
     JobFixtures.writeImageFolder(digits, folder);
     Path odd = folder.resolve("0").resolve("000-big.png");
     Files.createDirectories(odd.getParent());
-    Files.write(odd, ImageEncoder.png(twiceAsLarge(digits.get(0))));
+    Files.write(odd, ImageEncoder.png(JobFixtures.enlarged(digits.get(0), 2)));
 
     CliRun run =
         LoggedCli.run(
@@ -387,6 +388,49 @@ class EvaluateCommandTest extends SparkTestBase {
 
     assertThat(run.exitCode()).as("exit code; stderr: %s", run.stderr()).isEqualTo(1);
     assertThat(run.stderr()).contains("000-big.png").doesNotContain("Cannot run model");
+  }
+
+  @Test
+  void largerImagesAreScoredThroughTheResizeTheUserDeclaresAndRefusedWithoutIt() throws Exception {
+    // the 8x8 digits at 16x16 and 24x24, as a folder of a user's larger originals would hold them
+    List<Sample> larger = new ArrayList<>();
+    for (int i = 0; i < samples.size(); i++) {
+      larger.add(JobFixtures.enlarged(samples.get(i), i % 2 == 0 ? 2 : 3));
+    }
+    Path folder = JobFixtures.writeImageFolder(larger, tmp.resolve("larger"));
+    Resize resize = new Resize(8);
+    double expected;
+    try (Classifier cnn = Classifier.load(JobFixtures.cnn(), SpecResolver.Partial.empty("test"))) {
+      expected = cnn.accuracy(larger.stream().map(s -> resize.apply(s, 8, 8)).toList(), 64);
+    }
+
+    CliRun refused =
+        LoggedCli.run(
+            "evaluate", "--model", JobFixtures.cnn().toString(), "--data", folder.toString());
+    CliRun run =
+        LoggedCli.run(
+            "evaluate",
+            "--model",
+            JobFixtures.cnn().toString(),
+            "--data",
+            folder.toString(),
+            "--resize",
+            "8");
+
+    assertThat(refused.exitCode()).as("exit code; stderr: %s", refused.stderr()).isEqualTo(1);
+    assertThat(refused.summary().get("error").asText())
+        .as("the refusal names the option that fixes it")
+        .contains("(CxHxW) but the model expects 1x8x8", "--resize");
+    assertThat(run.exitCode()).as("exit code; stderr: %s", run.stderr()).isZero();
+    assertThat(run.summary().get("accuracy").asDouble())
+        .as("the executors resize as PIL does, image by image")
+        .isEqualTo(expected)
+        .as("and the resized digits are the digits again")
+        .isGreaterThan(expectedAccuracy - 0.1);
+    assertThat(run.stderr())
+        .contains(
+            "images resized to a shorter side of 8 (bilinear, as PIL) and centre-cropped to 8x8"
+                + " (from option --resize)");
   }
 
   @Test
@@ -408,7 +452,7 @@ class EvaluateCommandTest extends SparkTestBase {
   void aGrayFolderRunsOnAnRgbModelWithoutSidecarAsTorchvisionReadsIt() throws Exception {
     Path model = JobFixtures.DIR.resolve("architectures/depthwise.pt");
     List<Sample> gray =
-        samples.subList(0, 60).stream().map(EvaluateCommandTest::twiceAsLarge).toList();
+        samples.subList(0, 60).stream().map(s -> JobFixtures.enlarged(s, 2)).toList();
     ImageShape rgbShape = new ImageShape(3, 16, 16);
     double expected;
     try (Classifier depthwise =
@@ -478,18 +522,5 @@ class EvaluateCommandTest extends SparkTestBase {
     ImageShape shape = gray.shape();
     return new Sample(
         gray.id(), gray.label(), new ImageShape(3, shape.height(), shape.width()), pixels);
-  }
-
-  /** A one-channel image at twice its height and width, each pixel repeated 2x2. */
-  private static Sample twiceAsLarge(Sample s) {
-    int h = s.shape().height();
-    int w = s.shape().width();
-    float[] pixels = new float[4 * h * w];
-    for (int y = 0; y < 2 * h; y++) {
-      for (int x = 0; x < 2 * w; x++) {
-        pixels[y * 2 * w + x] = s.pixels()[(y / 2) * w + x / 2];
-      }
-    }
-    return new Sample(s.id(), s.label(), new ImageShape(1, 2 * h, 2 * w), pixels);
   }
 }

@@ -117,7 +117,8 @@ class EvaluationTaskSizeTest extends SparkTestBase {
             "Cannot unlearn with test data "
                 + test
                 + ": sample odd/23 has shape 1x8x9 but the model takes 1x8x8; resize the images"
-                + " to 8x8, or give the model's input shape");
+                + " to 8x8, declare the resize the model's pipeline applies (--resize, or"
+                + " \"resize\" in its sidecar), or give the model's input shape");
     assertThat(tmp.resolve("odd-out")).doesNotExist();
   }
 }

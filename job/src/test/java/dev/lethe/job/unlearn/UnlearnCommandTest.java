@@ -1053,19 +1053,61 @@ class UnlearnCommandTest extends SparkTestBase {
     CliRun run =
         LoggedCli.run(unlearnArgs(tmp.resolve("rgb-forget-out"), folder, JobFixtures.testImages()));
 
+    assertForgotAll(run, folder, "converted to 1 channel for the model (luma of RGB)");
+  }
+
+  /**
+   * Asserts that {@code run} published with all {@link #K} images of forget folder {@code folder}
+   * forgotten, logging what it did to them ({@code how}).
+   */
+  private static void assertForgotAll(CliRun run, Path folder, String how) {
     assertThat(run.exitCode()).as("exit code; stderr:\n%s", run.stderr()).isZero();
     assertThat(run.summary().get("forget").get("size").asInt()).isEqualTo(K);
     assertThat(run.summary().get("forget").get("accuracy_after").asDouble()).isZero();
     assertThat(run.stderr())
-        .as("the conversion is logged")
-        .contains(
-            "forget data "
-                + folder
-                + ": "
-                + K
-                + " of "
-                + K
-                + " images converted to 1 channel for the model (luma of RGB)");
+        .as("what was done to the forget images is logged")
+        .contains("forget data " + folder + ": " + K + " of " + K + " images " + how);
+  }
+
+  @Test
+  void aForgetFolderOfLargerImagesIsForgottenThroughTheResizeAndTheVersionKeepsIt()
+      throws Exception {
+    Path folder =
+        JobFixtures.writeImageFolder(
+            forget.stream().map(s -> JobFixtures.enlarged(s, 2)).toList(),
+            tmp.resolve("larger-forget"));
+    Path test =
+        JobFixtures.writeImageFolder(
+            JobFixtures.testSamples().subList(0, 200).stream()
+                .map(s -> JobFixtures.enlarged(s, 3))
+                .toList(),
+            tmp.resolve("larger-test"));
+
+    CliRun run =
+        LoggedCli.run(unlearnArgs(tmp.resolve("larger-out"), folder, test, "--resize", "8"));
+
+    assertForgotAll(run, folder, "resized to a shorter side of 8 and centre-cropped to 8x8");
+    assertThat(run.summary().get("test").get("accuracy_before").asDouble())
+        .as("the 24x24 test images resized on the executors score as the digits do")
+        .isGreaterThan(0.8);
+    Path version =
+        tmp.resolve("larger-out")
+            .resolve("digits-cnn-bn")
+            .resolve(run.summary().get("version").asText());
+    JsonNode sidecar = JSON.readTree(version.resolve("model.lethe.json").toFile());
+    assertThat(sidecar.get("resize").asInt())
+        .as("the published version declares the resize its runs used")
+        .isEqualTo(8);
+
+    CliRun evaluate =
+        LoggedCli.run(
+            "evaluate",
+            "--model",
+            version.resolve("model.pt").toString(),
+            "--data",
+            test.toString());
+    assertThat(evaluate.exitCode()).as("exit code; stderr:\n%s", evaluate.stderr()).isZero();
+    assertThat(evaluate.stderr()).contains("(from sidecar ");
   }
 
   @Test

@@ -1,0 +1,87 @@
+package dev.lethe.data;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.io.InputStream;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Lethe's resize against PIL's own pixels: the fixtures (deploy/python/make_resize_fixtures.py)
+ * hold images and what torchvision's Resize then CenterCrop made of them with PIL 9.4, shrinking,
+ * enlarging, padding and cropping off-centre.
+ */
+class ResizeTest {
+
+  private static final String DIR = "/fixtures/resize/";
+
+  @Test
+  void everyPixelEqualsPilsResizeAndTorchvisionsCentreCrop() throws IOException {
+    JsonNode cases = new ObjectMapper().readTree(read("cases.json")).get("cases");
+    List<String> checked = new ArrayList<>();
+    for (JsonNode c : cases) {
+      String name = c.get("name").asText();
+      Sample in = ImageDecoder.decode(name, 3, read(name + "-in.png"));
+      Sample expected = ImageDecoder.decode(name, 3, read(name + "-out.png"));
+      int height = c.get("height").asInt();
+      int width = c.get("width").asInt();
+      Sample out = new Resize(c.get("size").asInt()).apply(in, height, width);
+      assertEquals(expected.shape(), out.shape(), name);
+      assertEquals(in.id(), out.id());
+      assertEquals(3, out.label());
+      assertArrayEquals(expected.pixels(), out.pixels(), name + ": every 8-bit value as PIL's");
+      checked.add(name);
+    }
+    assertEquals(6, checked.size(), "cases read: " + checked);
+  }
+
+  @Test
+  void theShorterSideBecomesTheSizeAndTheLongerKeepsTheAspectRatio() {
+    Resize r = new Resize(256);
+    assertArrayEquals(new int[] {256, 341}, r.scaledSize(480, 640)); // int(256 * 640 / 480)
+    assertArrayEquals(new int[] {384, 256}, r.scaledSize(600, 400));
+    assertArrayEquals(new int[] {256, 256}, r.scaledSize(28, 28));
+  }
+
+  @Test
+  void anImageAlreadyAtTheSizeIsOnlyCropped() {
+    float[] pixels = new float[6 * 6];
+    for (int i = 0; i < pixels.length; i++) {
+      pixels[i] = i / 255f;
+    }
+    Sample s = new Sample("a", 0, new ImageShape(1, 6, 6), pixels);
+    Sample out = new Resize(6).apply(s, 4, 4);
+    // round((6 - 4) / 2) = 1: rows and columns 1..4
+    assertEquals(7 / 255f, out.pixels()[0]);
+    assertEquals(28 / 255f, out.pixels()[15]);
+    Sample same = new Resize(6).apply(s, 6, 6);
+    assertArrayEquals(s.pixels(), same.pixels());
+    assertSame(s.id(), same.id());
+  }
+
+  @Test
+  void aSizeOutsideOneTo4096IsRefusedNamingIt() {
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> new Resize(0));
+    assertTrue(e.getMessage().contains("shorter side of 0 pixels"), e.getMessage());
+    IllegalArgumentException parse =
+        assertThrows(IllegalArgumentException.class, () -> Resize.parse("256x256", "--resize"));
+    assertTrue(parse.getMessage().contains("--resize '256x256'"), parse.getMessage());
+  }
+
+  private static byte[] read(String name) throws IOException {
+    try (InputStream in = ResizeTest.class.getResourceAsStream(DIR + name)) {
+      if (in == null) {
+        throw new IOException("missing fixture " + DIR + name);
+      }
+      return in.readAllBytes();
+    }
+  }
+}
