@@ -1,5 +1,6 @@
 package dev.lethe.job.actions;
 
+import dev.lethe.data.ImageShape;
 import dev.lethe.job.failure.FailureReason;
 import dev.lethe.job.unlearn.UnlearnReport;
 import dev.lethe.unlearn.Goal;
@@ -54,6 +55,12 @@ public interface UnlearnAction {
    * used at their size); must agree with the sidecar when it declares one too.
    */
   UnlearnAction resize(Integer size);
+
+  /**
+   * The model's input shape (default: its sidecar's, else the forget data's most common shape, or
+   * its channels at the resize's size); must agree with the sidecar when it gives one too.
+   */
+  UnlearnAction inputShape(ImageShape shape);
 
   /** Test data: accuracy before and after, membership-inference non-members. */
   UnlearnAction test(String uri);

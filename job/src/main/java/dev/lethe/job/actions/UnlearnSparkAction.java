@@ -1,5 +1,6 @@
 package dev.lethe.job.actions;
 
+import dev.lethe.data.ImageShape;
 import dev.lethe.data.Resize;
 import dev.lethe.job.conf.LetheConf;
 import dev.lethe.job.unlearn.UnlearnDryRun;
@@ -32,6 +33,7 @@ final class UnlearnSparkAction implements UnlearnAction {
   private String labels;
   private List<String> classNames = List.of();
   private Resize resize;
+  private ImageShape inputShape;
   private Method method = Method.L2UL;
   private Goal goal = Goal.MISCLASSIFY;
   private boolean targeted;
@@ -109,6 +111,12 @@ final class UnlearnSparkAction implements UnlearnAction {
   @Override
   public UnlearnAction resize(Integer size) {
     this.resize = size == null ? null : new Resize(size);
+    return this;
+  }
+
+  @Override
+  public UnlearnAction inputShape(ImageShape shape) {
+    this.inputShape = shape;
     return this;
   }
 
@@ -362,6 +370,7 @@ final class UnlearnSparkAction implements UnlearnAction {
         qualified(labels),
         classNames,
         resize,
+        inputShape,
         method,
         goal,
         targeted,

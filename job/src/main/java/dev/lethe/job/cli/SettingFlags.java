@@ -9,8 +9,8 @@ import picocli.CommandLine.Model.OptionSpec;
  * Adds the command line's spelling to a refusal that names a library setting: lethe-common and the
  * action say "(setting: held-out)", the CLI says "(option --held-out)" when the command has that
  * option, so a user reads the flag to give. A setting the command has no option for is named as
- * such ("(setting: input-shape, not an option of lethe unlearn)"), so the user gives it another way
- * (e.g. the model's sidecar).
+ * such ("(setting: NAME, not an option of lethe unlearn)"), so the user gives it another way (e.g.
+ * the model's sidecar).
  */
 public final class SettingFlags {
 

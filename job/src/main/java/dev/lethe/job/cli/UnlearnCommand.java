@@ -223,6 +223,7 @@ public final class UnlearnCommand implements JobCommand {
     inputs.forgetIds();
     inputs.classNames();
     inputs.resize();
+    inputs.inputShape();
     values.positiveInt("--sample", inputs.rows.sample);
     values.positiveInt("--partitions", partitions);
     values.positiveInt("--limit", inputs.limit);
@@ -245,6 +246,7 @@ public final class UnlearnCommand implements JobCommand {
             .labels(inputs.labels)
             .classNames(inputs.classNames())
             .resize(inputs.resize())
+            .inputShape(inputs.inputShape())
             .method(method())
             .goal(goal())
             .preset(preset)

@@ -1,5 +1,6 @@
 package dev.lethe.job.cli;
 
+import dev.lethe.data.ImageShape;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -94,6 +95,13 @@ public final class UnlearnInputOptions {
       description = OptionValues.CLASS_NAMES_HELP)
   String classNames;
 
+  @Option(
+      names = "--input-shape",
+      order = 9,
+      paramLabel = "C,H,W",
+      description = "model input shape (default: sidecar, else the forget data)")
+  String inputShape;
+
   @Option(names = "--resize", order = 9, paramLabel = "S", description = OptionValues.RESIZE_HELP)
   String resize;
 
@@ -133,6 +141,11 @@ public final class UnlearnInputOptions {
   /** The names of {@code --class-names}; empty when not given. */
   List<String> classNames() {
     return values.classNames("--class-names", classNames);
+  }
+
+  /** The shape of {@code --input-shape}; null when not given. */
+  ImageShape inputShape() {
+    return values.imageShape("--input-shape", inputShape).orElse(null);
   }
 
   /** The shorter side of {@code --resize}; null when not given. */

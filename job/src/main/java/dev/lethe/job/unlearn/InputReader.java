@@ -35,6 +35,8 @@ public final class InputReader {
 
   static final String RESIZE_SOURCE = "option --resize";
 
+  static final String INPUT_SHAPE_SOURCE = "option --input-shape";
+
   /**
    * Test images drawn as the held-out sample when a run that holds one was given test data but no
    * held-out sample: on the demo model 1,000 held-out images kept 6-20 points more test accuracy at
@@ -69,9 +71,11 @@ public final class InputReader {
             .withClassNames(request.classNames().isEmpty() ? null : request.classNames());
     SpecResolver.Partial resize =
         SpecResolver.Partial.empty(RESIZE_SOURCE).withResize(request.resize());
-    SpecResolver.Partial known = SpecResolver.merge(sidecar, given, resize);
+    SpecResolver.Partial shape =
+        SpecResolver.Partial.empty(INPUT_SHAPE_SOURCE).withInput(request.inputShape());
+    SpecResolver.Partial known = SpecResolver.merge(sidecar, given, shape, resize);
     List<Sample> forget = readForget(known.classNames());
-    SpecResolver.Partial options = SpecResolver.merge(given, resize);
+    SpecResolver.Partial options = SpecResolver.merge(given, shape, resize);
     InputShapes.Inferred inferred =
         InputShapes.load(
             artifact,
@@ -95,7 +99,7 @@ public final class InputReader {
                 + " save the scripted model before freezing it");
       }
     }
-    for (String line : SpecResolver.describe(spec, sidecar, given, resize, data)) {
+    for (String line : SpecResolver.describe(spec, sidecar, given, shape, resize, data)) {
       LOG.info("Model {}: {}", request.model(), line);
     }
     check(forget, spec, "forget data " + request.forget());

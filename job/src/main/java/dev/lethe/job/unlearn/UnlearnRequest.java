@@ -1,5 +1,6 @@
 package dev.lethe.job.unlearn;
 
+import dev.lethe.data.ImageShape;
 import dev.lethe.data.Resize;
 import dev.lethe.unlearn.Goal;
 import dev.lethe.unlearn.Method;
@@ -21,7 +22,8 @@ import java.util.Map;
  * plain unlearn). {@code maxTestDrop} (null: no gate) is the most test accuracy, in percentage
  * points, a run may lose and still publish; {@code maxRetainDrop} (null: no gate) the same for the
  * retain data's accuracy. {@code classNames} (empty: the sidecar's, if any) are the model's class
- * names as given; {@code resize} (null: the sidecar's, if any) the resize its pipeline applies.
+ * names as given; {@code resize} (null: the sidecar's, if any) the resize its pipeline applies;
+ * {@code inputShape} (null: the sidecar's, else the data's) its input shape.
  */
 public record UnlearnRequest(
     String model,
@@ -33,6 +35,7 @@ public record UnlearnRequest(
     String labels,
     List<String> classNames,
     Resize resize,
+    ImageShape inputShape,
     Method method,
     Goal goal,
     boolean targeted,

@@ -1111,6 +1111,40 @@ class UnlearnCommandTest extends SparkTestBase {
   }
 
   @Test
+  void aModelWithoutSidecarTakesItsInputShapeAndResizeFromOptions() throws Exception {
+    // a pipeline of Resize(12) then CenterCrop(8), 16x16 originals, a model with no sidecar
+    Path folder =
+        JobFixtures.writeImageFolder(
+            forget.stream().map(s -> JobFixtures.enlarged(s, 2)).toList(),
+            tmp.resolve("crop-forget"));
+
+    CliRun run =
+        LoggedCli.run(
+            "unlearn",
+            "--model",
+            JobFixtures.mlp().toString(),
+            "--forget",
+            folder.toString(),
+            "--out",
+            tmp.resolve("crop-out").toString(),
+            "--input-shape",
+            "1,8,8",
+            "--resize",
+            "12",
+            "--dry-run");
+
+    assertThat(run.exitCode()).as("exit code; stderr:\n%s", run.stderr()).isZero();
+    assertThat(run.summary().get("model").get("input").asText()).isEqualTo("1x8x8");
+    assertThat(run.summary().get("model").get("resize").asInt()).isEqualTo(12);
+    assertThat(run.stderr())
+        .contains(
+            "input shape 1x8x8 (from option --input-shape)",
+            "images resized to a shorter side of 12 (bilinear, as PIL) and centre-cropped to 8x8"
+                + " (from option --resize)",
+            K + " of " + K + " images resized to a shorter side of 12 and centre-cropped to 8x8");
+  }
+
+  @Test
   void classNamesThatContradictTheSidecarAreRefusedNamingBoth() {
     CliRun run =
         unlearn(
