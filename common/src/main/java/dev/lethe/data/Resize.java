@@ -36,6 +36,9 @@ public record Resize(int size) implements Serializable {
   /**
    * {@code image} as the model's pipeline hands it over: resized (shorter side to {@link #size})
    * and centre-cropped to {@code height} x {@code width}; same id, label and channels.
+   *
+   * @throws IllegalArgumentException naming the sample when the resized image would have more than
+   *     {@link ImageShape#MAX_PIXELS} pixels (an extreme aspect ratio)
    */
   public Sample apply(Sample image, int height, int width) {
     ImageShape in = image.shape();
@@ -44,6 +47,22 @@ public record Resize(int size) implements Serializable {
     int[] scaled = scaledSize(h, w);
     int outH = scaled[0];
     int outW = scaled[1];
+    if ((long) outH * outW > ImageShape.MAX_PIXELS) {
+      throw new IllegalArgumentException(
+          "Cannot resize sample "
+              + image.id()
+              + ": its image is "
+              + h
+              + "x"
+              + w
+              + " and a shorter side of "
+              + size
+              + " makes it "
+              + outH
+              + "x"
+              + outW
+              + ", more than 4096x4096 pixels; crop the image to a usual aspect ratio first");
+    }
     int channels = in.channels();
     float[] out = new float[channels * height * width];
     int[] plane = new int[h * w];
@@ -81,21 +100,6 @@ public record Resize(int size) implements Serializable {
   @Override
   public String toString() {
     return "resize " + size + " (shorter side, bilinear) then centre crop";
-  }
-
-  /** The text a sidecar or an option holds for this resize. */
-  public static Resize parse(String text, String what) {
-    try {
-      return new Resize(Integer.parseInt(text.trim()));
-    } catch (NumberFormatException e) {
-      throw new IllegalArgumentException(
-          "Cannot use "
-              + what
-              + " '"
-              + text
-              + "': give the shorter side in pixels, e.g. 256 (torchvision's Resize(256))",
-          e);
-    }
   }
 
   /** PIL's resampling weights of one output row or column: its first input index and weights. */

@@ -68,12 +68,15 @@ class ResizeTest {
   }
 
   @Test
-  void aSizeOutsideOneTo4096IsRefusedNamingIt() {
+  void aSizeOutsideOneTo4096OrAnImageThatWouldOutgrowItIsRefusedNamingIt() {
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> new Resize(0));
     assertTrue(e.getMessage().contains("shorter side of 0 pixels"), e.getMessage());
-    IllegalArgumentException parse =
-        assertThrows(IllegalArgumentException.class, () -> Resize.parse("256x256", "--resize"));
-    assertTrue(parse.getMessage().contains("--resize '256x256'"), parse.getMessage());
+    Sample banner = new Sample("banner", 0, new ImageShape(1, 2, 4096), new float[2 * 4096]);
+    IllegalArgumentException huge =
+        assertThrows(IllegalArgumentException.class, () -> new Resize(256).apply(banner, 8, 8));
+    assertTrue(
+        huge.getMessage().startsWith("Cannot resize sample banner: its image is 2x4096"),
+        huge.getMessage());
   }
 
   private static byte[] read(String name) throws IOException {

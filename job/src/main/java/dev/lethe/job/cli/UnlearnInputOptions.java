@@ -1,6 +1,7 @@
 package dev.lethe.job.cli;
 
 import dev.lethe.data.ImageShape;
+import dev.lethe.data.Resize;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -150,7 +151,7 @@ public final class UnlearnInputOptions {
 
   /** The shorter side of {@code --resize}; null when not given. */
   Integer resize() {
-    return values.resize("--resize", resize).map(r -> r.size()).orElse(null);
+    return values.resize("--resize", resize).map(Resize::size).orElse(null);
   }
 
   /** The ids of {@code --forget-ids}: one or more values (from @-files too), each split at ','. */
