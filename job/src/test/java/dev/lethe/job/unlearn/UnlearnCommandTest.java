@@ -1012,17 +1012,7 @@ class UnlearnCommandTest extends SparkTestBase {
   void classNamesOptionLabelsNamedClassFoldersOfAModelWithoutSidecar() throws Exception {
     Path folder = namedForgetFolder();
     CliRun run =
-        LoggedCli.run(
-            "unlearn",
-            "--model",
-            JobFixtures.mlp().toString(),
-            "--forget",
-            folder.toString(),
-            "--out",
-            tmp.resolve("class-names-out").toString(),
-            "--class-names",
-            String.join(",", WORDS),
-            "--dry-run");
+        dryRunWithoutSidecar(folder, "class-names-out", "--class-names", String.join(",", WORDS));
 
     assertThat(run.exitCode()).as("exit code; stderr:\n%s", run.stderr()).isZero();
     assertThat(run.summary().get("forget").get("size").asInt()).as("forget rows").isEqualTo(K);
@@ -1056,6 +1046,32 @@ class UnlearnCommandTest extends SparkTestBase {
     assertForgotAll(run, folder, "converted to 1 channel for the model (luma of RGB)");
   }
 
+  /** The forget set at twice its height and width, as an image folder under {@code tmp}. */
+  private static Path enlargedForgetFolder(String name) {
+    return JobFixtures.writeImageFolder(
+        forget.stream().map(s -> JobFixtures.enlarged(s, 2)).toList(), tmp.resolve(name));
+  }
+
+  /**
+   * {@code unlearn --dry-run} of the MLP fixture (no sidecar) on {@code folder}, with {@code
+   * extra}.
+   */
+  private static CliRun dryRunWithoutSidecar(Path folder, String out, String... extra) {
+    List<String> args =
+        new ArrayList<>(
+            List.of(
+                "unlearn",
+                "--model",
+                JobFixtures.mlp().toString(),
+                "--forget",
+                folder.toString(),
+                "--out",
+                tmp.resolve(out).toString(),
+                "--dry-run"));
+    args.addAll(List.of(extra));
+    return LoggedCli.run(args.toArray(String[]::new));
+  }
+
   /**
    * Asserts that {@code run} published with all {@link #K} images of forget folder {@code folder}
    * forgotten, logging what it did to them ({@code how}).
@@ -1072,10 +1088,7 @@ class UnlearnCommandTest extends SparkTestBase {
   @Test
   void aForgetFolderOfLargerImagesIsForgottenThroughTheResizeAndTheVersionKeepsIt()
       throws Exception {
-    Path folder =
-        JobFixtures.writeImageFolder(
-            forget.stream().map(s -> JobFixtures.enlarged(s, 2)).toList(),
-            tmp.resolve("larger-forget"));
+    Path folder = enlargedForgetFolder("larger-forget");
     Path test =
         JobFixtures.writeImageFolder(
             JobFixtures.testSamples().subList(0, 200).stream()
@@ -1113,25 +1126,10 @@ class UnlearnCommandTest extends SparkTestBase {
   @Test
   void aModelWithoutSidecarTakesItsInputShapeAndResizeFromOptions() throws Exception {
     // a pipeline of Resize(12) then CenterCrop(8), 16x16 originals, a model with no sidecar
-    Path folder =
-        JobFixtures.writeImageFolder(
-            forget.stream().map(s -> JobFixtures.enlarged(s, 2)).toList(),
-            tmp.resolve("crop-forget"));
+    Path folder = enlargedForgetFolder("crop-forget");
 
     CliRun run =
-        LoggedCli.run(
-            "unlearn",
-            "--model",
-            JobFixtures.mlp().toString(),
-            "--forget",
-            folder.toString(),
-            "--out",
-            tmp.resolve("crop-out").toString(),
-            "--input-shape",
-            "1,8,8",
-            "--resize",
-            "12",
-            "--dry-run");
+        dryRunWithoutSidecar(folder, "crop-out", "--input-shape", "1,8,8", "--resize", "12");
 
     assertThat(run.exitCode()).as("exit code; stderr:\n%s", run.stderr()).isZero();
     assertThat(run.summary().get("model").get("input").asText()).isEqualTo("1x8x8");
