@@ -18,6 +18,13 @@ import java.io.Serializable;
  */
 public record Resize(int size) implements Serializable {
 
+  /** The largest shorter side a resize may ask for, as {@link ImageShape} caps an image's sides. */
+  public static final int MAX_SIZE = 4096;
+
+  /** How a refusal of an image of another size tells the user to declare the resize. */
+  public static final String DECLARE_IT =
+      "declare the resize the model's pipeline applies (--resize, or \"resize\" in its sidecar)";
+
   /** The bilinear filter's half-width at scale 1. */
   private static final double SUPPORT = 1.0;
 
@@ -25,11 +32,12 @@ public record Resize(int size) implements Serializable {
   private static final int PRECISION_BITS = 22;
 
   public Resize {
-    if (size < 1 || size > 4096) {
+    if (size < 1 || size > MAX_SIZE) {
       throw new IllegalArgumentException(
           "Cannot resize images to a shorter side of "
               + size
-              + " pixels: give a size from 1 to 4096");
+              + " pixels: give a size from 1 to "
+              + MAX_SIZE);
     }
   }
 

@@ -52,8 +52,9 @@ public record Sample(String id, int label, ImageShape shape, float[] pixels)
               + shape
               + " (CxHxW) but the model expects "
               + expected
-              + "; resize the images, declare the resize the model's pipeline applies (--resize,"
-              + " or \"resize\" in its sidecar), or give the model's input shape");
+              + "; resize the images, "
+              + Resize.DECLARE_IT
+              + ", or give the model's input shape");
     }
     int plane = shape.height() * shape.width();
     float[] out = new float[expected.size()];

@@ -1,6 +1,7 @@
 package dev.lethe.job.actions;
 
 import dev.lethe.data.ImageShape;
+import dev.lethe.data.Resize;
 import dev.lethe.job.failure.FailureReason;
 import dev.lethe.job.unlearn.UnlearnReport;
 import dev.lethe.unlearn.Goal;
@@ -54,7 +55,7 @@ public interface UnlearnAction {
    * {@code CenterCrop} to the model's input size (default: its sidecar's, else none: images are
    * used at their size); must agree with the sidecar when it declares one too.
    */
-  UnlearnAction resize(Integer size);
+  UnlearnAction resize(Resize resize);
 
   /**
    * The model's input shape (default: its sidecar's, else the forget data's most common shape, or

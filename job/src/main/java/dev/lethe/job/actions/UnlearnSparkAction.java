@@ -109,8 +109,8 @@ final class UnlearnSparkAction implements UnlearnAction {
   }
 
   @Override
-  public UnlearnAction resize(Integer size) {
-    this.resize = size == null ? null : new Resize(size);
+  public UnlearnAction resize(Resize value) {
+    this.resize = value;
     return this;
   }
 

@@ -151,11 +151,13 @@ final class OptionValues {
           + " input size are used as they are (default: the sidecar's \"resize\", else none:"
           + " images of another size are refused)";
 
-  /** The {@code --resize} value, if given: a shorter side of 1 to 4096 pixels. */
+  /**
+   * The {@code --resize} value, if given: a shorter side of 1 to {@link Resize#MAX_SIZE} pixels.
+   */
   Optional<Resize> resize(String name, String value) {
     Optional<Integer> size = positiveInt(name, value);
-    if (size.isPresent() && size.get() > 4096) {
-      throw invalid(name, value, "give the shorter side in pixels, from 1 to 4096");
+    if (size.isPresent() && size.get() > Resize.MAX_SIZE) {
+      throw invalid(name, value, "give the shorter side in pixels, from 1 to " + Resize.MAX_SIZE);
     }
     return size.map(Resize::new);
   }

@@ -149,9 +149,9 @@ public final class UnlearnInputOptions {
     return values.imageShape("--input-shape", inputShape).orElse(null);
   }
 
-  /** The shorter side of {@code --resize}; null when not given. */
-  Integer resize() {
-    return values.resize("--resize", resize).map(Resize::size).orElse(null);
+  /** The resize of {@code --resize}; null when not given. */
+  Resize resize() {
+    return values.resize("--resize", resize).orElse(null);
   }
 
   /** The ids of {@code --forget-ids}: one or more values (from @-files too), each split at ','. */

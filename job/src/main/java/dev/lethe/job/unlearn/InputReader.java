@@ -1,6 +1,7 @@
 package dev.lethe.job.unlearn;
 
 import dev.lethe.data.ImageShape;
+import dev.lethe.data.Resize;
 import dev.lethe.data.Sample;
 import dev.lethe.job.data.InputShapes;
 import dev.lethe.job.data.SampleReader;
@@ -265,7 +266,7 @@ public final class InputReader {
                   while (it.hasNext()) {
                     Sample s = it.next();
                     n++;
-                    if (misfit == null && !fits(s, spec)) {
+                    if (misfit == null && misfit(s, spec) != null) {
                       misfit = s;
                     }
                   }
@@ -330,39 +331,40 @@ public final class InputReader {
   /** One partition's sample count and its first sample that does not fit the model, if any. */
   private record Probe(long count, Sample misfit) implements Serializable {}
 
-  private static boolean fits(Sample s, ModelSpec spec) {
-    return spec.accepts(s.shape()) && s.label() >= 0 && s.label() < spec.numClasses();
+  /**
+   * Why sample {@code s} does not fit the model ("has shape ... but the model takes ...", "has
+   * label ... outside the model's classes ..."), or null when it fits: the one statement of the
+   * condition, for the executors' probe and for the driver's message.
+   */
+  private static String misfit(Sample s, ModelSpec spec) {
+    if (!spec.accepts(s.shape())) {
+      return "has shape "
+          + s.shape()
+          + " but the model takes "
+          + spec.input()
+          + "; resize the images to "
+          + spec.input().height()
+          + "x"
+          + spec.input().width()
+          + ", "
+          + Resize.DECLARE_IT
+          + ", or give the model's input shape";
+    }
+    if (s.label() < 0 || s.label() >= spec.numClasses()) {
+      return "has label "
+          + s.label()
+          + " outside the model's classes 0.."
+          + (spec.numClasses() - 1);
+    }
+    return null;
   }
 
   private static void check(List<Sample> samples, ModelSpec spec, String what) {
     for (Sample s : samples) {
-      if (!spec.accepts(s.shape())) {
+      String why = misfit(s, spec);
+      if (why != null) {
         throw new IllegalArgumentException(
-            "Cannot unlearn with "
-                + what
-                + ": sample "
-                + s.id()
-                + " has shape "
-                + s.shape()
-                + " but the model takes "
-                + spec.input()
-                + "; resize the images to "
-                + spec.input().height()
-                + "x"
-                + spec.input().width()
-                + ", declare the resize the model's pipeline applies (--resize, or \"resize\" in"
-                + " its sidecar), or give the model's input shape");
-      }
-      if (s.label() < 0 || s.label() >= spec.numClasses()) {
-        throw new IllegalArgumentException(
-            "Cannot unlearn with "
-                + what
-                + ": sample "
-                + s.id()
-                + " has label "
-                + s.label()
-                + " outside the model's classes 0.."
-                + (spec.numClasses() - 1));
+            "Cannot unlearn with " + what + ": sample " + s.id() + " " + why);
       }
     }
   }
