@@ -1,13 +1,17 @@
 package dev.lethe.data;
 
 import java.io.Serializable;
+import java.util.List;
 
 /**
  * The resize a model's own image pipeline applies before the model sees an image, as torchvision
  * writes it: {@code Resize(size)} (the shorter side to {@code size} pixels, the aspect ratio kept,
- * bilinear as PIL resamples) and then {@code CenterCrop} to the model's input height and width.
- * {@code Resize(256)} then {@code CenterCrop(224)} is a {@code Resize} of 256 for a model whose
- * input is 224x224; {@code Resize(32)} alone is a {@code Resize} of 32 for a 32x32 model.
+ * bilinear as PIL resamples) or {@code Resize((height, width))} (exactly that size, the aspect
+ * ratio not kept), and then {@code CenterCrop} to the model's input height and width. {@code
+ * Resize(256)} then {@code CenterCrop(224)} is a {@code Resize} of 256 for a model whose input is
+ * 224x224; {@code Resize(32)} alone is a {@code Resize} of 32 for a 32x32 model; {@code
+ * Resize((224, 224))} is {@link #exact exact(224, 224)}. Exactly one form is set: {@code size}
+ * above zero and {@code height} and {@code width} zero, or the other way round.
  *
  * <p>The pixels are PIL's: an image's 8-bit values are resampled as {@code Image.resize(...,
  * BILINEAR)} does (the triangle filter widened by the scale when shrinking, so it averages rather
@@ -16,7 +20,7 @@ import java.io.Serializable;
  * padded with zeros first). A model file does not record this step, so Lethe applies it only when
  * the model's sidecar or an option declares it.
  */
-public record Resize(int size) implements Serializable {
+public record Resize(int size, int height, int width) implements Serializable {
 
   /** The largest shorter side a resize may ask for, as {@link ImageShape} caps an image's sides. */
   public static final int MAX_SIZE = 4096;
@@ -32,13 +36,89 @@ public record Resize(int size) implements Serializable {
   private static final int PRECISION_BITS = 22;
 
   public Resize {
-    if (size < 1 || size > MAX_SIZE) {
+    if (height == 0 && width == 0) {
+      if (size < 1 || size > MAX_SIZE) {
+        throw new IllegalArgumentException(
+            "Cannot resize images to a shorter side of "
+                + size
+                + " pixels: give a size from 1 to "
+                + MAX_SIZE);
+      }
+    } else if (size != 0 || height < 1 || width < 1 || height > MAX_SIZE || width > MAX_SIZE) {
       throw new IllegalArgumentException(
-          "Cannot resize images to a shorter side of "
-              + size
-              + " pixels: give a size from 1 to "
+          "Cannot resize images to "
+              + height
+              + "x"
+              + width
+              + " pixels: give a height and a width from 1 to "
               + MAX_SIZE);
     }
+  }
+
+  /**
+   * torchvision's {@code Resize(size)}: the shorter side to {@code size}, the aspect ratio kept.
+   */
+  public Resize(int size) {
+    this(size, 0, 0);
+  }
+
+  /** torchvision's {@code Resize((height, width))}: every image to exactly that size. */
+  public static Resize exact(int height, int width) {
+    return new Resize(0, height, width);
+  }
+
+  /**
+   * The resize written as torchvision's argument is: {@code "256"} (shorter side) or {@code
+   * "224,224"} (height and width; {@code 224x224} also reads).
+   *
+   * @throws IllegalArgumentException saying what is wrong, for the caller to name the input
+   */
+  public static Resize parse(String text) {
+    String[] parts = text.trim().split("\\s*[,xX]\\s*", -1);
+    if (parts.length > 2) {
+      throw new IllegalArgumentException(
+          "give the shorter side (256) or the height and width (224,224), not "
+              + parts.length
+              + " numbers");
+    }
+    int[] values = new int[parts.length];
+    for (int i = 0; i < parts.length; i++) {
+      try {
+        values[i] = Integer.parseInt(parts[i]);
+      } catch (NumberFormatException e) {
+        throw new IllegalArgumentException("'" + parts[i] + "' is not a whole number of pixels", e);
+      }
+    }
+    return values.length == 1 ? new Resize(values[0]) : exact(values[0], values[1]);
+  }
+
+  /** Whether this is torchvision's {@code Resize((height, width))} form. */
+  public boolean isExact() {
+    return size == 0;
+  }
+
+  /**
+   * The input size a pipeline with this resize and no crop of its own hands the model: {@code size
+   * x size} (torchvision's {@code Resize(size)} then a centre crop of the same size, as square
+   * models take it) or {@code height x width}.
+   */
+  public int[] uncroppedInput() {
+    return isExact() ? new int[] {height, width} : new int[] {size, size};
+  }
+
+  /** As a sidecar writes it: the shorter side, or {@code [height, width]}. */
+  public Object json() {
+    return isExact() ? List.of(height, width) : (Object) size;
+  }
+
+  /** As an option takes it: {@code 256} or {@code 224,224}. */
+  public String spelled() {
+    return isExact() ? height + "," + width : Integer.toString(size);
+  }
+
+  /** What it does to an image, for log lines: "a shorter side of 256" or "224x224". */
+  public String target() {
+    return isExact() ? height + "x" + width : "a shorter side of " + size;
   }
 
   /**
@@ -63,8 +143,8 @@ public record Resize(int size) implements Serializable {
               + h
               + "x"
               + w
-              + " and a shorter side of "
-              + size
+              + " and "
+              + target()
               + " makes it "
               + outH
               + "x"
@@ -94,11 +174,14 @@ public record Resize(int size) implements Serializable {
   }
 
   /**
-   * The height and width {@code Resize(size)} gives an image of {@code h} x {@code w}: the shorter
-   * side becomes {@link #size}, the longer {@code floor(size * longer / shorter)}, as torchvision
-   * computes it.
+   * The height and width this resize gives an image of {@code h} x {@code w}: for {@code
+   * Resize(size)} the shorter side becomes {@link #size}, the longer {@code floor(size * longer /
+   * shorter)}, as torchvision computes it; for the exact form {@link #height} x {@link #width}.
    */
   int[] scaledSize(int h, int w) {
+    if (isExact()) {
+      return new int[] {height, width};
+    }
     if (w <= h) {
       return new int[] {(int) ((long) size * h / w), size};
     }
@@ -107,7 +190,9 @@ public record Resize(int size) implements Serializable {
 
   @Override
   public String toString() {
-    return "resize " + size + " (shorter side, bilinear) then centre crop";
+    return isExact()
+        ? "resize to " + height + "x" + width + " (bilinear) then centre crop"
+        : "resize " + size + " (shorter side, bilinear) then centre crop";
   }
 
   /** PIL's resampling weights of one output row or column: its first input index and weights. */

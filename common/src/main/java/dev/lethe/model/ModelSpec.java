@@ -143,7 +143,7 @@ public record ModelSpec(
         + numClasses
         + (mean == null ? "" : ", mean=" + Arrays.toString(mean) + ", std=" + Arrays.toString(std))
         + (classNames.isEmpty() ? "" : ", names=" + classNames)
-        + (resize == null ? "" : ", resize=" + resize.size())
+        + (resize == null ? "" : ", resize=" + resize.spelled())
         + "]";
   }
 }

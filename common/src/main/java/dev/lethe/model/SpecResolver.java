@@ -197,7 +197,12 @@ public final class SpecResolver {
     input.put("height", spec.input().height());
     input.put("width", spec.input().width());
     if (spec.resize() != null) {
-      out.put("resize", spec.resize().size());
+      Resize resize = spec.resize();
+      if (resize.isExact()) {
+        out.putArray("resize").add(resize.height()).add(resize.width());
+      } else {
+        out.put("resize", resize.size());
+      }
     }
     if (spec.normalises()) {
       ArrayNode mean = out.putArray("mean");
@@ -359,8 +364,9 @@ public final class SpecResolver {
   /**
    * Parses a sidecar: {@code {"classes": [...], "input": {"channels": C, "height": H, "width": W},
    * "mean": [...], "std": [...], "resize": 256}}; every key is optional; {@code num_classes} may
-   * stand in for {@code classes}; {@code resize} is the shorter side torchvision's {@code Resize}
-   * gives an image before {@code CenterCrop} to the input's height and width.
+   * stand in for {@code classes}; {@code resize} is the argument of torchvision's {@code Resize}
+   * before {@code CenterCrop} to the input's height and width: the shorter side ({@code 256}) or
+   * the height and width ({@code [224, 224]}).
    */
   public static Partial readSidecar(InputStream in, String name) {
     JsonNode root;
@@ -406,14 +412,7 @@ public final class SpecResolver {
         p = p.withNormalisation(floats(root.get("mean"), "mean"), floats(root.get("std"), "std"));
       }
       if (root.has("resize")) {
-        JsonNode resize = root.get("resize");
-        if (!resize.isIntegralNumber() || !resize.canConvertToInt()) {
-          throw new IllegalArgumentException(
-              "\"resize\" must be the shorter side in pixels, e.g. 256 (torchvision's Resize(256)),"
-                  + " not "
-                  + resize);
-        }
-        p = p.withResize(new Resize(resize.asInt()));
+        p = p.withResize(resize(root.get("resize")));
       }
       return p;
     } catch (IllegalArgumentException e) {
@@ -482,7 +481,7 @@ public final class SpecResolver {
           resize = p.resize();
           from[4] = p.source();
         } else if (!resize.equals(p.resize())) {
-          throw conflict("resize", resize.size(), from[4], p.resize().size(), p.source());
+          throw conflict("resize", resize.spelled(), from[4], p.resize().spelled(), p.source());
         }
       }
     }
@@ -508,8 +507,8 @@ public final class SpecResolver {
     out.add("input shape " + spec.input() + from(input));
     if (spec.resize() != null) {
       out.add(
-          "images resized to a shorter side of "
-              + spec.resize().size()
+          "images resized to "
+              + spec.resize().target()
               + " (bilinear, as PIL) and centre-cropped to "
               + spec.input().height()
               + "x"
@@ -552,6 +551,30 @@ public final class SpecResolver {
 
   private static String from(String source) {
     return source == null ? "" : " (from " + source + ")";
+  }
+
+  /**
+   * A sidecar's {@code "resize"}: {@code 256} or {@code [224, 224]}, as torchvision's argument
+   * ({@code [256]} reads as {@code 256}, as torchvision reads it).
+   */
+  private static Resize resize(JsonNode value) {
+    List<JsonNode> sides = new ArrayList<>();
+    if (value.isArray()) {
+      value.forEach(sides::add);
+    } else {
+      sides.add(value);
+    }
+    if (sides.isEmpty()
+        || sides.size() > 2
+        || !sides.stream().allMatch(v -> v.isIntegralNumber() && v.canConvertToInt())) {
+      throw new IllegalArgumentException(
+          "\"resize\" must be torchvision's Resize argument: the shorter side in pixels, e.g. 256"
+              + " (Resize(256)), or the height and width, e.g. [224, 224] (Resize((224, 224))),"
+              + " not "
+              + value);
+    }
+    int first = sides.get(0).asInt();
+    return sides.size() == 1 ? new Resize(first) : Resize.exact(first, sides.get(1).asInt());
   }
 
   private static IllegalArgumentException conflict(

@@ -33,14 +33,21 @@ class ResizeTest {
       Sample expected = ImageDecoder.decode(name, 3, read(name + "-out.png"));
       int height = c.get("height").asInt();
       int width = c.get("width").asInt();
-      Sample out = new Resize(c.get("size").asInt()).apply(in, height, width);
+      JsonNode size = c.get("size");
+      Resize resize =
+          size.isArray()
+              ? Resize.exact(size.get(0).asInt(), size.get(1).asInt())
+              : new Resize(size.asInt());
+      assertEquals(
+          resize, Resize.parse(size.isArray() ? size.get(0) + "," + size.get(1) : size.asText()));
+      Sample out = resize.apply(in, height, width);
       assertEquals(expected.shape(), out.shape(), name);
       assertEquals(in.id(), out.id());
       assertEquals(3, out.label());
       assertArrayEquals(expected.pixels(), out.pixels(), name + ": every 8-bit value as PIL's");
       checked.add(name);
     }
-    assertEquals(6, checked.size(), "cases read: " + checked);
+    assertEquals(8, checked.size(), "cases read: " + checked);
   }
 
   @Test
@@ -49,6 +56,26 @@ class ResizeTest {
     assertArrayEquals(new int[] {256, 341}, r.scaledSize(480, 640)); // int(256 * 640 / 480)
     assertArrayEquals(new int[] {384, 256}, r.scaledSize(600, 400));
     assertArrayEquals(new int[] {256, 256}, r.scaledSize(28, 28));
+  }
+
+  @Test
+  void theExactFormIgnoresTheAspectRatioAndReadsAsTorchvisionWritesIt() {
+    Resize r = Resize.exact(224, 160);
+    assertArrayEquals(new int[] {224, 160}, r.scaledSize(480, 640));
+    assertArrayEquals(new int[] {224, 160}, r.uncroppedInput());
+    assertEquals(r, Resize.parse(" 224 x 160 "));
+    assertEquals(List.of(224, 160), r.json());
+    assertEquals("224x160", r.target());
+    assertEquals("224,160", r.spelled());
+    assertEquals(256, new Resize(256).json());
+    assertEquals("a shorter side of 256", Resize.parse("256").target());
+    IllegalArgumentException three =
+        assertThrows(IllegalArgumentException.class, () -> Resize.parse("3,224,224"));
+    assertTrue(three.getMessage().contains("not 3 numbers"), three.getMessage());
+    IllegalArgumentException zero =
+        assertThrows(IllegalArgumentException.class, () -> Resize.exact(224, 0));
+    assertTrue(zero.getMessage().contains("224x0 pixels"), zero.getMessage());
+    assertThrows(IllegalArgumentException.class, () -> Resize.parse("224,big"));
   }
 
   @Test

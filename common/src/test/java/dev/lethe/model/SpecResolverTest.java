@@ -63,9 +63,40 @@ class SpecResolverTest {
         .hasMessage(
             "Cannot resolve the model's resize: sidecar s.json says 256 but option --resize says"
                 + " 224; remove or correct one of them");
-    assertThatThrownBy(() -> SpecResolver.readSidecar(json("{\"resize\": [256, 224]}"), "t.json"))
+    assertThatThrownBy(() -> SpecResolver.readSidecar(json("{\"resize\": \"256\"}"), "t.json"))
         .hasMessageContaining(
-            "Cannot read model sidecar t.json: \"resize\" must be the shorter side");
+            "Cannot read model sidecar t.json: \"resize\" must be torchvision's Resize argument");
+    assertThatThrownBy(() -> SpecResolver.readSidecar(json("{\"resize\": [3, 2, 1]}"), "t.json"))
+        .hasMessageContaining("or the height and width, e.g. [224, 224]");
+  }
+
+  @Test
+  void aSidecarsExactResizeIsReadAsTorchvisionsHeightAndWidthAndKept() {
+    SpecResolver.Partial read =
+        SpecResolver.readSidecar(
+            json(
+                "{\"input\": {\"channels\": 3, \"height\": 224, \"width\": 224},"
+                    + " \"resize\": [240, 320]}"),
+            "s.json");
+    assertThat(read.resize()).isEqualTo(Resize.exact(240, 320));
+    ModelSpec spec = read.toSpec(10);
+    String derived = new String(SpecResolver.derivedSidecar(spec, null), StandardCharsets.UTF_8);
+    assertThat(derived).containsPattern("\"resize\" : \\[ 240, 320 \\]");
+    assertThat(SpecResolver.readSidecar(json(derived), "derived").resize())
+        .isEqualTo(Resize.exact(240, 320));
+    assertThat(SpecResolver.describe(spec, read))
+        .contains(
+            "images resized to 240x320 (bilinear, as PIL) and centre-cropped to 224x224 (from"
+                + " sidecar s.json)");
+    assertThat(SpecResolver.readSidecar(json("{\"resize\": [256]}"), "one.json").resize())
+        .as("torchvision reads a one-element size as the shorter side")
+        .isEqualTo(new Resize(256));
+    SpecResolver.Partial option =
+        SpecResolver.Partial.empty("option --resize").withResize(new Resize(240));
+    assertThatThrownBy(() -> SpecResolver.merge(read, option))
+        .hasMessage(
+            "Cannot resolve the model's resize: sidecar s.json says 240,320 but option --resize"
+                + " says 240; remove or correct one of them");
   }
 
   @Test

@@ -68,19 +68,24 @@ public final class JobFixtures {
 
   /** A sample at {@code factor} times its height and width, each pixel repeated factor x factor. */
   public static Sample enlarged(Sample s, int factor) {
+    return stretched(s, factor, factor);
+  }
+
+  /** {@code s} with each pixel repeated {@code down} times down and {@code across} times across. */
+  public static Sample stretched(Sample s, int down, int across) {
     int c = s.shape().channels();
     int h = s.shape().height();
     int w = s.shape().width();
-    float[] pixels = new float[c * factor * h * factor * w];
+    float[] pixels = new float[c * down * h * across * w];
     int at = 0;
     for (int ch = 0; ch < c; ch++) {
-      for (int y = 0; y < factor * h; y++) {
-        for (int x = 0; x < factor * w; x++) {
-          pixels[at++] = s.pixels()[ch * h * w + (y / factor) * w + x / factor];
+      for (int y = 0; y < down * h; y++) {
+        for (int x = 0; x < across * w; x++) {
+          pixels[at++] = s.pixels()[ch * h * w + (y / down) * w + x / across];
         }
       }
     }
-    return new Sample(s.id(), s.label(), new ImageShape(c, factor * h, factor * w), pixels);
+    return new Sample(s.id(), s.label(), new ImageShape(c, down * h, across * w), pixels);
   }
 
   /** Writes samples as {@code root/<label>/<id with '/' as '-'>.png}. */

@@ -64,7 +64,7 @@ public final class EvaluateCommand implements JobCommand {
       description = OptionValues.CLASS_NAMES_HELP)
   String classNames;
 
-  @Option(names = "--resize", paramLabel = "S", description = OptionValues.RESIZE_HELP)
+  @Option(names = "--resize", paramLabel = "S|H,W", description = OptionValues.RESIZE_HELP)
   String resize;
 
   @Option(

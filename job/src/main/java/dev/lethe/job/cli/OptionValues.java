@@ -147,19 +147,28 @@ final class OptionValues {
 
   static final String RESIZE_HELP =
       "the resize the model's own image pipeline applies: torchvision's Resize(S) (shorter side to"
-          + " S pixels, bilinear) then CenterCrop to the model's input size; images already at the"
-          + " input size are used as they are (default: the sidecar's \"resize\", else none:"
-          + " images of another size are refused)";
+          + " S pixels, bilinear), or Resize((H, W)) given as H,W, then CenterCrop to the model's"
+          + " input size; images already at the input size are used as they are (default: the"
+          + " sidecar's \"resize\", else none: images of another size are refused)";
 
   /**
-   * The {@code --resize} value, if given: a shorter side of 1 to {@link Resize#MAX_SIZE} pixels.
+   * The {@code --resize} value, if given: a shorter side ({@code 256}) or a height and width
+   * ({@code 224,224}), each from 1 to {@link Resize#MAX_SIZE} pixels.
    */
   Optional<Resize> resize(String name, String value) {
-    Optional<Integer> size = positiveInt(name, value);
-    if (size.isPresent() && size.get() > Resize.MAX_SIZE) {
-      throw invalid(name, value, "give the shorter side in pixels, from 1 to " + Resize.MAX_SIZE);
+    if (value == null) {
+      return Optional.empty();
     }
-    return size.map(Resize::new);
+    try {
+      return Optional.of(Resize.parse(value));
+    } catch (IllegalArgumentException e) {
+      throw invalid(
+          name,
+          value,
+          "give the shorter side in pixels (256, torchvision's Resize(256)) or the height"
+              + " and width (224,224, Resize((224, 224))), each from 1 to "
+              + Resize.MAX_SIZE);
+    }
   }
 
   /** The names of a {@code --class-names} value; empty when the option was not given. */

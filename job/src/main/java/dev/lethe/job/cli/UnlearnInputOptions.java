@@ -103,7 +103,11 @@ public final class UnlearnInputOptions {
       description = "model input shape (default: sidecar, else the forget data)")
   String inputShape;
 
-  @Option(names = "--resize", order = 9, paramLabel = "S", description = OptionValues.RESIZE_HELP)
+  @Option(
+      names = "--resize",
+      order = 9,
+      paramLabel = "S|H,W",
+      description = OptionValues.RESIZE_HELP)
   String resize;
 
   @Option(

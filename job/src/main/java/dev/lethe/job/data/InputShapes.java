@@ -45,24 +45,25 @@ public final class InputShapes {
   /**
    * The input shape {@code samples} imply, as a partial spec from {@code source}: their most common
    * shape, or, when the model's pipeline resizes ({@code resize} not null), their most common
-   * channel count at {@code size x size} (torchvision's {@code Resize(size)} then a centre crop of
-   * the same size; a model with another crop declares its input shape).
+   * channel count at the resize's size ({@link Resize#uncroppedInput}: a model with a crop of
+   * another size declares its input shape).
    */
   public static SpecResolver.Partial implied(List<Sample> samples, Resize resize, String source) {
     ImageShape common = mostCommon(samples);
     if (resize == null) {
       return SpecResolver.Partial.empty(source).withInput(common);
     }
+    int[] size = resize.uncroppedInput();
     return SpecResolver.Partial.empty(
             source
                 + " ("
                 + common.channels()
                 + " channels; "
-                + resize.size()
+                + size[0]
                 + "x"
-                + resize.size()
+                + size[1]
                 + " from the resize)")
-        .withInput(new ImageShape(common.channels(), resize.size(), resize.size()));
+        .withInput(new ImageShape(common.channels(), size[0], size[1]));
   }
 
   /**

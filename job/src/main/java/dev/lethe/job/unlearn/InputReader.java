@@ -305,12 +305,12 @@ public final class InputReader {
     }
     if (resized > 0) {
       LOG.info(
-          "{}: {} of {} images resized to a shorter side of {} and centre-cropped to {}x{} for the"
+          "{}: {} of {} images resized to {} and centre-cropped to {}x{} for the"
               + " model, as its declared pipeline does",
           what,
           resized,
           samples.size(),
-          spec.resize().size(),
+          spec.resize().target(),
           input.height(),
           input.width());
     }

@@ -62,7 +62,7 @@ public final class UnlearnDryRun {
       model.put("sha256", artifact.sha256());
       model.put("name", modelName);
       model.put("input", in.spec().input().toString());
-      model.put("resize", in.spec().resize() == null ? null : in.spec().resize().size());
+      model.put("resize", in.spec().resize() == null ? null : in.spec().resize().json());
       model.put("classes", in.spec().numClasses());
       plan.put("model", model);
       plan.put("forget", data(request.forget(), in.forget().size()));

@@ -1143,6 +1143,32 @@ class UnlearnCommandTest extends SparkTestBase {
   }
 
   @Test
+  void anExactResizeGivesTheInputItsHeightAndWidthAndABadOneIsRefusedNamingTheOption()
+      throws Exception {
+    // torchvision's Resize((8, 8)) alone, 16x16 originals, a model with no sidecar
+    Path folder = enlargedForgetFolder("exact-forget");
+
+    CliRun run = dryRunWithoutSidecar(folder, "exact-out", "--resize", "8,8");
+    CliRun bad = dryRunWithoutSidecar(folder, "bad-exact-out", "--resize", "1,8,8");
+
+    assertThat(run.exitCode()).as("exit code; stderr:\n%s", run.stderr()).isZero();
+    assertThat(run.summary().get("model").get("input").asText()).isEqualTo("1x8x8");
+    assertThat(run.summary().get("model").get("resize").toString()).isEqualTo("[8,8]");
+    assertThat(run.stderr())
+        .contains(
+            "(1 channels; 8x8 from the resize)",
+            "images resized to 8x8 (bilinear, as PIL) and centre-cropped to 8x8 (from option"
+                + " --resize)",
+            K + " of " + K + " images resized to 8x8 and centre-cropped to 8x8");
+    assertThat(bad.exitCode()).as("usage error; stderr:\n%s", bad.stderr()).isEqualTo(2);
+    assertThat(bad.stderr())
+        .contains(
+            "option --resize is '1,8,8'; give the shorter side in pixels (256, torchvision's"
+                + " Resize(256)) or the height and width (224,224, Resize((224, 224))), each from 1"
+                + " to 4096");
+  }
+
+  @Test
   void classNamesThatContradictTheSidecarAreRefusedNamingBoth() {
     CliRun run =
         unlearn(
