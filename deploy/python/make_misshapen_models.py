@@ -8,8 +8,12 @@ needs of a classifier, as users' models do (ClassifierMisshapenTest):
   returns-int64.pt   forward returns the logits as int64
   returns-nan.pt     forward returns NaN logits
   frozen.pt          torch.jit.freeze: the weights are constants, nothing can be trained
+and one wraps the committed digits CNN (with a copy of its sidecar), which forgets at the tests'
+settings where the MLP stops short:
+  cnn-softmax.pt     forward ends in a softmax: probabilities, not logits (Lethe reads their log)
 """
 import os
+import shutil
 
 import torch
 import torch.nn as nn
@@ -46,12 +50,25 @@ class ReturnsNan(nn.Module):
         return self.inner(x) * float("nan")
 
 
+class ReturnsSoftmax(nn.Module):
+    def __init__(self, inner):
+        super().__init__()
+        self.inner = inner
+
+    def forward(self, x):
+        return torch.softmax(self.inner(x), dim=1)
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
     mlp = torch.jit.load(os.path.join(FIXTURES, "digits-mlp.pt"))
     for name, wrapper in (("returns-tuple", ReturnsTuple), ("returns-int64", ReturnsInt64),
                           ("returns-nan", ReturnsNan)):
         torch.jit.script(wrapper(mlp)).save(os.path.join(OUT, name + ".pt"))
+    cnn = torch.jit.load(os.path.join(FIXTURES, "digits-cnn-bn.pt"))
+    torch.jit.script(ReturnsSoftmax(cnn)).save(os.path.join(OUT, "cnn-softmax.pt"))
+    shutil.copy(os.path.join(FIXTURES, "digits-cnn-bn.lethe.json"),
+                os.path.join(OUT, "cnn-softmax.lethe.json"))
     torch.jit.freeze(torch.jit.script(ReturnsInt64(mlp).inner).eval()).save(
         os.path.join(OUT, "frozen.pt"))
     print("wrote", sorted(os.listdir(OUT)))

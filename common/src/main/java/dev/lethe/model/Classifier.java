@@ -41,6 +41,11 @@ import java.util.function.Function;
  * trainParam}), so they can be fine-tuned and differentiated; a classifier loaded with {@code
  * trainable = false} keeps them out of autograd, which is what attack workers want.
  *
+ * <p>A model whose forward ends in a softmax (each row non-negative, summing to 1) is read through
+ * the logarithm of its output: {@code log p} are logits of the same softmax, so the losses,
+ * gradients and predictions Lethe computes are those of the model's logits, while the file, and so
+ * the published model, still returns probabilities.
+ *
  * <p>Native memory: the model's tensors live in this classifier's manager until {@link #close()}.
  * Every array a method returns is attached to the manager of the input array the caller passed, so
  * callers scope work with {@code try (NDManager batch = classifier.newBatchManager())}. One thread
@@ -73,15 +78,31 @@ public final class Classifier implements AutoCloseable {
   private final NDArray std;
   private final LinkedHashMap<String, NDArray> parameters;
   private final boolean trainable;
+  private final boolean probabilities;
   private Boolean trainMode;
 
+  /**
+   * The smallest probability whose logarithm a softmax model's output is read as: a probability
+   * that underflowed to 0 becomes a logit of about -87 rather than minus infinity.
+   */
+  private static final float SMALLEST_PROBABILITY = 1e-38f;
+
+  /** How far from 1 a probe row's sum may be for the output to be read as probabilities. */
+  private static final float SUM_TOLERANCE = 1e-4f;
+
   private Classifier(
-      String name, Model model, PtSymbolBlock block, ModelSpec spec, boolean trainable) {
+      String name,
+      Model model,
+      PtSymbolBlock block,
+      ModelSpec spec,
+      boolean trainable,
+      boolean probabilities) {
     this.name = name;
     this.model = model;
     this.block = block;
     this.spec = spec;
     this.trainable = trainable;
+    this.probabilities = probabilities;
     NDManager m = model.getNDManager();
     if (spec.normalises()) {
       int c = spec.input().channels();
@@ -164,13 +185,14 @@ public final class Classifier implements AutoCloseable {
           e);
     }
     PtSymbolBlock block = (PtSymbolBlock) model.getBlock();
-    int outputs;
+    Probe probe;
     try {
-      outputs = probe(file, block, model.getNDManager(), partial);
+      probe = probe(file, block, model.getNDManager(), partial);
     } catch (RuntimeException e) {
       model.close();
       throw e;
     }
+    int outputs = probe.outputs();
     ModelSpec spec;
     try {
       spec = partial.toSpec(outputs);
@@ -189,15 +211,19 @@ public final class Classifier implements AutoCloseable {
               + spec.numClasses()
               + " classes were declared; correct the sidecar or the class names");
     }
-    return new Classifier(name, model, block, spec, trainable);
+    return new Classifier(name, model, block, spec, trainable, probe.probabilities());
   }
+
+  /** What the probe forward found: the number of outputs, and whether they are probabilities. */
+  private record Probe(int outputs, boolean probabilities) {}
 
   /**
    * Runs one forward on two blank images to check the input shape and count the outputs: the model
    * must return one float32 tensor of finite logits, one row per image (a tuple or dict of tensors,
-   * integer or double outputs, NaN would each fail or mislead later, on the executors).
+   * integer or double outputs, NaN would each fail or mislead later, on the executors). Rows that
+   * are non-negative and sum to 1 are a softmax's probabilities.
    */
-  private static int probe(
+  private static Probe probe(
       Path file, PtSymbolBlock block, NDManager manager, SpecResolver.Partial partial) {
     ImageShape in = partial.input();
     try (NDManager m = manager.newSubManager()) {
@@ -268,7 +294,9 @@ public final class Classifier implements AutoCloseable {
                 + in
                 + "; check its weights and its normalisation");
       }
-      return Math.toIntExact(s.get(1));
+      float[] rows = logits.toFloatArray();
+      int classes = Math.toIntExact(s.get(1));
+      return new Probe(classes, isProbabilities(rows, classes));
     } catch (EngineException e) {
       throw new SettingException(
           INPUT_SHAPE,
@@ -283,6 +311,38 @@ public final class Classifier implements AutoCloseable {
               + SettingException.named(INPUT_SHAPE),
           e);
     }
+  }
+
+  /** Whether every row of {@code values} ({@code classes} wide) is non-negative and sums to 1. */
+  private static boolean isProbabilities(float[] values, int classes) {
+    for (int row = 0; row < values.length / classes; row++) {
+      double sum = 0;
+      for (int c = 0; c < classes; c++) {
+        float v = values[row * classes + c];
+        if (v < 0) {
+          return false;
+        }
+        sum += v;
+      }
+      if (Math.abs(sum - 1) > SUM_TOLERANCE) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /** What a run logs about a model whose forward ends in a softmax. */
+  public static final String PROBABILITIES_NOTE =
+      "returns probabilities (rows of non-negative outputs summing to 1, a softmax at the end of its"
+          + " forward): Lethe reads their logarithm as its logits, and the published model still"
+          + " returns probabilities";
+
+  /**
+   * Whether the model returns probabilities (its forward ends in a softmax) rather than logits;
+   * {@link #forward} then returns their logarithm.
+   */
+  public boolean outputsProbabilities() {
+    return probabilities;
   }
 
   /** The model's name (its file name). */
@@ -350,7 +410,8 @@ public final class Classifier implements AutoCloseable {
   }
 
   /**
-   * Logits for an NCHW batch in [0,1]. The result lives in the manager of {@code images}.
+   * Logits for an NCHW batch in [0,1] (the logarithm of a softmax model's probabilities). The
+   * result lives in the manager of {@code images}.
    *
    * @param images pixels in [0,1], shape (N, C, H, W)
    * @param mode eval (no autograd), eval with autograd, or train mode
@@ -392,7 +453,9 @@ public final class Classifier implements AutoCloseable {
               + " mode too, or fine-tune in eval mode (--set batch-norm=frozen, the default of"
               + " preset lethe)");
     }
-    return out.get(0);
+    NDArray output = out.get(0);
+    // log p are logits of the same softmax; the clipped copy lives in the caller's manager
+    return probabilities ? output.clip(SMALLEST_PROBABILITY, Float.MAX_VALUE).log() : output;
   }
 
   /**

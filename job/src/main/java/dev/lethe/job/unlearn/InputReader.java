@@ -90,8 +90,10 @@ public final class InputReader {
       options = SpecResolver.merge(options, data);
     }
     ModelSpec spec;
+    boolean probabilities;
     try (Classifier classifier = inferred.classifier()) {
       spec = classifier.spec();
+      probabilities = classifier.outputsProbabilities();
       if (classifier.parameters().isEmpty()) {
         throw new IllegalArgumentException(
             "Cannot unlearn with model "
@@ -102,6 +104,9 @@ public final class InputReader {
     }
     for (String line : SpecResolver.describe(spec, sidecar, given, shape, resize, data)) {
       LOG.info("Model {}: {}", request.model(), line);
+    }
+    if (probabilities) {
+      LOG.info("Model {}: {}", request.model(), Classifier.PROBABILITIES_NOTE);
     }
     check(forget, spec, "forget data " + request.forget());
     forget = conform(forget, spec, "forget data " + request.forget());

@@ -1169,6 +1169,51 @@ class UnlearnCommandTest extends SparkTestBase {
   }
 
   @Test
+  void aModelEndingInASoftmaxIsForgottenAndItsVersionStillReturnsProbabilities() throws Exception {
+    // a user's model whose forward ends in torch.softmax: before, the fine-tune's losses on
+    // probabilities barely moved, and the run stopped at the escalation ceiling with nothing
+    // forgotten
+    Path folder = JobFixtures.writeImageFolder(forget, tmp.resolve("softmax-forget"));
+    Path test =
+        JobFixtures.writeImageFolder(
+            JobFixtures.testSamples().subList(0, 200), tmp.resolve("softmax-test"));
+    Path model = JobFixtures.misshapen("cnn-softmax"); // the digits CNN, its sidecar copied
+    List<String> args =
+        new ArrayList<>(
+            List.of(
+                "unlearn",
+                "--model",
+                model.toString(),
+                "--forget",
+                folder.toString(),
+                "--test",
+                test.toString(),
+                "--out",
+                tmp.resolve("softmax-out").toString(),
+                "--preset",
+                "lethe"));
+    args.addAll(JobFixtures.QUICK_UNLEARN);
+
+    CliRun run = LoggedCli.run(args.toArray(String[]::new));
+
+    assertThat(run.exitCode()).as("exit code; stderr:\n%s", run.stderr()).isZero();
+    assertThat(run.summary().get("forget").get("accuracy_after").asDouble()).isZero();
+    assertThat(run.summary().get("test").get("accuracy_after").asDouble())
+        .isGreaterThan(run.summary().get("test").get("accuracy_before").asDouble() - 0.15);
+    assertThat(run.stderr()).contains("Model " + model + ": " + Classifier.PROBABILITIES_NOTE);
+    Path version =
+        tmp.resolve("softmax-out")
+            .resolve("cnn-softmax")
+            .resolve(run.summary().get("version").asText())
+            .resolve("model.pt");
+    try (Classifier published = Classifier.load(version, SpecResolver.Partial.empty("test"))) {
+      assertThat(published.outputsProbabilities())
+          .as("the published model is the user's graph, softmax included")
+          .isTrue();
+    }
+  }
+
+  @Test
   void classNamesThatContradictTheSidecarAreRefusedNamingBoth() {
     CliRun run =
         unlearn(
