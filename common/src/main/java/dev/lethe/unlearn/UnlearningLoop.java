@@ -403,11 +403,11 @@ final class UnlearningLoop {
                   String.format(
                       "no progress for %d steps at the highest forget weight (%s), with %s;"
                           + " stopping rather than pushing on, which collapsed the model in"
-                          + " our benchmark: split the request into smaller ones (a lower"
-                          + " tuning key split chains smaller stages), or raise the"
-                          + " escalate-max tuning option",
+                          + " our benchmark; to push harder, raise the ceiling (--set"
+                          + " escalate-max=%s, at some cost in test accuracy) or forget in"
+                          + " smaller stages (--set split=%d)",
                       settings.escalate(),
-                      forgetWeight,
+                      formatWeight(forgetWeight),
                       goal == Goal.UNSEEN
                           ? String.format("the median-loss gap at %.4f", accuracy)
                           : String.format(
@@ -420,7 +420,9 @@ final class UnlearningLoop {
                                   ? ""
                                   : String.format(
                                       " (%.1f %% at its best step, whose weights it keeps)",
-                                      100 * best))));
+                                      100 * best)),
+                      formatWeight(settings.escalateMax() * 4),
+                      Math.max(1, k / 2)));
             }
             forgetWeight *= 2;
             lastProgress = step;
@@ -440,6 +442,11 @@ final class UnlearningLoop {
         "the cap of "
             + settings.maxEpochs()
             + " epochs was reached with the goal unmet; raise the tuning key max-epochs or learning-rate");
+  }
+
+  /** A forget weight as an option takes it: {@code 32}, not {@code 32.0}. */
+  private static String formatWeight(double weight) {
+    return weight == Math.rint(weight) ? Long.toString((long) weight) : Double.toString(weight);
   }
 
   /**

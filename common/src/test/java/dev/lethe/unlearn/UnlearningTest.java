@@ -199,9 +199,10 @@ class UnlearningTest {
     assertThat(r.succeeded()).isFalse();
     assertThat(r.steps()).as("gave up at the second stall, not at the cap").isEqualTo(4);
     assertThat(r.message())
-        .contains("highest forget weight (2.0)")
+        .contains("highest forget weight (2)")
         .contains("not yet forgotten")
-        .contains("escalate-max");
+        .as("one next step each, with its value: the ceiling four times higher, half the stage")
+        .contains("(--set escalate-max=8, at some cost in test accuracy)", "(--set split=4)");
     assertThat(lines)
         .filteredOn(l -> l.contains("forget weight now"))
         .containsExactly("step 2: no progress for 2 steps, forget weight now 2");

@@ -331,7 +331,7 @@ final class UnlearnSparkAction implements UnlearnAction {
         Status.GOAL_NOT_REACHED,
         "Cannot publish an unlearned model: "
             + report.measured().error()
-            + "; nothing was published (raise max-epochs or learning-rate with --set)",
+            + "; nothing was published",
         report,
         false);
   }
