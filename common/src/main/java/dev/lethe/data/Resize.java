@@ -174,6 +174,29 @@ public record Resize(int size, int height, int width) implements Serializable {
   }
 
   /**
+   * {@code image} resized as {@link #apply} resizes it but not yet cropped, for a reader to hold a
+   * folder of large photos at the size the model's pipeline makes of them rather than at their own:
+   * {@link dev.lethe.model.ModelSpec#conform} of the result equals {@code conform} of {@code
+   * image}, since resizing an image already at this resize's size is no resampling, only the crop.
+   * An image at {@code input}'s height and width (when the input shape is known) is left as it is,
+   * as {@code conform} leaves it.
+   *
+   * @param input the model's input shape, or null while it is not known (it is then this resize's
+   *     {@link #uncroppedInput}, at which size an image is left as it is here too)
+   */
+  public Sample toSize(Sample image, ImageShape input) {
+    ImageShape in = image.shape();
+    if (input != null && in.height() == input.height() && in.width() == input.width()) {
+      return image;
+    }
+    int[] scaled = scaledSize(in.height(), in.width());
+    if (scaled[0] == in.height() && scaled[1] == in.width()) {
+      return image;
+    }
+    return apply(image, scaled[0], scaled[1]);
+  }
+
+  /**
    * The height and width this resize gives an image of {@code h} x {@code w}: for {@code
    * Resize(size)} the shorter side becomes {@link #size}, the longer {@code floor(size * longer /
    * shorter)}, as torchvision computes it; for the exact form {@link #height} x {@link #width}.

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.lethe.model.ModelSpec;
 import java.io.IOException;
 import java.io.InputStream;
 import java.util.ArrayList;
@@ -56,6 +57,35 @@ class ResizeTest {
     assertArrayEquals(new int[] {256, 341}, r.scaledSize(480, 640)); // int(256 * 640 / 480)
     assertArrayEquals(new int[] {384, 256}, r.scaledSize(600, 400));
     assertArrayEquals(new int[] {256, 256}, r.scaledSize(28, 28));
+  }
+
+  @Test
+  void resizingAsAnImageIsReadThenCroppingGivesThePixelsOfBothAtOnce() throws IOException {
+    JsonNode cases = new ObjectMapper().readTree(read("cases.json")).get("cases");
+    for (JsonNode c : cases) {
+      String name = c.get("name").asText();
+      Sample in = ImageDecoder.decode(name, 3, read(name + "-in.png"));
+      JsonNode size = c.get("size");
+      Resize resize =
+          size.isArray()
+              ? Resize.exact(size.get(0).asInt(), size.get(1).asInt())
+              : new Resize(size.asInt());
+      ImageShape input =
+          new ImageShape(in.shape().channels(), c.get("height").asInt(), c.get("width").asInt());
+      ModelSpec spec = new ModelSpec(input, 10, null, null, List.of(), resize);
+      Sample early = resize.toSize(in, input);
+      assertArrayEquals(
+          spec.conform(in).pixels(), spec.conform(early).pixels(), name + ": the same pixels");
+      int[] scaled = resize.scaledSize(in.shape().height(), in.shape().width());
+      assertEquals(
+          new ImageShape(in.shape().channels(), scaled[0], scaled[1]), early.shape(), name);
+    }
+    Sample atInput = new Sample("a", 0, new ImageShape(1, 4, 6), new float[24]);
+    assertSame(atInput, new Resize(8).toSize(atInput, new ImageShape(1, 4, 6)));
+    assertSame(
+        atInput,
+        Resize.exact(4, 6).toSize(atInput, null),
+        "at the resize's own size, with the input not yet known");
   }
 
   @Test

@@ -94,29 +94,44 @@ final class ImageFolderInput {
         files.size() + " images in " + classFolders.size() + " class folders under " + uri);
   }
 
+  /**
+   * The partition's images, each decoded when it is asked for: a partition of large photos is never
+   * in memory at once, so a resize that follows ({@link SampleReader#resize}) holds one original
+   * per task at a time.
+   */
   private static Iterator<Sample> decodeFiles(
       String root, String uri, ClassIndex index, Configuration conf, Iterator<String> files) {
-    List<Sample> out = new ArrayList<>();
-    while (files.hasNext()) {
-      String file = files.next();
-      String id = relativeId(root, file);
-      String className = id.substring(0, id.indexOf('/'));
-      Path path = new Path(file);
-      byte[] bytes;
-      try (InputStream in = path.getFileSystem(conf).open(path)) {
-        bytes = in.readAllBytes();
-      } catch (IOException e) {
-        throw new UncheckedIOException(
-            "Cannot read image file " + file + ": " + e + "; check its permissions", e);
+    return new Iterator<>() {
+      @Override
+      public boolean hasNext() {
+        return files.hasNext();
       }
-      try {
-        out.add(ImageDecoder.decode(id, index.indexOf(className), bytes));
-      } catch (IllegalArgumentException e) {
-        throw new IllegalArgumentException(
-            "Cannot read image folder " + uri + ": " + e.getMessage(), e);
+
+      @Override
+      public Sample next() {
+        return decodeFile(root, uri, index, conf, files.next());
       }
+    };
+  }
+
+  private static Sample decodeFile(
+      String root, String uri, ClassIndex index, Configuration conf, String file) {
+    String id = relativeId(root, file);
+    String className = id.substring(0, id.indexOf('/'));
+    Path path = new Path(file);
+    byte[] bytes;
+    try (InputStream in = path.getFileSystem(conf).open(path)) {
+      bytes = in.readAllBytes();
+    } catch (IOException e) {
+      throw new UncheckedIOException(
+          "Cannot read image file " + file + ": " + e + "; check its permissions", e);
     }
-    return out.iterator();
+    try {
+      return ImageDecoder.decode(id, index.indexOf(className), bytes);
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException(
+          "Cannot read image folder " + uri + ": " + e.getMessage(), e);
+    }
   }
 
   /**

@@ -1,6 +1,8 @@
 package dev.lethe.job.data;
 
 import dev.lethe.data.ClassIndex;
+import dev.lethe.data.ImageShape;
+import dev.lethe.data.Resize;
 import dev.lethe.data.Sample;
 import java.io.UncheckedIOException;
 import java.util.List;
@@ -44,6 +46,8 @@ public final class SampleReader {
   private List<String> classNames = List.of();
   private int limit = NO_LIMIT;
   private int partitions;
+  private Resize resize;
+  private ImageShape input;
 
   public SampleReader(SparkSession spark) {
     this.spark = Objects.requireNonNull(spark, "spark");
@@ -94,6 +98,18 @@ public final class SampleReader {
   }
 
   /**
+   * The resize the model's pipeline applies (null: none), done on the executors as each image is
+   * decoded ({@link Resize#toSize}), so that a folder of photos reaches the driver, and stays in
+   * memory, at the size the model takes rather than its own; {@code input} is the model's input
+   * shape when known (images at its size are left as they are), else null.
+   */
+  public SampleReader resize(Resize value, ImageShape input) {
+    this.resize = value;
+    this.input = input;
+    return this;
+  }
+
+  /**
    * Reads the data set at {@code uri}. IDX files are read at once; other formats are checked on the
    * driver (existence, schema, class folders) and decoded lazily on the executors.
    *
@@ -118,11 +134,18 @@ public final class SampleReader {
               + labels
               + ") is only used with IDX data; drop --labels or give --format idx");
     }
-    return switch (actual) {
-      case IDX -> IdxInput.read(o, fs, path, uri);
-      case PARQUET -> ParquetInput.read(o, uri);
-      case FOLDER -> ImageFolderInput.read(o, fs, status, uri);
-      case AUTO -> throw new IllegalStateException("unreachable");
-    };
+    Result read =
+        switch (actual) {
+          case IDX -> IdxInput.read(o, fs, path, uri);
+          case PARQUET -> ParquetInput.read(o, uri);
+          case FOLDER -> ImageFolderInput.read(o, fs, status, uri);
+          case AUTO -> throw new IllegalStateException("unreachable");
+        };
+    if (resize == null) {
+      return read;
+    }
+    Resize r = resize;
+    ImageShape at = input;
+    return new Result(read.samples().map(s -> r.toSize(s, at)), read.format(), read.description());
   }
 }

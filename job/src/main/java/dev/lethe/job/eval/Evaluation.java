@@ -198,7 +198,8 @@ public final class Evaluation {
               .format(format)
               .labels(labels)
               .partitions(partitions)
-              .classNames(known.classNames());
+              .classNames(known.classNames())
+              .resize(known.resize(), known.input());
       if (limit != SampleReader.NO_LIMIT) {
         reader.limit(limit);
       }

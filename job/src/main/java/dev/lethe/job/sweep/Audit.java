@@ -103,18 +103,24 @@ public final class Audit {
     }
     String data = manifest.path("forget").path("uri").asText(null);
     Set<String> ids = new HashSet<>(outcome.sampleIds());
-    List<Sample> samples =
-        new SampleReader(spark).read(data).samples().filter(s -> ids.contains(s.id())).collect();
     String goal = manifest.path("goal").asText(Goal.MISCLASSIFY.cliName());
     fields.put("goal", goal);
     try (ModelArtifact artifact = ModelArtifact.fetch(current.modelUri(), conf);
         Classifier model = artifact.load(SpecResolver.Partial.empty("audit"), false)) {
+      // the version's class names map an image folder's classes; its resize is done as images
+      // are read, so the request's photos never sit in memory at their own size
+      SampleReader reader =
+          new SampleReader(spark)
+              .classNames(model.spec().classNames())
+              .resize(model.spec().resize(), model.spec().input());
+      List<Sample> samples =
+          reader.read(data).samples().filter(s -> ids.contains(s.id())).collect();
       Evaluation.Scores scores = Evaluation.scores(model, samples, 64);
       double accuracy = scores.accuracy();
       fields.put("samples_found", samples.size());
       fields.put("current_accuracy", samples.isEmpty() ? null : accuracy);
       if (goal.equals(Goal.UNSEEN.cliName())) {
-        List<Sample> heldOut = heldOut(spark, manifest, requestId, manifestPath);
+        List<Sample> heldOut = heldOut(reader, manifest, requestId, manifestPath);
         fields.put("held_out_size", heldOut.size());
         if (samples.isEmpty()) {
           fields.put("still_forgotten", false);
@@ -145,7 +151,7 @@ public final class Audit {
    * itself.
    */
   private static List<Sample> heldOut(
-      SparkSession spark, JsonNode manifest, String requestId, Path manifestPath) {
+      SampleReader reader, JsonNode manifest, String requestId, Path manifestPath) {
     JsonNode h = manifest.path("held_out");
     String uri = h.path("uri").asText(null);
     if (uri == null) {
@@ -156,7 +162,6 @@ public final class Audit {
               + manifestPath
               + " names no held-out data; check the version folder");
     }
-    SampleReader reader = new SampleReader(spark);
     if (h.path("drawn_from_test").asBoolean(false)) {
       return RandomDraw.split(
               reader.read(uri).samples(), h.path("count").asInt(), manifest.path("seed").asLong())

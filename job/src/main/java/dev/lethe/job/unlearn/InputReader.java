@@ -75,7 +75,7 @@ public final class InputReader {
     SpecResolver.Partial shape =
         SpecResolver.Partial.empty(INPUT_SHAPE_SOURCE).withInput(request.inputShape());
     SpecResolver.Partial known = SpecResolver.merge(sidecar, given, shape, resize);
-    List<Sample> forget = readForget(known.classNames());
+    List<Sample> forget = readForget(known);
     SpecResolver.Partial options = SpecResolver.merge(given, shape, resize);
     InputShapes.Inferred inferred =
         InputShapes.load(
@@ -203,9 +203,14 @@ public final class InputReader {
     return AUTO_HELD_OUT;
   }
 
-  private List<Sample> readForget(List<String> classNames) {
+  /** The forget set, resized as it is read when {@code known} declares a resize. */
+  private List<Sample> readForget(SpecResolver.Partial known) {
     SampleReader reader =
-        new SampleReader(spark).labels(request.labels()).classNames(classNames).partitions(0);
+        new SampleReader(spark)
+            .labels(request.labels())
+            .classNames(known.classNames())
+            .resize(known.resize(), known.input())
+            .partitions(0);
     if (request.limit() > 0) {
       reader.limit(request.limit());
     }
@@ -240,12 +245,20 @@ public final class InputReader {
     return forget;
   }
 
+  /**
+   * A reader of data for the model of {@code spec}: its class names, its resize as images are read.
+   */
+  private SampleReader reader(ModelSpec spec) {
+    return new SampleReader(spark)
+        .classNames(spec.classNames())
+        .resize(spec.resize(), spec.input());
+  }
+
   private List<Sample> readOptional(String uri, String what, ModelSpec spec) {
     if (uri == null) {
       return List.of();
     }
-    List<Sample> samples =
-        new SampleReader(spark).classNames(spec.classNames()).read(uri).samples().collect();
+    List<Sample> samples = reader(spec).read(uri).samples().collect();
     check(samples, spec, what + " " + uri);
     return conform(samples, spec, what + " " + uri);
   }
@@ -260,8 +273,7 @@ public final class InputReader {
     if (uri == null) {
       return null;
     }
-    JavaRDD<Sample> samples =
-        new SampleReader(spark).classNames(spec.classNames()).read(uri).samples();
+    JavaRDD<Sample> samples = reader(spec).read(uri).samples();
     List<Probe> probes =
         samples
             .mapPartitions(
@@ -289,35 +301,29 @@ public final class InputReader {
   }
 
   /**
-   * {@code samples} in the model's input shape ({@link ModelSpec#conform}), saying in the log how
-   * many images were resized and how many had their channels converted, as torchvision's image
-   * pipeline would.
+   * {@code samples} in the model's input shape ({@link ModelSpec#conform}), saying in the log that
+   * images were resized (as they were read, {@link SampleReader#resize}, so their own sizes are not
+   * known here) and how many had their channels converted, as torchvision's image pipeline would.
    */
   private static List<Sample> conform(List<Sample> samples, ModelSpec spec, String what) {
     ImageShape input = spec.input();
     List<Sample> out = new ArrayList<>(samples.size());
     int converted = 0;
-    int resized = 0;
     for (Sample s : samples) {
       Sample c = spec.conform(s);
-      if (spec.resizes(s.shape())) {
-        resized++;
-      }
       if (c.shape().channels() != s.shape().channels()) {
         converted++;
       }
       out.add(c);
     }
-    if (resized > 0) {
+    if (spec.resize() != null) {
       LOG.info(
-          "{}: {} of {} images resized to {} and centre-cropped to {}x{} for the"
-              + " model, as its declared pipeline does",
+          "{}: images not at {}x{} resized to {} and centre-cropped as they were read, as the"
+              + " model's declared pipeline does",
           what,
-          resized,
-          samples.size(),
-          spec.resize().target(),
           input.height(),
-          input.width());
+          input.width(),
+          spec.resize().target());
     }
     if (converted > 0) {
       LOG.info(

@@ -1043,7 +1043,8 @@ class UnlearnCommandTest extends SparkTestBase {
     CliRun run =
         LoggedCli.run(unlearnArgs(tmp.resolve("rgb-forget-out"), folder, JobFixtures.testImages()));
 
-    assertForgotAll(run, folder, "converted to 1 channel for the model (luma of RGB)");
+    assertForgotAll(
+        run, folder, K + " of " + K + " images converted to 1 channel for the model (luma of RGB)");
   }
 
   /** The forget set at twice its height and width, as an image folder under {@code tmp}. */
@@ -1074,7 +1075,7 @@ class UnlearnCommandTest extends SparkTestBase {
 
   /**
    * Asserts that {@code run} published with all {@link #K} images of forget folder {@code folder}
-   * forgotten, logging what it did to them ({@code how}).
+   * forgotten, logging what it did to them ({@code how}, after "forget data F: ").
    */
   private static void assertForgotAll(CliRun run, Path folder, String how) {
     assertThat(run.exitCode()).as("exit code; stderr:\n%s", run.stderr()).isZero();
@@ -1082,7 +1083,7 @@ class UnlearnCommandTest extends SparkTestBase {
     assertThat(run.summary().get("forget").get("accuracy_after").asDouble()).isZero();
     assertThat(run.stderr())
         .as("what was done to the forget images is logged")
-        .contains("forget data " + folder + ": " + K + " of " + K + " images " + how);
+        .contains("forget data " + folder + ": " + how);
   }
 
   @Test
@@ -1099,7 +1100,10 @@ class UnlearnCommandTest extends SparkTestBase {
     CliRun run =
         LoggedCli.run(unlearnArgs(tmp.resolve("larger-out"), folder, test, "--resize", "8"));
 
-    assertForgotAll(run, folder, "resized to a shorter side of 8 and centre-cropped to 8x8");
+    assertForgotAll(
+        run,
+        folder,
+        "images not at 8x8 resized to a shorter side of 8 and centre-cropped as they were read");
     assertThat(run.summary().get("test").get("accuracy_before").asDouble())
         .as("the 24x24 test images resized on the executors score as the digits do")
         .isGreaterThan(0.8);
@@ -1139,7 +1143,7 @@ class UnlearnCommandTest extends SparkTestBase {
             "input shape 1x8x8 (from option --input-shape)",
             "images resized to a shorter side of 12 (bilinear, as PIL) and centre-cropped to 8x8"
                 + " (from option --resize)",
-            K + " of " + K + " images resized to a shorter side of 12 and centre-cropped to 8x8");
+            "images not at 8x8 resized to a shorter side of 12 and centre-cropped as they were read");
   }
 
   @Test
@@ -1159,7 +1163,7 @@ class UnlearnCommandTest extends SparkTestBase {
             "(1 channels; 8x8 from the resize)",
             "images resized to 8x8 (bilinear, as PIL) and centre-cropped to 8x8 (from option"
                 + " --resize)",
-            K + " of " + K + " images resized to 8x8 and centre-cropped to 8x8");
+            "images not at 8x8 resized to 8x8 and centre-cropped as they were read");
     assertThat(bad.exitCode()).as("usage error; stderr:\n%s", bad.stderr()).isEqualTo(2);
     assertThat(bad.stderr())
         .contains(
