@@ -97,12 +97,18 @@ class UnlearnCommandTest extends SparkTestBase {
   }
 
   private static String[] unlearnArgs(Path out, Path forgetData, Path test, String... extra) {
+    return unlearnArgs(JobFixtures.cnn(), out, forgetData, test, extra);
+  }
+
+  /** As above, for {@code model}. */
+  private static String[] unlearnArgs(
+      Path model, Path out, Path forgetData, Path test, String... extra) {
     List<String> args =
         new ArrayList<>(
             List.of(
                 "unlearn",
                 "--model",
-                JobFixtures.cnn().toString(),
+                model.toString(),
                 "--forget",
                 forgetData.toString(),
                 "--test",
@@ -1182,23 +1188,8 @@ class UnlearnCommandTest extends SparkTestBase {
         JobFixtures.writeImageFolder(
             JobFixtures.testSamples().subList(0, 200), tmp.resolve("softmax-test"));
     Path model = JobFixtures.misshapen("cnn-softmax"); // the digits CNN, its sidecar copied
-    List<String> args =
-        new ArrayList<>(
-            List.of(
-                "unlearn",
-                "--model",
-                model.toString(),
-                "--forget",
-                folder.toString(),
-                "--test",
-                test.toString(),
-                "--out",
-                tmp.resolve("softmax-out").toString(),
-                "--preset",
-                "lethe"));
-    args.addAll(JobFixtures.QUICK_UNLEARN);
 
-    CliRun run = LoggedCli.run(args.toArray(String[]::new));
+    CliRun run = LoggedCli.run(unlearnArgs(model, tmp.resolve("softmax-out"), folder, test));
 
     assertThat(run.exitCode()).as("exit code; stderr:\n%s", run.stderr()).isZero();
     assertThat(run.summary().get("forget").get("accuracy_after").asDouble()).isZero();
