@@ -197,12 +197,7 @@ public final class SpecResolver {
     input.put("height", spec.input().height());
     input.put("width", spec.input().width());
     if (spec.resize() != null) {
-      Resize resize = spec.resize();
-      if (resize.isExact()) {
-        out.putArray("resize").add(resize.height()).add(resize.width());
-      } else {
-        out.put("resize", resize.size());
-      }
+      out.putPOJO("resize", spec.resize().json());
     }
     if (spec.normalises()) {
       ArrayNode mean = out.putArray("mean");

@@ -404,8 +404,7 @@ final class UnlearningLoop {
                       "no progress for %d steps at the highest forget weight (%s), with %s;"
                           + " stopping rather than pushing on, which collapsed the model in"
                           + " our benchmark; to push harder, raise the ceiling (--set"
-                          + " escalate-max=%s, at some cost in test accuracy) or forget in"
-                          + " smaller stages (--set split=%d)",
+                          + " escalate-max=%s, at some cost in test accuracy)%s",
                       settings.escalate(),
                       formatWeight(forgetWeight),
                       goal == Goal.UNSEEN
@@ -422,7 +421,7 @@ final class UnlearningLoop {
                                       " (%.1f %% at its best step, whose weights it keeps)",
                                       100 * best)),
                       formatWeight(settings.escalateMax() * 4),
-                      Math.max(1, k / 2)));
+                      k > 1 ? " or forget in smaller stages (--set split=" + k / 2 + ")" : ""));
             }
             forgetWeight *= 2;
             lastProgress = step;
