@@ -4,6 +4,7 @@ import dev.lethe.data.ClassIndex;
 import dev.lethe.data.ImageShape;
 import dev.lethe.data.Resize;
 import dev.lethe.data.Sample;
+import dev.lethe.model.ModelSpec;
 import java.io.UncheckedIOException;
 import java.util.List;
 import java.util.Objects;
@@ -107,6 +108,14 @@ public final class SampleReader {
     this.resize = value;
     this.input = input;
     return this;
+  }
+
+  /**
+   * Reads data for the model of {@code spec}: an image folder's classes by its class names, each
+   * image resized as it is read when the spec declares a resize ({@link #resize}).
+   */
+  public SampleReader forModel(ModelSpec spec) {
+    return classNames(spec.classNames()).resize(spec.resize(), spec.input());
   }
 
   /**

@@ -109,10 +109,7 @@ public final class Audit {
         Classifier model = artifact.load(SpecResolver.Partial.empty("audit"), false)) {
       // the version's class names map an image folder's classes; its resize is done as images
       // are read, so the request's photos never sit in memory at their own size
-      SampleReader reader =
-          new SampleReader(spark)
-              .classNames(model.spec().classNames())
-              .resize(model.spec().resize(), model.spec().input());
+      SampleReader reader = new SampleReader(spark).forModel(model.spec());
       List<Sample> samples =
           reader.read(data).samples().filter(s -> ids.contains(s.id())).collect();
       Evaluation.Scores scores = Evaluation.scores(model, samples, 64);

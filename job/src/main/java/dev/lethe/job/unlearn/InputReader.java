@@ -245,20 +245,11 @@ public final class InputReader {
     return forget;
   }
 
-  /**
-   * A reader of data for the model of {@code spec}: its class names, its resize as images are read.
-   */
-  private SampleReader reader(ModelSpec spec) {
-    return new SampleReader(spark)
-        .classNames(spec.classNames())
-        .resize(spec.resize(), spec.input());
-  }
-
   private List<Sample> readOptional(String uri, String what, ModelSpec spec) {
     if (uri == null) {
       return List.of();
     }
-    List<Sample> samples = reader(spec).read(uri).samples().collect();
+    List<Sample> samples = new SampleReader(spark).forModel(spec).read(uri).samples().collect();
     check(samples, spec, what + " " + uri);
     return conform(samples, spec, what + " " + uri);
   }
@@ -273,7 +264,7 @@ public final class InputReader {
     if (uri == null) {
       return null;
     }
-    JavaRDD<Sample> samples = reader(spec).read(uri).samples();
+    JavaRDD<Sample> samples = new SampleReader(spark).forModel(spec).read(uri).samples();
     List<Probe> probes =
         samples
             .mapPartitions(
