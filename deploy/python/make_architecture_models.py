@@ -21,6 +21,8 @@ OUT (default /tmp/lethe-architectures) gets:
     groupnorm     convolutions with GroupNorm(4 groups)
     instancenorm  convolutions with InstanceNorm2d (no running statistics)
     depthwise     depthwise (groups = channels) and pointwise convolutions, BatchNorm
+    view-flatten  LeNet style: conv, ReLU, pool twice, then x.view(x.size(0), -1), which fails on
+                  activations held channels-last (Lethe then keeps its PGD inputs plain)
     vit           4x4 patches, a class token, one TransformerEncoderLayer (attention + LayerNorm)
     two-class     the digits 0 and 1 (data2), two logits
     one-logit     the digits 0 and 1 (data2), ONE logit (sigmoid-style binary classifier)
@@ -28,7 +30,7 @@ OUT (default /tmp/lethe-architectures) gets:
     classes120    120 classes (data120)
   The small ones that the unit tests use are also copied to
   common/src/test/resources/fixtures/architectures/ (one-logit, aux-first, aux-optional,
-  nan-input-gradient, depthwise).
+  nan-input-gradient, depthwise, view-flatten).
 """
 import os
 import shutil
@@ -142,6 +144,20 @@ class Depthwise(nn.Module):
         return self.net(x)
 
 
+class ViewFlatten(nn.Module):
+    """Flattens with view, as LeNet-style code does: view needs NCHW-ordered activations."""
+
+    def __init__(self):
+        super().__init__()
+        self.features = nn.Sequential(nn.Conv2d(3, 8, 3, 1, 1), nn.ReLU(), nn.MaxPool2d(2),
+                                      nn.Conv2d(8, 16, 3, 1, 1), nn.ReLU(), nn.MaxPool2d(2))
+        self.fc = nn.Linear(16 * 4 * 4, 10)
+
+    def forward(self, x):
+        f = self.features(x)
+        return self.fc(f.view(f.size(0), -1))
+
+
 class Vit(nn.Module):
     def __init__(self, dim=16):
         super().__init__()
@@ -238,6 +254,7 @@ def main():
         "groupnorm": (conv_net("group"), digit, tr, te),
         "instancenorm": (conv_net("instance"), digit, tr, te),
         "depthwise": (Depthwise(), digit, tr, te),
+        "view-flatten": (ViewFlatten(), digit, tr, te),
         "vit": (Vit(), digit, tr, te),
         "two-class": (Dropout(classes=2), digit, tr2, te2),
         "classes120": (Dropout(classes=120), digit * 12 + tint, tr, te),
@@ -258,7 +275,8 @@ def main():
     torch.jit.script(NanInputGradient().eval()).save(os.path.join(out, "nan-input-gradient.pt"))
 
     os.makedirs(FIXTURES, exist_ok=True)
-    for name in ("one-logit", "aux-first", "aux-optional", "nan-input-gradient", "depthwise"):
+    for name in ("one-logit", "aux-first", "aux-optional", "nan-input-gradient", "depthwise",
+                 "view-flatten"):
         shutil.copy(os.path.join(out, name + ".pt"), os.path.join(FIXTURES, name + ".pt"))
 
 
