@@ -326,9 +326,10 @@ public final class Classifier implements AutoCloseable {
 
   /**
    * Whether the model gives the same logits (within {@link #CHANNELS_LAST_TOLERANCE}) for a batch
-   * of images held channels-last as for the same batch held plainly. libtorch 2.7.1's convolution
-   * backward is faster from channels-last inputs (PGD on the demo model: 14 % less CPU time); a
-   * model that reshapes its activations with {@code view} fails on them, and keeps plain inputs.
+   * of images held channels-last as for the same batch held plainly. libtorch 2.7.1's convolutions
+   * are faster on channels-last inputs, backward most (its plain backward copies the input of some
+   * convolutions); a model that reshapes its activations with {@code view} fails on them, and keeps
+   * plain inputs. The probe runs in eval mode, as every forward but the train-mode fine-tune's.
    */
   private static boolean acceptsChannelsLast(
       PtSymbolBlock block, NDManager manager, ImageShape in, int classes) {
@@ -370,7 +371,10 @@ public final class Classifier implements AutoCloseable {
     }
   }
 
-  /** Whether PGD's input gradients are taken from channels-last images (decided at load). */
+  /**
+   * Whether {@link #forward} and {@link #inputGradient} copy their images channels-last before the
+   * model sees them (decided at load, {@link #acceptsChannelsLast}).
+   */
   public boolean channelsLast() {
     return channelsLast;
   }
@@ -479,6 +483,11 @@ public final class Classifier implements AutoCloseable {
    * @param mode eval (no autograd), eval with autograd, or train mode
    */
   public NDArray forward(NDArray images, Mode mode) {
+    return forward(images, mode, channelsLast);
+  }
+
+  /** {@link #forward(NDArray, Mode)}, copying the images channels-last first or not. */
+  NDArray forward(NDArray images, Mode mode, boolean copyLast) {
     boolean train = mode == Mode.TRAIN;
     if (trainMode == null || trainMode != train) {
       if (train) {
@@ -491,9 +500,15 @@ public final class Classifier implements AutoCloseable {
     if (mode != Mode.EVAL) {
       JniUtils.setGradMode(true);
     }
-    NDArray input = images;
+    // the channels-last copy (faster convolutions, see acceptsChannelsLast) and the normalised
+    // images are freed after the forward; autograd keeps what its backward needs
+    NDArray input = copyLast ? channelsLast(images) : images;
     if (mean != null) {
-      input = images.sub(mean).divi(std);
+      NDArray normalised = input.sub(mean).divi(std);
+      if (input != images) {
+        input.close();
+      }
+      input = normalised;
     }
     NDList out = IValueUtils.forward(block, new NDList(input), mode != Mode.EVAL);
     if (input != images) {
@@ -537,11 +552,11 @@ public final class Classifier implements AutoCloseable {
       setWeightsRequireGrad(false);
     }
     try (NDManager step = m.newSubManager()) {
-      // a fresh leaf: a channels-last copy where the model takes one (faster backward), else a copy
+      // a fresh leaf: a channels-last copy where the model takes one, else a plain copy
       NDArray x = heldLast ? channelsLast(images) : images.duplicate();
       x.attach(step);
       x.setRequiresGradient(true);
-      NDArray logits = forward(x, Mode.EVAL_WITH_GRAD);
+      NDArray logits = forward(x, Mode.EVAL_WITH_GRAD, false);
       NDArray value = loss.apply(logits);
       backward(value);
       NDArray grad = x.getGradient();

@@ -86,12 +86,12 @@ class ClassifierArchitecturesTest {
   }
 
   /**
-   * PGD takes its input gradients from images held channels-last when the model gives the same
+   * Forwards and PGD's input gradients take images held channels-last when the model gives the same
    * logits for them (faster in libtorch 2.7.1). On a non-square input a layout mistake (H and W
    * swapped) would change the logits and the gradient, so both are compared with the plain ones.
    */
   @Test
-  void inputGradientsFromChannelsLastImagesEqualThePlainOnes() throws Exception {
+  void logitsAndInputGradientsFromChannelsLastImagesEqualThePlainOnes() throws Exception {
     ImageShape wide = new ImageShape(3, 16, 24);
     try (Classifier c =
             Classifier.load(
@@ -103,6 +103,10 @@ class ClassifierArchitecturesTest {
       long n = 4L * wide.size();
       NDArray x = m.arange(0f, n, 1f).muli(0.618f).sin().abs().reshape(4, 3, 16, 24);
       NDArray y = m.create(new long[] {0, 3, 5, 9});
+      float[] logits = c.forward(x, Classifier.Mode.EVAL).toFloatArray();
+      assertThat(logits)
+          .as("channels-last logits against the plain ones")
+          .containsExactly(c.forward(x, Classifier.Mode.EVAL, false).toFloatArray(), within(1e-4f));
       float[] before = x.toFloatArray();
       float[] held = finite(() -> grad(c, x, y, true));
       float[] plain = finite(() -> grad(c, x, y, false));
