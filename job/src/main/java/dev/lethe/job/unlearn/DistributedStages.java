@@ -102,13 +102,13 @@ public final class DistributedStages {
     Objects.requireNonNull(pgd, "pgd");
     Objects.requireNonNull(checkpoint, "checkpoint");
     JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
-    JavaRDD<Sample> rdd = spread(jsc, forget, partitions);
-    try (JobGroup g =
+    try (DriverSamples spread = spread(jsc, forget, partitions);
+        JobGroup g =
             JobGroup.start(
                 jsc,
                 ADVERSARIAL_GROUP,
                 "Lethe unlearn, stage A: PGD adversarial examples for "
-                    + over(forget, model, rdd));
+                    + over(forget, model, spread.rdd()));
         StageProgress progress =
             StageProgress.start(
                 jsc, "stage A", forget.size(), pgd.perInstance(), "adversarial examples")) {
@@ -117,12 +117,15 @@ public final class DistributedStages {
       long start = System.nanoTime();
       AdversarialCheckpoint.write(
           spark,
-          rdd.mapPartitions(
-              (Iterator<Sample> part) -> {
-                List<AdversarialExample> made = onSharedModel(model, part, pgd, batchSize, times);
-                done.add(made.size() / Math.max(1, pgd.perInstance()));
-                return made.iterator();
-              }),
+          spread
+              .rdd()
+              .mapPartitions(
+                  (Iterator<Sample> part) -> {
+                    List<AdversarialExample> made =
+                        onSharedModel(model, part, pgd, batchSize, times);
+                    done.add(made.size() / Math.max(1, pgd.perInstance()));
+                    return made.iterator();
+                  }),
           checkpoint);
       long written = System.nanoTime();
       List<AdversarialExample> examples = AdversarialCheckpoint.read(spark, checkpoint, forget);
@@ -159,21 +162,23 @@ public final class DistributedStages {
       int partitions,
       int batchSize) {
     Objects.requireNonNull(mode, "mode");
-    JavaRDD<Sample> rdd = spread(jsc, forget, partitions);
-    int depth = treeDepth(rdd.getNumPartitions());
     ImportanceSums none = new ImportanceSums(mode, 0, new LinkedHashMap<>());
-    try (JobGroup g =
+    try (DriverSamples spread = spread(jsc, forget, partitions);
+        JobGroup g =
             JobGroup.start(
                 jsc,
                 IMPORTANCE_GROUP,
                 "Lethe unlearn, stage B: MAS weight importance ("
                     + mode
                     + ") over "
-                    + over(forget, model, rdd));
+                    + over(forget, model, spread.rdd()));
         StageProgress progress =
             StageProgress.start(jsc, "stage B", forget.size(), 1, "instances")) {
       LongAccumulator done = progress.done();
-      return rdd.mapPartitions(
+      int depth = treeDepth(spread.rdd().getNumPartitions());
+      return spread
+          .rdd()
+          .mapPartitions(
               (Iterator<Sample> part) ->
                   onPrivateModel(
                           model,
@@ -214,12 +219,12 @@ public final class DistributedStages {
         + " partitions";
   }
 
-  private static JavaRDD<Sample> spread(JavaSparkContext jsc, List<Sample> forget, int partitions) {
+  private static DriverSamples spread(JavaSparkContext jsc, List<Sample> forget, int partitions) {
     if (forget.isEmpty()) {
       throw new IllegalArgumentException("Cannot unlearn: the forget set is empty");
     }
-    int n = partitions > 0 ? partitions : jsc.defaultParallelism();
-    return jsc.parallelize(forget, Math.max(1, Math.min(n, forget.size())));
+    return DriverSamples.spread(
+        jsc, forget, partitions > 0 ? partitions : jsc.defaultParallelism());
   }
 
   /**

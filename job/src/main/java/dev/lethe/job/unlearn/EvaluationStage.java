@@ -9,15 +9,12 @@ import dev.lethe.job.eval.DistributedScores;
 import dev.lethe.job.model.ExecutorModel;
 import dev.lethe.job.spark.JobGroup;
 import dev.lethe.unlearn.UnlearningResult;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Consumer;
-import java.util.stream.IntStream;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
-import org.apache.spark.broadcast.Broadcast;
 
 /**
  * Stage D: forget, test and retain accuracy and the membership-inference attack of the original and
@@ -133,24 +130,9 @@ public final class EvaluationStage {
     if (samples.isEmpty()) {
       return;
     }
-    int size = samples.size();
-    int partitions = Math.max(1, Math.min(jsc.defaultParallelism(), size / 64 + 1));
-    Broadcast<List<Sample>> shared = jsc.broadcast(new ArrayList<>(samples));
-    try {
-      List<Integer> slices = IntStream.range(0, partitions).boxed().toList();
-      JavaRDD<Sample> rdd =
-          jsc.parallelize(slices, partitions)
-              .flatMap(
-                  slice ->
-                      shared
-                          .value()
-                          .subList(
-                              (int) ((long) slice * size / partitions),
-                              (int) ((long) (slice + 1) * size / partitions))
-                          .iterator());
-      scores.put(name, scoreBoth(rdd, original, unlearned, batchSize));
-    } finally {
-      shared.destroy();
+    int partitions = Math.min(jsc.defaultParallelism(), samples.size() / 64 + 1);
+    try (DriverSamples shared = DriverSamples.spread(jsc, samples, partitions)) {
+      scores.put(name, scoreBoth(shared.rdd(), original, unlearned, batchSize));
     }
   }
 
