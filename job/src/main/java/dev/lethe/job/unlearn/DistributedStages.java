@@ -9,6 +9,7 @@ import dev.lethe.importance.ImportanceSums;
 import dev.lethe.importance.Mas;
 import dev.lethe.importance.MasMode;
 import dev.lethe.job.model.ExecutorModel;
+import dev.lethe.job.spark.DriverList;
 import dev.lethe.job.spark.JobGroup;
 import dev.lethe.job.spark.StageProgress;
 import dev.lethe.model.Classifier;
@@ -102,7 +103,7 @@ public final class DistributedStages {
     Objects.requireNonNull(pgd, "pgd");
     Objects.requireNonNull(checkpoint, "checkpoint");
     JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
-    try (DriverSamples spread = spread(jsc, forget, partitions);
+    try (DriverList<Sample> spread = spread(jsc, forget, partitions);
         JobGroup g =
             JobGroup.start(
                 jsc,
@@ -163,7 +164,7 @@ public final class DistributedStages {
       int batchSize) {
     Objects.requireNonNull(mode, "mode");
     ImportanceSums none = new ImportanceSums(mode, 0, new LinkedHashMap<>());
-    try (DriverSamples spread = spread(jsc, forget, partitions);
+    try (DriverList<Sample> spread = spread(jsc, forget, partitions);
         JobGroup g =
             JobGroup.start(
                 jsc,
@@ -219,12 +220,12 @@ public final class DistributedStages {
         + " partitions";
   }
 
-  private static DriverSamples spread(JavaSparkContext jsc, List<Sample> forget, int partitions) {
+  private static DriverList<Sample> spread(
+      JavaSparkContext jsc, List<Sample> forget, int partitions) {
     if (forget.isEmpty()) {
       throw new IllegalArgumentException("Cannot unlearn: the forget set is empty");
     }
-    return DriverSamples.spread(
-        jsc, forget, partitions > 0 ? partitions : jsc.defaultParallelism());
+    return DriverList.spread(jsc, forget, partitions > 0 ? partitions : jsc.defaultParallelism());
   }
 
   /**

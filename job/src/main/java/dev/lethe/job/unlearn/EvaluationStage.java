@@ -7,6 +7,7 @@ import dev.lethe.eval.MembershipInference;
 import dev.lethe.eval.Stopwatch;
 import dev.lethe.job.eval.DistributedScores;
 import dev.lethe.job.model.ExecutorModel;
+import dev.lethe.job.spark.DriverList;
 import dev.lethe.job.spark.JobGroup;
 import dev.lethe.unlearn.UnlearningResult;
 import java.util.LinkedHashMap;
@@ -131,7 +132,7 @@ public final class EvaluationStage {
       return;
     }
     int partitions = Math.min(jsc.defaultParallelism(), samples.size() / 64 + 1);
-    try (DriverSamples shared = DriverSamples.spread(jsc, samples, partitions)) {
+    try (DriverList<Sample> shared = DriverList.spread(jsc, samples, partitions)) {
       scores.put(name, scoreBoth(shared.rdd(), original, unlearned, batchSize));
     }
   }

@@ -1,4 +1,4 @@
-package dev.lethe.job.unlearn;
+package dev.lethe.job.spark;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -16,11 +16,12 @@ import org.apache.spark.api.java.JavaSparkContext;
 import org.junit.jupiter.api.Test;
 
 /**
- * Stages A and B spread the forget set, and stage D a held-out or retain sample, over the executors
- * as one broadcast: every sample reaches exactly one partition, in order, and no task carries
- * samples (a task's partition is what it serialises besides the stage's shared closure).
+ * Stages A and B spread the forget set, stage D a held-out or retain sample and an image folder its
+ * file names over the executors as one broadcast: every item reaches exactly one partition, in
+ * order, and no task carries items (a task's partition is what it serialises besides the stage's
+ * shared closure).
  */
-class DriverSamplesTest extends SparkTestBase {
+class DriverListTest extends SparkTestBase {
 
   /** 3,000 images of 1x16x16: 3 MB of pixels. */
   private static List<Sample> samples() {
@@ -38,7 +39,7 @@ class DriverSamplesTest extends SparkTestBase {
   void everySampleReachesOnePartitionInOrderAndNoTaskCarriesThem() throws IOException {
     JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
     List<Sample> samples = samples();
-    try (DriverSamples spread = DriverSamples.spread(jsc, samples, 3)) {
+    try (DriverList<Sample> spread = DriverList.spread(jsc, samples, 3)) {
       JavaRDD<Sample> rdd = spread.rdd();
       assertThat(rdd.getNumPartitions()).isEqualTo(3);
       List<List<Sample>> parts = rdd.glom().collect();
@@ -62,7 +63,7 @@ class DriverSamplesTest extends SparkTestBase {
   void fewerSamplesThanPartitionsGiveOnePartitionEach() {
     JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
     List<Sample> two = samples().subList(0, 2);
-    try (DriverSamples spread = DriverSamples.spread(jsc, two, 8)) {
+    try (DriverList<Sample> spread = DriverList.spread(jsc, two, 8)) {
       assertThat(spread.rdd().getNumPartitions()).isEqualTo(2);
       assertThat(spread.rdd().collect()).extracting(Sample::id).containsExactly("s0", "s1");
     }
