@@ -375,7 +375,7 @@ public final class Classifier implements AutoCloseable {
    * Whether {@link #forward} and {@link #inputGradient} copy their images channels-last before the
    * model sees them (decided at load, {@link #acceptsChannelsLast}).
    */
-  public boolean channelsLast() {
+  boolean channelsLast() {
     return channelsLast;
   }
 
