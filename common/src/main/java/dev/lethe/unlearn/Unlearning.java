@@ -184,7 +184,8 @@ public final class Unlearning {
 
   /**
    * A sample of retained training data: accuracy before/after; needed by method retain, and kept by
-   * method salun when given (CE on its labels).
+   * method salun when given (CE on its labels). A distilling fine-tune without a held-out sample
+   * holds the model's outputs on these images at the original model's, in place of the stand-ins.
    */
   public Unlearning optRetain(List<Sample> value) {
     this.retain = List.copyOf(value);
@@ -194,9 +195,9 @@ public final class Unlearning {
   /**
    * Data the model never saw: needed by goal unseen, and the MIA's non-members. With {@link
    * UnlearnSettings#heldOutBatch()} above 0 (the default) the fine-tune also holds the model's
-   * outputs on these images at the original model's (their labels are not used). Without one,
-   * {@link UnlearnSettings#standIns()} synthetic mixtures of forget images take their place in the
-   * fine-tune (and only there).
+   * outputs on these images at the original model's (their labels are not used). Without one, the
+   * retain sample ({@link #optRetain}) takes their place in the fine-tune (and only there), and
+   * without that {@link UnlearnSettings#standIns()} synthetic mixtures of forget images.
    */
   public Unlearning optHeldOut(List<Sample> value) {
     this.heldOut = List.copyOf(value);
@@ -307,10 +308,13 @@ public final class Unlearning {
     if (kept > 0) {
       progress.accept(
           String.format(
-              heldOut.isEmpty()
-                  ? "no held-out sample: %d mixtures of forget images stand in for one, kept at the"
-                      + " original model's outputs, %d per step"
-                  : "held-out images kept at the original model's outputs: %d, %d per step",
+              !heldOut.isEmpty()
+                  ? "held-out images kept at the original model's outputs: %d, %d per step"
+                  : !retain.isEmpty()
+                      ? "no held-out sample: the retain sample's %d images are kept at the original"
+                          + " model's outputs in its place, %d per step"
+                      : "no held-out sample: %d mixtures of forget images stand in for one, kept"
+                          + " at the original model's outputs, %d per step",
               kept,
               Math.min(kept, settings.heldOutBatch())));
     }
@@ -807,15 +811,20 @@ public final class Unlearning {
 
   /**
    * The images a fine-tune with {@code s} holds at the original model's outputs besides the
-   * boundary set: the held-out sample, or without one its stand-ins (none from fewer than two
-   * forget instances); none when the fine-tune does not distil or {@code heldOutBatch} is 0. Method
-   * salun holds them only when it has no retain sample.
+   * boundary set: the held-out sample; without one the retain sample (real images like the model's
+   * inputs: on the demo model they kept as much test accuracy as held-out images, docs/DEFAULTS.md,
+   * "Without a held-out sample"); without either the stand-ins (none from fewer than two forget
+   * instances); none when the fine-tune does not distil or {@code heldOutBatch} is 0. Method salun
+   * holds them only when it has no retain sample (which it trains on instead).
    */
   private List<Sample> kept(UnlearnSettings s) {
     if (!holdsKept(method, s, !retain.isEmpty())) {
       return List.of();
     }
-    return heldOut.isEmpty() ? StandIns.mixtures(forget, s, seed) : heldOut;
+    if (!heldOut.isEmpty()) {
+      return heldOut;
+    }
+    return retain.isEmpty() ? StandIns.mixtures(forget, s, seed) : retain;
   }
 
   private static boolean holdsKept(Method method, UnlearnSettings s, boolean hasRetain) {
@@ -828,7 +837,8 @@ public final class Unlearning {
    * Whether a run of {@code method} toward {@code goal} with settings {@code s} puts a held-out
    * sample to use when it has one: goal unseen's stop rule; the images a distilling fine-tune holds
    * at the original outputs; SCRUB's min-steps without a retain sample ({@code hasRetain}). Where
-   * it does and the run has none, the fine-tune holds stand-ins instead (goal unseen refuses).
+   * it does and the run has none, the fine-tune holds the retain sample or else stand-ins instead
+   * (goal unseen refuses).
    */
   public static boolean usesHeldOut(
       Method method, Goal goal, UnlearnSettings s, boolean hasRetain) {

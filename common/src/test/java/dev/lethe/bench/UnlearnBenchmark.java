@@ -33,9 +33,11 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.SplittableRandom;
 
 /**
@@ -50,7 +52,10 @@ import java.util.SplittableRandom;
  * (its first {@code --held-out} test images, e.g. MNIST digits for the Fashion-MNIST model), and
  * test accuracy is still measured on this data set's test images after the first 1,000; such lines,
  * and those of a {@code --held-out} other than 1,000, record {@code held_out_size} (and {@code
- * held_out_data}).
+ * held_out_data}). {@code --retain N} gives each run N random training images outside its forget
+ * set as a retain sample ({@link Unlearning#optRetain}; without a held-out sample the fine-tune
+ * holds them in its place, as {@code lethe unlearn} does with rows of its forget data that are not
+ * forgotten); such lines record {@code retain_given}.
  *
  * <pre>
  * mvn -q -pl common exec:java -Dexec.classpathScope=test \
@@ -198,6 +203,8 @@ public final class UnlearnBenchmark {
       for (String seedText : a.getOrDefault("seeds", "0").split(",")) {
         long seed = Long.parseLong(seedText);
         List<Sample> forget = randomInstances(train, k, seed);
+        List<Sample> retained =
+            retainedSample(train, k, seed, Integer.parseInt(a.getOrDefault("retain", "0")));
         for (String methodName : a.getOrDefault("methods", "l2ul").split(",")) {
           for (String preset : a.getOrDefault("presets", "lethe").split(",")) {
             for (String goalName : a.getOrDefault("goals", "misclassify").split(","))
@@ -239,6 +246,9 @@ public final class UnlearnBenchmark {
                   if (method.usesAdversarialExamples()) {
                     run.optAdversarial(advCache.get(advKey).examples());
                   }
+                  if (!retained.isEmpty()) {
+                    run.optRetain(retained);
+                  }
                   UnlearningResult r =
                       run.optMethod(method)
                           .optGoal(goal)
@@ -254,6 +264,9 @@ public final class UnlearnBenchmark {
                   json.put("overrides", String.join(" ", overrides));
                   json.put("held_out_given", giveHeldOut);
                   putHeldOutSource(json, giveHeldOut, heldOut.size(), heldOutData);
+                  if (!retained.isEmpty()) {
+                    json.put("retain_given", retained.size());
+                  }
                   if (a.containsKey("session")) {
                     json.put("session", a.get("session"));
                   }
@@ -499,6 +512,29 @@ public final class UnlearnBenchmark {
   /** k distinct training instances drawn with the seed (the benchmark's forget set). */
   public static List<Sample> randomInstances(List<Sample> train, int k, long seed) {
     return select(train, randomIndices(train.size(), k, seed));
+  }
+
+  /**
+   * {@code n} training instances outside the forget set of (k, seed), drawn with their own seed:
+   * the retain sample of {@code --retain N}.
+   */
+  private static List<Sample> retainedSample(List<Sample> train, int k, long seed, int n) {
+    if (n == 0) {
+      return List.of();
+    }
+    Set<Integer> forget = new HashSet<>();
+    for (int i : randomIndices(train.size(), k, seed)) {
+      forget.add(i);
+    }
+    int[] idx =
+        new SplittableRandom(seed ^ 0x52455441494eL)
+            .ints(0, train.size())
+            .filter(i -> !forget.contains(i))
+            .distinct()
+            .limit(n)
+            .toArray();
+    Arrays.sort(idx);
+    return select(train, idx);
   }
 
   private static List<Sample> select(List<Sample> train, int[] ids) {

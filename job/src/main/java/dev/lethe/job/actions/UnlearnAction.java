@@ -82,6 +82,14 @@ public interface UnlearnAction {
    */
   UnlearnAction retain(String uri);
 
+  /**
+   * Use {@code count} random rows of the forget data that are not forgotten (and fit the model) as
+   * the retain data. 0: none, not even the draw the run makes on its own when it is not told (1,000
+   * rows when the forget data holds that many besides the forgotten ones, and the run has no
+   * held-out sample and settings that would hold one: it holds these rows' outputs in its place).
+   */
+  UnlearnAction retainFromForget(int count);
+
   /** The unlearning method (default {@link Method#L2UL}). */
   UnlearnAction method(Method method);
 

@@ -51,6 +51,7 @@ final class UnlearnSparkAction implements UnlearnAction {
   private boolean keepWork;
   private boolean recordIds;
   private Integer heldOutFromTest;
+  private Integer retainFromForget;
   private String modelName;
   private List<String> requestIds = List.of();
   private Double maxTestDrop;
@@ -145,6 +146,16 @@ final class UnlearnSparkAction implements UnlearnAction {
   @Override
   public UnlearnAction retain(String uri) {
     this.retain = uri;
+    return this;
+  }
+
+  @Override
+  public UnlearnAction retainFromForget(int count) {
+    if (count < 0) {
+      throw new IllegalArgumentException(
+          "Cannot set retain-from-forget to " + count + ": give 0 (none) or more");
+    }
+    this.retainFromForget = count;
     return this;
   }
 
@@ -345,15 +356,17 @@ final class UnlearnSparkAction implements UnlearnAction {
     boolean drawsFromTest = heldOutFromTest != null && heldOutFromTest > 0;
     exclusive("held-out data", heldOut != null, "held-out-from-test", drawsFromTest);
     exclusive("targeted", targeted, "target class", targetClass != null);
+    boolean drawsFromForget = retainFromForget != null && retainFromForget > 0;
+    exclusive("retain data", retain != null, "retain-from-forget", drawsFromForget);
     if (maxTestDrop != null && test == null) {
       throw new IllegalStateException(
           "Cannot unlearn: max-test-drop measures the test data but none was given;"
               + " set the test data");
     }
-    if (maxRetainDrop != null && retain == null) {
+    if (maxRetainDrop != null && retain == null && !drawsFromForget) {
       throw new IllegalStateException(
           "Cannot unlearn: max-retain-drop measures the retain data but none was given;"
-              + " set the retain data");
+              + " set the retain data or retain-from-forget");
     }
     if (drawsFromTest && test == null) {
       throw new IllegalStateException(
@@ -388,6 +401,7 @@ final class UnlearnSparkAction implements UnlearnAction {
         keepWork,
         recordIds,
         heldOutFromTest,
+        retainFromForget,
         modelName,
         requestIds,
         maxTestDrop,

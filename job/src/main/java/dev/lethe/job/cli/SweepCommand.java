@@ -125,8 +125,19 @@ public final class SweepCommand implements JobCommand {
       paramLabel = "URI",
       description =
           "a sample of retained training data: retain accuracy, --max-retain-drop's data, and"
-              + " --method retain's (default: none)")
+              + " --method retain's; without a held-out sample the fine-tune holds its outputs"
+              + " (default: none)")
   String retain;
+
+  @Option(
+      names = "--retain-from-dataset",
+      order = 10,
+      paramLabel = "N",
+      description =
+          "use N random rows of --dataset that a run does not forget as --retain; 0: none"
+              + " (default: 1000 when a run has no held-out sample and no --retain and its"
+              + " settings would hold one, as unlearn does)")
+  String retainFromDataset;
 
   @Option(
       names = "--max-test-drop",
@@ -254,8 +265,15 @@ public final class SweepCommand implements JobCommand {
   public void validate() {
     Method m = method();
     Goal g = goal();
-    if (m.usesRetainSample() && retain == null) {
-      throw values.usage("option --method " + m.cliName() + " needs --retain; give --retain URI");
+    int fromDataset = values.nonNegativeInt("--retain-from-dataset", retainFromDataset).orElse(-1);
+    if (retain != null && fromDataset > 0) {
+      throw values.usage("options --retain and --retain-from-dataset exclude each other; give one");
+    }
+    if (m.usesRetainSample() && retain == null && fromDataset <= 0) {
+      throw values.usage(
+          "option --method "
+              + m.cliName()
+              + " needs --retain; give --retain URI or --retain-from-dataset N");
     }
     int fromTest = values.nonNegativeInt("--held-out-from-test", heldOutFromTest).orElse(-1);
     if (fromTest > 0 && test == null) {
@@ -298,6 +316,7 @@ public final class SweepCommand implements JobCommand {
             test,
             heldOut,
             values.nonNegativeInt("--held-out-from-test", heldOutFromTest).orElse(null),
+            values.nonNegativeInt("--retain-from-dataset", retainFromDataset).orElse(null),
             method(),
             goal(),
             preset,
@@ -350,7 +369,12 @@ public final class SweepCommand implements JobCommand {
 
   private Double maxRetainDrop() {
     return values
-        .gatePoints("--max-retain-drop", maxRetainDrop, "--retain", retain != null)
+        .gatePoints(
+            "--max-retain-drop",
+            maxRetainDrop,
+            "--retain",
+            retain != null
+                || values.nonNegativeInt("--retain-from-dataset", retainFromDataset).orElse(0) > 0)
         .orElse(null);
   }
 

@@ -125,7 +125,7 @@ public final class UnlearnCommand implements JobCommand {
       paramLabel = "POINTS",
       description =
           "publish gate: a run losing more retain accuracy (percentage points) publishes nothing"
-              + " (needs --retain) (default: no gate)")
+              + " (needs --retain or --retain-from-forget N) (default: no gate)")
   String maxRetainDrop;
 
   @Option(
@@ -206,8 +206,14 @@ public final class UnlearnCommand implements JobCommand {
     if (goal == Goal.UNSEEN && inputs.heldOut.uri == null) {
       HeldOutNeeds.check(values, "option --goal unseen", fromTest, inputs.test != null);
     }
-    if (method.usesRetainSample() && inputs.retain == null) {
-      throw values.usage("option --method retain needs --retain; give --retain URI");
+    int fromForget =
+        values.nonNegativeInt("--retain-from-forget", inputs.retainFromForget).orElse(-1);
+    if (inputs.retain != null && fromForget > 0) {
+      throw values.usage("options --retain and --retain-from-forget exclude each other; give one");
+    }
+    if (method.usesRetainSample() && inputs.retain == null && fromForget <= 0) {
+      throw values.usage(
+          "option --method retain needs --retain; give --retain URI or --retain-from-forget N");
     }
     if (method == Method.SCRUB && (target.runnerUp || target.targetClass != null)) {
       throw values.usage(
@@ -274,6 +280,9 @@ public final class UnlearnCommand implements JobCommand {
     values
         .nonNegativeInt("--held-out-from-test", inputs.heldOut.fromTest)
         .ifPresent(action::heldOutFromTest);
+    values
+        .nonNegativeInt("--retain-from-forget", inputs.retainFromForget)
+        .ifPresent(action::retainFromForget);
     if (dryRun) {
       Map<String, Object> fields = new LinkedHashMap<>();
       fields.put("dry_run", true);
@@ -322,7 +331,10 @@ public final class UnlearnCommand implements JobCommand {
   }
 
   private Optional<Double> maxRetainDrop() {
-    return values.gatePoints("--max-retain-drop", maxRetainDrop, "--retain", inputs.retain != null);
+    boolean drawn =
+        values.nonNegativeInt("--retain-from-forget", inputs.retainFromForget).orElse(0) > 0;
+    return values.gatePoints(
+        "--max-retain-drop", maxRetainDrop, "--retain", inputs.retain != null || drawn);
   }
 
   private long seed() {

@@ -78,9 +78,20 @@ public final class UnlearnInputOptions {
       order = 7,
       paramLabel = "URI",
       description =
-          "a sample of retained training data: accuracy before/after, --max-retain-drop's data"
-              + " (default: none)")
+          "a sample of retained training data: accuracy before/after, --max-retain-drop's data;"
+              + " without a held-out sample the fine-tune holds its outputs (default: none)")
   String retain;
+
+  @Option(
+      names = "--retain-from-forget",
+      order = 7,
+      paramLabel = "N",
+      description =
+          "use N random rows of --forget that are not forgotten (seeded by --seed) as --retain;"
+              + " 0: none (default: 1000 when the run has no held-out sample and no --retain, its"
+              + " settings would hold one, as Lethe's presets do, and --forget holds 1000 rows"
+              + " besides the forgotten ones; else none)")
+  String retainFromForget;
 
   @Option(
       names = "--labels",

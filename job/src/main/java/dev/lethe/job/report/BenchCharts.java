@@ -31,7 +31,7 @@ import java.util.TreeMap;
  *
  * <pre>
  * BenchCharts [--results FILE]... [--model NAME] [--goal GOAL] [--session S[,S...]]
- *             [--held-out-given true|false|any] [--overrides O[,O...]|any] [--merge-overrides]
+ *             [--held-out-given true|false|retain|any] [--overrides O[,O...]|any] [--merge-overrides]
  *             [--include-failed]
  *             [--out PNG] [--report REPORT_HTML --report-prefix PREFIX]
  * </pre>
@@ -112,9 +112,11 @@ public final class BenchCharts {
         case "--goal" -> goal = v;
         case "--session" -> sessions = Set.of(v.split(",", -1));
         case "--held-out-given" -> {
-          if (!Set.of("true", "false", "any").contains(v)) {
+          if (!Set.of("true", "false", "retain", "any").contains(v)) {
             throw new IllegalArgumentException(
-                "Cannot draw charts with --held-out-given " + v + ": give true, false or any");
+                "Cannot draw charts with --held-out-given "
+                    + v
+                    + ": give true, false, retain or any");
           }
           heldOutGiven = v;
         }
@@ -288,6 +290,9 @@ public final class BenchCharts {
    * Whether a row is drawn: its model, goal, session, held-out and overrides match, it has a test
    * accuracy after, and it published (unless failed runs are included). A row without {@code
    * held_out_given} counts as given: the benchmark gives a held-out sample unless told not to.
+   * {@code --held-out-given false} takes rows that held neither a held-out nor a retain sample
+   * (stand-ins), {@code retain} those without a held-out sample that held a retain sample ({@code
+   * retain_given}).
    */
   private static boolean matches(JsonNode row, Options o) {
     if (!o.model().equals(row.path("model").asText())
@@ -298,14 +303,23 @@ public final class BenchCharts {
     if (o.sessions() != null && !o.sessions().contains(row.path("session").asText(""))) {
       return false;
     }
-    if (!o.heldOutGiven().equals("any")
-        && row.path("held_out_given").asBoolean(true) != Boolean.parseBoolean(o.heldOutGiven())) {
+    if (!o.heldOutGiven().equals("any") && !heldOutMatches(row, o.heldOutGiven())) {
       return false;
     }
     if (o.overrides() != null && !o.overrides().contains(row.path("overrides").asText(""))) {
       return false;
     }
     return o.includeFailed() || "published".equals(row.path("status").asText());
+  }
+
+  private static boolean heldOutMatches(JsonNode row, String wanted) {
+    boolean given = row.path("held_out_given").asBoolean(true);
+    boolean retain = row.path("retain_given").asInt(0) > 0;
+    return switch (wanted) {
+      case "true" -> given;
+      case "retain" -> !given && retain;
+      default -> !given && !retain;
+    };
   }
 
   private static void write(Path file, byte[] png) {

@@ -61,11 +61,11 @@ public final class Sweep {
 
   /**
    * What a sweep is asked to do; {@code subjects}, {@code test}, {@code heldOut}, {@code
-   * heldOutFromTest} (null: each run's own choice, {@link dev.lethe.job.unlearn.InputReader}),
-   * {@code maxTestDrop} (percentage points; null: no gate), {@code retain} (a sample of retained
-   * training data: retain accuracy, method retain's data) and {@code maxRetainDrop} (its gate) may
-   * be null. {@code lockTtl}: how long the ledger's lease lives without renewal ({@link
-   * SweepLock}).
+   * heldOutFromTest} and {@code retainFromDataset} (null: each run's own choice, {@link
+   * dev.lethe.job.unlearn.InputReader}), {@code maxTestDrop} (percentage points; null: no gate),
+   * {@code retain} (a sample of retained training data: retain accuracy, method retain's data) and
+   * {@code maxRetainDrop} (its gate) may be null. {@code lockTtl}: how long the ledger's lease
+   * lives without renewal ({@link SweepLock}).
    */
   public record Settings(
       String requests,
@@ -78,6 +78,7 @@ public final class Sweep {
       String test,
       String heldOut,
       Integer heldOutFromTest,
+      Integer retainFromDataset,
       Method method,
       Goal goal,
       String preset,
@@ -308,6 +309,9 @@ public final class Sweep {
     }
     if (settings.heldOutFromTest() != null) {
       action.heldOutFromTest(settings.heldOutFromTest());
+    }
+    if (settings.retainFromDataset() != null) {
+      action.retainFromForget(settings.retainFromDataset());
     }
     return action.execute();
   }

@@ -26,8 +26,9 @@ import org.slf4j.LoggerFactory;
  * the model's input shape (the sidecar's, else the forget data's), labels are in range; the forget
  * rows are narrowed by ids or drawn at random on the executors (only they come back to the driver),
  * and the held-out sample is split off the test data when asked, or on the reader's own when the
- * run would otherwise hold stand-ins ({@link #AUTO_HELD_OUT}). The test data is checked where it
- * lies, on the executors, and stays there.
+ * run would otherwise hold stand-ins ({@link #AUTO_HELD_OUT}); without one, the retain sample is
+ * drawn from the forget data's other rows when asked, or on the reader's own ({@link
+ * #AUTO_RETAIN}). The test data is checked where it lies, on the executors, and stays there.
  */
 public final class InputReader {
 
@@ -48,6 +49,18 @@ public final class InputReader {
 
   /** The fewest test images from which {@link #AUTO_HELD_OUT} are drawn: half stay for testing. */
   public static final int AUTO_MIN_TEST = 2 * AUTO_HELD_OUT;
+
+  /**
+   * Rows of the forget data that are not forgotten, drawn as the retain sample when a run that
+   * would hold stand-ins has no held-out sample and no retain data: held at the original outputs in
+   * the held-out sample's place, 1,000 of them kept within a point of 1,000 held-out images on the
+   * demo model at 64 forget instances, where the stand-ins lost 11-19 points (docs/DEFAULTS.md,
+   * "Without a held-out sample"). A forget data set with fewer other rows lends none.
+   */
+  public static final int AUTO_RETAIN = 1000;
+
+  /** Mixed into the run's seed for the retain draw, so that it is not the forget draw's order. */
+  private static final long RETAIN_SEED = 0x72657461696eL; // "retain"
 
   private static final Logger LOG = LoggerFactory.getLogger(InputReader.class);
 
@@ -75,7 +88,8 @@ public final class InputReader {
     SpecResolver.Partial shape =
         SpecResolver.Partial.empty(INPUT_SHAPE_SOURCE).withInput(request.inputShape());
     SpecResolver.Partial known = SpecResolver.merge(sidecar, given, shape, resize);
-    List<Sample> forget = readForget(known);
+    ForgetRead read = readForget(known);
+    List<Sample> forget = read.forget();
     SpecResolver.Partial options = SpecResolver.merge(given, shape, resize);
     InputShapes.Inferred inferred =
         InputShapes.load(
@@ -164,7 +178,92 @@ public final class InputReader {
               + "; give --held-out URI or --held-out-from-test N");
     }
     List<Sample> retain = readOptional(request.retain(), "retain data", spec);
-    return new UnlearnInputs(options, spec, forget, test, heldOut, retain, draw > 0);
+    List<Sample> drawnRetain = retainDraw(read, heldOut, spec);
+    if (!drawnRetain.isEmpty()) {
+      retain = conform(drawnRetain, spec, "retain data drawn from forget data " + request.forget());
+    }
+    return new UnlearnInputs(
+        options, spec, forget, test, heldOut, retain, draw > 0, !drawnRetain.isEmpty());
+  }
+
+  /**
+   * The retain sample drawn from the forget data's rows that are not forgotten and fit the model:
+   * the number asked for ({@code --retain-from-forget N}; fewer rows than that is an error); else,
+   * when none was asked for, the run has no held-out sample and no retain data, and its settings
+   * would hold stand-ins, {@link #AUTO_RETAIN} of them when there are that many; else none.
+   */
+  private List<Sample> retainDraw(ForgetRead read, List<Sample> heldOut, ModelSpec spec) {
+    Integer asked = request.retainFromForget();
+    if (asked != null && asked == 0) {
+      return List.of();
+    }
+    if (asked == null
+        && (request.retain() != null
+            || !heldOut.isEmpty()
+            || read.data() == null
+            || !holdsHeldOut(spec))) {
+      return List.of();
+    }
+    int n = asked != null ? asked : AUTO_RETAIN;
+    List<Sample> drawn = List.of();
+    if (read.data() != null) {
+      java.util.Set<String> forgotten = new java.util.HashSet<>();
+      read.forget().forEach(s -> forgotten.add(s.id()));
+      drawn =
+          RandomDraw.draw(
+              read.data().filter(s -> !forgotten.contains(s.id()) && misfit(s, spec) == null),
+              n,
+              request.seed() ^ RETAIN_SEED);
+    }
+    if (drawn.size() < n) {
+      if (asked != null) {
+        throw new UsageException(
+            "Cannot run unlearn: --retain-from-forget "
+                + n
+                + " asks for more rows than forget data "
+                + request.forget()
+                + " holds besides the "
+                + read.forget().size()
+                + " forgotten (that fit the model: "
+                + drawn.size()
+                + "); give --retain-from-forget "
+                + drawn.size()
+                + " or less, or --retain URI");
+      }
+      LOG.info(
+          "unlearn: no held-out sample and no retain data: forget data {} holds {} rows besides the"
+              + " forgotten ones, fewer than the {} Lethe draws on its own, so the fine-tune holds"
+              + " stand-ins; give --held-out URI or --retain URI",
+          request.forget(),
+          drawn.size(),
+          AUTO_RETAIN);
+      return List.of();
+    }
+    LOG.info(
+        "unlearn: {} random rows of forget data {} that are not forgotten are the retain sample"
+            + " (seeded by --seed, as --retain-from-forget would draw them){}",
+        n,
+        request.forget(),
+        asked != null
+            ? ""
+            : ": the run has no held-out sample, so the fine-tune holds their outputs at the"
+                + " original model's in its place; --retain-from-forget 0 holds stand-ins instead");
+    return drawn;
+  }
+
+  /**
+   * Whether the run's settings put a held-out sample to use when it has one ({@link
+   * Unlearning#usesHeldOut}); without one they would hold stand-ins.
+   */
+  private boolean holdsHeldOut(ModelSpec spec) {
+    return RunSettings.resolve(
+            request.preset(), request.goal(), request.method(), request.tuning(), spec.input())
+        .candidates()
+        .stream()
+        .anyMatch(
+            s ->
+                Unlearning.usesHeldOut(
+                    request.method(), request.goal(), s, request.retain() != null));
   }
 
   /**
@@ -180,16 +279,7 @@ public final class InputReader {
     if (!heldOut.isEmpty() || test == null || test.size() < AUTO_MIN_TEST) {
       return 0;
     }
-    boolean holds =
-        RunSettings.resolve(
-                request.preset(), request.goal(), request.method(), request.tuning(), spec.input())
-            .candidates()
-            .stream()
-            .anyMatch(
-                s ->
-                    Unlearning.usesHeldOut(
-                        request.method(), request.goal(), s, request.retain() != null));
-    if (!holds) {
+    if (!holdsHeldOut(spec)) {
       return 0;
     }
     LOG.info(
@@ -203,8 +293,14 @@ public final class InputReader {
     return AUTO_HELD_OUT;
   }
 
+  /**
+   * The forget set, and the forget data it was chosen from when that holds other rows too (null
+   * when every row read is forgotten).
+   */
+  private record ForgetRead(List<Sample> forget, JavaRDD<Sample> data) {}
+
   /** The forget set, resized as it is read when {@code known} declares a resize. */
-  private List<Sample> readForget(SpecResolver.Partial known) {
+  private ForgetRead readForget(SpecResolver.Partial known) {
     SampleReader reader =
         new SampleReader(spark)
             .labels(request.labels())
@@ -214,10 +310,9 @@ public final class InputReader {
     if (request.limit() > 0) {
       reader.limit(request.limit());
     }
+    JavaRDD<Sample> samples = reader.read(request.forget()).samples();
     if (request.sample() > 0) {
-      List<Sample> drawn =
-          RandomDraw.draw(
-              reader.read(request.forget()).samples(), request.sample(), request.seed());
+      List<Sample> drawn = RandomDraw.draw(samples, request.sample(), request.seed());
       if (drawn.size() < request.sample()) {
         throw new IllegalArgumentException(
             "Cannot unlearn: option --sample asks for "
@@ -230,19 +325,19 @@ public final class InputReader {
                 + drawn.size()
                 + " or less");
       }
-      return drawn;
+      return new ForgetRead(drawn, samples);
     }
-    JavaRDD<Sample> samples = reader.read(request.forget()).samples();
-    List<Sample> forget =
-        request.forgetIds().isEmpty()
-            ? samples.collect()
-            : ForgetSelection.select(
-                samples, request.forgetIds(), request.forget(), request.limit());
-    if (forget.isEmpty()) {
-      throw new IllegalArgumentException(
-          "Cannot unlearn: forget data " + request.forget() + " holds no samples");
+    if (request.forgetIds().isEmpty()) {
+      List<Sample> forget = samples.collect();
+      if (forget.isEmpty()) {
+        throw new IllegalArgumentException(
+            "Cannot unlearn: forget data " + request.forget() + " holds no samples");
+      }
+      return new ForgetRead(forget, null);
     }
-    return forget;
+    return new ForgetRead(
+        ForgetSelection.select(samples, request.forgetIds(), request.forget(), request.limit()),
+        samples);
   }
 
   private List<Sample> readOptional(String uri, String what, ModelSpec spec) {

@@ -9,11 +9,11 @@ import java.util.Map;
  * The audit manifest of a published version, {@code manifest.json}, written last: what was
  * forgotten (a hash of the sorted ids, or the ids), from which parent model, with which settings,
  * what it measured, with which versions, and the SHA-256 and size of every published file.
- * Components are written in this order with snake_case names; {@code held_out} and {@code
- * forget.ids} only when there are such; {@code request_ids} (the erasure requests a sweep's run
- * serves) only for a sweep's versions. {@code version_naming} says how the version's name was made:
- * the run's UTC start time (so names sort by time) and its run id, given or random (so one run id
- * names one version, which a retry finds).
+ * Components are written in this order with snake_case names; {@code held_out}, {@code retain} and
+ * {@code forget.ids} only when there are such; {@code request_ids} (the erasure requests a sweep's
+ * run serves) only for a sweep's versions. {@code version_naming} says how the version's name was
+ * made: the run's UTC start time (so names sort by time) and its run id, given or random (so one
+ * run id names one version, which a retry finds).
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record Manifest(
@@ -28,6 +28,7 @@ public record Manifest(
     Forget forget,
     List<String> requestIds,
     HeldOut heldOut,
+    Retain retain,
     String method,
     String goal,
     boolean targeted,
@@ -54,6 +55,13 @@ public record Manifest(
 
   /** The held-out sample, whose outputs the fine-tune held: an input of the version. */
   public record HeldOut(String uri, int count, boolean drawnFromTest) {}
+
+  /**
+   * The retain sample: its accuracy is measured; without a held-out sample the fine-tune held its
+   * outputs, and methods salun, scrub and retain train on it, so it is an input of the version.
+   * {@code drawnFromForget}: drawn from the forget data's rows that are not forgotten.
+   */
+  public record Retain(String uri, int count, boolean drawnFromForget) {}
 
   /** The PGD settings of stage A. */
   public record Pgd(
@@ -108,6 +116,7 @@ public record Manifest(
         forget,
         requestIds,
         heldOut,
+        retain,
         method,
         goal,
         targeted,

@@ -100,6 +100,17 @@ public final class ReportHtml {
               + manifest.heldOut().uri()
               + (manifest.heldOut().drawnFromTest() ? " (drawn from the test data)" : ""));
     }
+    if (manifest.retain() != null) {
+      row(
+          h,
+          "Retain sample",
+          manifest.retain().count()
+              + " images from "
+              + manifest.retain().uri()
+              + (manifest.retain().drawnFromForget()
+                  ? " (rows of the forget data that were not forgotten)"
+                  : ""));
+    }
     row(h, "Method", manifest.method() + (manifest.targeted() ? " (targeted)" : ""));
     row(h, "Goal", manifest.goal());
     row(h, "Preset", manifest.preset());

@@ -80,8 +80,17 @@ public final class UnlearnDryRun {
         heldOut.put("automatic", drawn && request.heldOutFromTest() == null);
       }
       plan.put("held_out", heldOut);
-      plan.put(
-          "retain", request.retain() == null ? null : data(request.retain(), in.retain().size()));
+      Map<String, Object> retain =
+          in.retain().isEmpty()
+              ? null
+              : data(
+                  in.retainFromForget() ? request.forget() : request.retain(), in.retain().size());
+      if (retain != null) {
+        retain.put("from_forget", in.retainFromForget());
+        // drawn by the run on its own: no held-out sample, retain data or --retain-from-forget
+        retain.put("automatic", in.retainFromForget() && request.retainFromForget() == null);
+      }
+      plan.put("retain", retain);
       plan.put("method", request.method().cliName());
       plan.put("goal", request.goal().cliName());
       plan.put(

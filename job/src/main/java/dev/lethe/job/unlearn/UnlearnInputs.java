@@ -10,7 +10,9 @@ import java.util.List;
  * the forget set and the optional held-out and retain samples on the driver, and the optional test
  * set left on the executors ({@link TestData}, null when there is none), each checked against the
  * spec. {@code heldOutFromTest}: the held-out sample was drawn from the test data (asked for, or
- * drawn by {@link InputReader} on its own), and the test data is what is left.
+ * drawn by {@link InputReader} on its own), and the test data is what is left. {@code
+ * retainFromForget}: the retain sample was drawn from the forget data's rows that are not forgotten
+ * (asked for, or drawn on the reader's own).
  */
 public record UnlearnInputs(
     SpecResolver.Partial options,
@@ -19,7 +21,8 @@ public record UnlearnInputs(
     TestData test,
     List<Sample> heldOut,
     List<Sample> retain,
-    boolean heldOutFromTest) {
+    boolean heldOutFromTest,
+    boolean retainFromForget) {
 
   /** How many test samples there are; 0 without test data. */
   public long testSize() {

@@ -17,13 +17,17 @@ import java.util.Map;
  * is how many test images to draw as the held-out sample: null when not given (then {@link
  * InputReader} draws {@value InputReader#AUTO_HELD_OUT} itself when the run has test data of at
  * least {@value InputReader#AUTO_MIN_TEST} images, no held-out data and settings that hold a
- * held-out sample), 0 for no draw at all. {@code modelName} (null: the model file's name) names the
- * folder under {@code out}; {@code requestIds} are the erasure requests the run serves (empty for a
- * plain unlearn). {@code maxTestDrop} (null: no gate) is the most test accuracy, in percentage
- * points, a run may lose and still publish; {@code maxRetainDrop} (null: no gate) the same for the
- * retain data's accuracy. {@code classNames} (empty: the sidecar's, if any) are the model's class
- * names as given; {@code resize} (null: the sidecar's, if any) the resize its pipeline applies;
- * {@code inputShape} (null: the sidecar's, else the data's) its input shape.
+ * held-out sample), 0 for no draw at all. {@code retainFromForget} is how many rows of the forget
+ * data that are not forgotten to draw as the retain sample: null when not given (then {@link
+ * InputReader} draws {@value InputReader#AUTO_RETAIN} itself when a run without a held-out sample
+ * and retain data would hold stand-ins and the forget data has that many other rows), 0 for no draw
+ * at all. {@code modelName} (null: the model file's name) names the folder under {@code out};
+ * {@code requestIds} are the erasure requests the run serves (empty for a plain unlearn). {@code
+ * maxTestDrop} (null: no gate) is the most test accuracy, in percentage points, a run may lose and
+ * still publish; {@code maxRetainDrop} (null: no gate) the same for the retain data's accuracy.
+ * {@code classNames} (empty: the sidecar's, if any) are the model's class names as given; {@code
+ * resize} (null: the sidecar's, if any) the resize its pipeline applies; {@code inputShape} (null:
+ * the sidecar's, else the data's) its input shape.
  */
 public record UnlearnRequest(
     String model,
@@ -53,6 +57,7 @@ public record UnlearnRequest(
     boolean keepWork,
     boolean recordIds,
     Integer heldOutFromTest,
+    Integer retainFromForget,
     String modelName,
     List<String> requestIds,
     Double maxTestDrop,

@@ -182,7 +182,8 @@ public final class UnlearnRun {
                 in.heldOut().size(),
                 in.retain().size(),
                 version));
-        String advice = heldOutAdvice(in.heldOut().size(), in.testSize(), settings);
+        String advice =
+            heldOutAdvice(in.heldOut().size(), in.retain().size(), in.testSize(), settings);
         if (advice != null) {
           progress.accept(advice);
         }
@@ -512,6 +513,13 @@ public final class UnlearnRun {
           new Manifest.HeldOut(
               drawn ? request.test() : request.heldOut(), in.heldOut().size(), drawn);
     }
+    Manifest.Retain retain =
+        in.retain().isEmpty()
+            ? null
+            : new Manifest.Retain(
+                in.retainFromForget() ? request.forget() : request.retain(),
+                in.retain().size(),
+                in.retainFromForget());
     var pgd = settings.pgd();
     return new Manifest(
         Manifest.FORMAT,
@@ -526,6 +534,7 @@ public final class UnlearnRun {
         forget,
         request.requestIds().isEmpty() ? null : request.requestIds(),
         heldOut,
+        retain,
         request.method().cliName(),
         request.goal().cliName(),
         report.measured().targeted(),
@@ -565,18 +574,22 @@ public final class UnlearnRun {
   }
 
   /**
-   * What to change when a run that holds images at the original model's outputs has no held-out
-   * sample to hold (it holds stand-ins made from the forget set instead, which cost far more test
-   * accuracy on the demo model), or null when there is nothing to advise.
+   * What to change when a run that holds images at the original model's outputs has neither a
+   * held-out sample nor a retain sample to hold (it holds stand-ins made from the forget set
+   * instead, which cost far more test accuracy on the demo model), or null when there is nothing to
+   * advise.
    */
-  static String heldOutAdvice(int heldOut, long testSize, RunSettings settings) {
+  static String heldOutAdvice(int heldOut, int retain, long testSize, RunSettings settings) {
     boolean holds = settings.candidates().stream().anyMatch(s -> s.heldOutBatch() > 0);
-    if (heldOut > 0 || !holds) {
+    if (heldOut > 0 || retain > 0 || !holds) {
       return null;
     }
-    return "no held-out sample: the fine-tune holds mixtures of forget images at the original"
-        + " model's outputs instead, which on the demo model kept 6-20 points less test accuracy"
-        + " at 64-256 instances than 1,000 held-out images (docs/DEFAULTS.md, \"Stand-ins\"); "
+    return "no held-out sample and no retain sample: the fine-tune holds mixtures of forget images"
+        + " at the original model's outputs instead, which on the demo model kept 6-20 points"
+        + " less test accuracy at 64-256 instances than 1,000 held-out or retained images"
+        + " (docs/DEFAULTS.md, \"Stand-ins\"); give --retain URI with a thousand or so retained"
+        + " training images, or --forget data that holds them besides the forgotten rows (1,000"
+        + " are then drawn, --retain-from-forget); or "
         + (testSize >= InputReader.AUTO_MIN_TEST
             ? "leave out --held-out-from-test 0, or give --held-out-from-test "
                 + InputReader.AUTO_HELD_OUT

@@ -141,10 +141,45 @@ class BenchChartsTest {
         .contains("model nothing.pt")
         .doesNotContain("\n");
 
+    // Without a held-out sample, runs that held a retain sample are told apart from stand-ins.
+    Path held = tmp.resolve("held.jsonl");
+    Files.write(
+        held,
+        List.of(
+            row("l2ul", 64, 0, 0.87, "published", ""),
+            row("l2ul", 64, 0, 0.76, "published", ",\"held_out_given\":false"),
+            row(
+                "l2ul",
+                64,
+                0,
+                0.86,
+                "published",
+                ",\"held_out_given\":false,\"retain_given\":1000")));
+    for (String[] c :
+        new String[][] {{"true", "0.87"}, {"false", "0.76"}, {"retain", "0.86"}, {"any", null}}) {
+      Run r2 =
+          run(
+              "--results",
+              held.toString(),
+              "--model",
+              "m.pt",
+              "--out",
+              out.toString(),
+              "--held-out-given",
+              c[0]);
+      assertThat(r2.code()).as("stderr: %s", r2.stderr()).isZero();
+      JsonNode point = r2.summary().get("lines").get(0).get("points").get(0);
+      assertThat(point.get("runs").asInt()).as(c[0]).isEqualTo(c[1] == null ? 3 : 1);
+      if (c[1] != null) {
+        assertThat(point.get("mean").asDouble()).as(c[0]).isEqualTo(Double.parseDouble(c[1]));
+      }
+    }
+
     Run bad = run("--held-out-given", "maybe");
     assertThat(bad.code()).isEqualTo(2);
     assertThat(bad.stderr().strip())
-        .isEqualTo("Cannot draw charts with --held-out-given maybe: give true, false or any");
+        .isEqualTo(
+            "Cannot draw charts with --held-out-given maybe: give true, false, retain or any");
   }
 
   @Test

@@ -24,6 +24,7 @@ public class ReportHtmlTest {
         new Manifest.Forget("file:/data/x&y\"z'.gz", 3, "cd".repeat(32), "how", null),
         List.of(requestIds),
         null,
+        null,
         "l2ul",
         "misclassify",
         false,

@@ -577,6 +577,105 @@ class UnlearnCommandTest extends SparkTestBase {
         .contains("option --goal unseen needs a held-out sample, but --held-out-from-test 0");
   }
 
+  /**
+   * Forget data that holds 1,000 rows besides the forgotten ones, and no held-out sample (500 test
+   * images are too few to draw one): the run draws 1,000 of the other rows as its retain sample on
+   * its own, says so in the plan and the log, holds their outputs in place of stand-ins, measures
+   * their accuracy and records the draw in the manifest. The draw never takes a forgotten row: all
+   * 1,289 others can be asked for, one more is refused with the count. {@code --retain-from-forget
+   * 0}, or a held-out sample, draws none.
+   */
+  @Test
+  void forgetDataWithOtherRowsLendsARetainSampleWhenTheRunHasNoHeldOutSample() throws Exception {
+    int others = JobFixtures.trainSamples().size() - K;
+    CliRun plan = unlearn(tmp.resolve("retain-plan"), "--forget-ids", IDS, "--dry-run");
+    assertThat(plan.exitCode()).as("stderr:\n%s", plan.stderr()).isZero();
+    JsonNode retain = plan.summary().get("retain");
+    assertThat(retain.get("size").asInt()).isEqualTo(InputReader.AUTO_RETAIN);
+    assertThat(retain.get("from_forget").asBoolean()).isTrue();
+    assertThat(retain.get("automatic").asBoolean()).isTrue();
+    assertThat(retain.get("uri").asText()).isEqualTo(JobFixtures.trainImages().toString());
+    assertThat(plan.summary().get("held_out").isNull()).isTrue();
+
+    Path out = tmp.resolve("retain-auto");
+    JsonNode report = forgets(out);
+    assertThat(report.get("retain").get("size").asInt()).isEqualTo(InputReader.AUTO_RETAIN);
+    assertThat(report.get("retain").get("accuracy_before").asDouble()).isGreaterThan(0.5);
+    JsonNode manifest = manifestOf(out, report).get("retain");
+    assertThat(manifest.get("count").asInt()).isEqualTo(InputReader.AUTO_RETAIN);
+    assertThat(manifest.get("drawn_from_forget").asBoolean()).isTrue();
+    assertThat(manifest.get("uri").asText()).isEqualTo(JobFixtures.trainImages().toString());
+
+    CliRun logged =
+        LoggedCli.run(
+            unlearnArgs(
+                tmp.resolve("retain-logged"),
+                JobFixtures.trainImages(),
+                JobFixtures.testImages(),
+                "--forget-ids",
+                IDS,
+                "--dry-run"));
+    assertThat(logged.stderr())
+        .contains("1000 random rows of forget data " + JobFixtures.trainImages())
+        .contains("--retain-from-forget 0 holds stand-ins instead");
+
+    CliRun all =
+        unlearn(
+            tmp.resolve("retain-all"),
+            "--forget-ids",
+            IDS,
+            "--retain-from-forget",
+            String.valueOf(others),
+            "--dry-run");
+    assertThat(all.exitCode()).as("stderr:\n%s", all.stderr()).isZero();
+    assertThat(all.summary().get("retain").get("size").asInt()).isEqualTo(others);
+    assertThat(all.summary().get("retain").get("automatic").asBoolean()).isFalse();
+    CliRun more =
+        unlearn(
+            tmp.resolve("retain-more"),
+            "--forget-ids",
+            IDS,
+            "--retain-from-forget",
+            String.valueOf(others + 1),
+            "--dry-run");
+    assertThat(more.exitCode()).isEqualTo(2);
+    assertThat(more.stderr())
+        .contains(
+            "--retain-from-forget "
+                + (others + 1)
+                + " asks for more rows than forget data "
+                + JobFixtures.trainImages()
+                + " holds besides the "
+                + K
+                + " forgotten (that fit the model: "
+                + others
+                + ")");
+
+    for (String[] none :
+        List.of(
+            new String[] {"--retain-from-forget", "0"},
+            new String[] {"--held-out-from-test", "250"})) {
+      List<String> args = new ArrayList<>(List.of("--forget-ids", IDS, "--dry-run"));
+      args.addAll(List.of(none));
+      CliRun run = unlearn(tmp.resolve("retain-none-" + none[0]), args.toArray(String[]::new));
+      assertThat(run.exitCode()).as("stderr:\n%s", run.stderr()).isZero();
+      assertThat(run.summary().get("retain").isNull()).as(String.join(" ", none)).isTrue();
+    }
+    CliRun both =
+        unlearn(
+            tmp.resolve("retain-both"),
+            "--forget-ids",
+            IDS,
+            "--retain",
+            JobFixtures.testImages().toString(),
+            "--retain-from-forget",
+            "10",
+            "--dry-run");
+    assertThat(both.exitCode()).isEqualTo(2);
+    assertThat(both.stderr())
+        .contains("options --retain and --retain-from-forget exclude each other; give one");
+  }
+
   /** Models and arguments users bring that the checks before stage A must catch by name. */
   @Test
   void badInputsAreRefusedBeforeStageANamingTheFix() throws Exception {
