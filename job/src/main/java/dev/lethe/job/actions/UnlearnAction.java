@@ -90,6 +90,13 @@ public interface UnlearnAction {
    */
   UnlearnAction retainFromForget(int count);
 
+  /**
+   * Rows of the forget data that a retain draw ({@link #retainFromForget}, or the run's own) must
+   * not take although this run does not forget them: a sweep's samples of erasure requests that
+   * later runs forget.
+   */
+  UnlearnAction notRetained(List<String> ids);
+
   /** The unlearning method (default {@link Method#L2UL}). */
   UnlearnAction method(Method method);
 

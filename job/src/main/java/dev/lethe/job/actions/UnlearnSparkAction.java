@@ -52,6 +52,7 @@ final class UnlearnSparkAction implements UnlearnAction {
   private boolean recordIds;
   private Integer heldOutFromTest;
   private Integer retainFromForget;
+  private List<String> notRetained = List.of();
   private String modelName;
   private List<String> requestIds = List.of();
   private Double maxTestDrop;
@@ -156,6 +157,12 @@ final class UnlearnSparkAction implements UnlearnAction {
           "Cannot set retain-from-forget to " + count + ": give 0 (none) or more");
     }
     this.retainFromForget = count;
+    return this;
+  }
+
+  @Override
+  public UnlearnAction notRetained(List<String> ids) {
+    this.notRetained = List.copyOf(ids);
     return this;
   }
 
@@ -402,6 +409,7 @@ final class UnlearnSparkAction implements UnlearnAction {
         recordIds,
         heldOutFromTest,
         retainFromForget,
+        notRetained,
         modelName,
         requestIds,
         maxTestDrop,

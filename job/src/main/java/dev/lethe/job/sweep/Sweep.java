@@ -238,7 +238,10 @@ public final class Sweep {
               run.requestIds(),
               run.sampleIds().size(),
               forgotten.size()));
-      UnlearnAction.Result result = unlearn(parent, modelName, forget, run, lock);
+      // the samples that later runs of this sweep forget are kept out of any retain draw
+      List<String> later = new ArrayList<>();
+      runs.subList(runsMade + 1, runs.size()).forEach(r -> later.addAll(r.sampleIds()));
+      UnlearnAction.Result result = unlearn(parent, modelName, forget, later, run, lock);
       runsMade++;
       if (result.status() != UnlearnAction.Status.PUBLISHED) {
         List<Outcome> failed = SweepOutcomes.failed(run, modelName, result.error());
@@ -276,7 +279,12 @@ public final class Sweep {
   }
 
   private UnlearnAction.Result unlearn(
-      String parent, String modelName, List<String> forget, SweepPlan.Run run, SweepLock lock) {
+      String parent,
+      String modelName,
+      List<String> forget,
+      List<String> later,
+      SweepPlan.Run run,
+      SweepLock lock) {
     UnlearnAction action =
         LetheActions.get(spark)
             .unlearn()
@@ -284,6 +292,7 @@ public final class Sweep {
             .modelName(modelName)
             .forget(settings.dataset())
             .forgetIds(forget)
+            .notRetained(later)
             .requestIds(run.completedRequestIds())
             .output(settings.out())
             .test(settings.test())

@@ -207,7 +207,7 @@ public final class InputReader {
     int n = asked != null ? asked : AUTO_RETAIN;
     List<Sample> drawn = List.of();
     if (read.data() != null) {
-      java.util.Set<String> forgotten = new java.util.HashSet<>();
+      java.util.Set<String> forgotten = new java.util.HashSet<>(request.notRetained());
       read.forget().forEach(s -> forgotten.add(s.id()));
       drawn =
           RandomDraw.draw(
@@ -224,7 +224,11 @@ public final class InputReader {
                 + request.forget()
                 + " holds besides the "
                 + read.forget().size()
-                + " forgotten (that fit the model: "
+                + " forgotten"
+                + (request.notRetained().isEmpty()
+                    ? ""
+                    : " and " + request.notRetained().size() + " left out")
+                + " (that fit the model: "
                 + drawn.size()
                 + "); give --retain-from-forget "
                 + drawn.size()

@@ -21,7 +21,8 @@ import java.util.Map;
  * data that are not forgotten to draw as the retain sample: null when not given (then {@link
  * InputReader} draws {@value InputReader#AUTO_RETAIN} itself when a run without a held-out sample
  * and retain data would hold stand-ins and the forget data has that many other rows), 0 for no draw
- * at all. {@code modelName} (null: the model file's name) names the folder under {@code out};
+ * at all; {@code notRetained} are ids such a draw must not take (a sweep's samples that later runs
+ * forget). {@code modelName} (null: the model file's name) names the folder under {@code out};
  * {@code requestIds} are the erasure requests the run serves (empty for a plain unlearn). {@code
  * maxTestDrop} (null: no gate) is the most test accuracy, in percentage points, a run may lose and
  * still publish; {@code maxRetainDrop} (null: no gate) the same for the retain data's accuracy.
@@ -58,6 +59,7 @@ public record UnlearnRequest(
     boolean recordIds,
     Integer heldOutFromTest,
     Integer retainFromForget,
+    List<String> notRetained,
     String modelName,
     List<String> requestIds,
     Double maxTestDrop,
@@ -68,6 +70,7 @@ public record UnlearnRequest(
     forgetIds = List.copyOf(forgetIds);
     classNames = classNames == null ? List.of() : List.copyOf(classNames);
     requestIds = requestIds == null ? List.of() : List.copyOf(requestIds);
+    notRetained = notRetained == null ? List.of() : List.copyOf(notRetained);
   }
 
   /** The preset's name, {@code lethe} when none was given. */

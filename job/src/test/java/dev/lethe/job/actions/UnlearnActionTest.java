@@ -141,4 +141,42 @@ class UnlearnActionTest extends SparkTestBase {
         .isInstanceOf(IllegalStateException.class)
         .hasMessage("Cannot unlearn: sample and forget ids exclude each other; set one");
   }
+
+  /**
+   * A retain draw never takes the rows left out of it (a sweep's samples that later runs forget):
+   * with 10 of the other rows left out, the draw can take every row but the forgotten and those,
+   * and one more is refused naming both counts. The plan says what was drawn.
+   */
+  @Test
+  void aRetainDrawTakesNoRowLeftOutOfIt() {
+    int rows = JobFixtures.trainSamples().size();
+    List<String> later = new java.util.ArrayList<>();
+    for (int i = 1; i <= 10; i++) {
+      later.add("digits/" + (i * 100));
+    }
+    int free = rows - IDS.size() - later.size();
+    Map<String, Object> plan =
+        quick(tmp.resolve("left-out"), Map.of())
+            .heldOutFromTest(0)
+            .notRetained(later)
+            .retainFromForget(free)
+            .plan();
+    @SuppressWarnings("unchecked")
+    Map<String, Object> retain = (Map<String, Object>) plan.get("retain");
+    assertThat(retain.get("size")).isEqualTo(free);
+    assertThat(retain.get("from_forget")).isEqualTo(true);
+    assertThatThrownBy(
+            () ->
+                quick(tmp.resolve("left-out-more"), Map.of())
+                    .heldOutFromTest(0)
+                    .notRetained(later)
+                    .retainFromForget(free + 1)
+                    .plan())
+        .hasMessageContaining(
+            "holds besides the "
+                + IDS.size()
+                + " forgotten and 10 left out (that fit the model: "
+                + free
+                + ")");
+  }
 }
