@@ -209,11 +209,13 @@ public final class InputReader {
     if (read.data() != null) {
       java.util.Set<String> forgotten = new java.util.HashSet<>(request.notRetained());
       read.forget().forEach(s -> forgotten.add(s.id()));
+      // split, not draw: only the n drawn rows and n keys reach the driver, not n per partition
       drawn =
-          RandomDraw.draw(
-              read.data().filter(s -> !forgotten.contains(s.id()) && misfit(s, spec) == null),
-              n,
-              request.seed() ^ RETAIN_SEED);
+          RandomDraw.split(
+                  read.data().filter(s -> !forgotten.contains(s.id()) && misfit(s, spec) == null),
+                  n,
+                  request.seed() ^ RETAIN_SEED)
+              .drawn();
     }
     if (drawn.size() < n) {
       if (asked != null) {

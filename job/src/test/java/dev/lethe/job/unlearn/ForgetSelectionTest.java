@@ -112,6 +112,8 @@ class ForgetSelectionTest extends SparkTestBase {
                         String.join(",", IDS),
                         "--out",
                         tmp.resolve("out").toString(),
+                        "--retain-from-forget",
+                        "0",
                         "--dry-run"));
 
     assertThat(run[0].exitCode()).as("stderr:\n%s", run[0].stderr()).isZero();
@@ -121,6 +123,33 @@ class ForgetSelectionTest extends SparkTestBase {
     assertThat(received)
         .as("bytes the driver received (the table is %d)", tableBytes)
         .isLessThan(bound);
+
+    // Without a held-out sample the run draws 1,000 other rows as its retain sample: those rows
+    // come to the driver, and only their keys besides.
+    long retainBytes =
+        ResultBytes.serializedSize(new ArrayList<>(rows.subList(0, InputReader.AUTO_RETAIN)));
+    long withRetain =
+        ResultBytes.of(
+            spark,
+            () ->
+                run[0] =
+                    JobFixtures.cli(
+                        "unlearn",
+                        "--model",
+                        JobFixtures.cnn().toString(),
+                        "--forget",
+                        table,
+                        "--forget-ids",
+                        String.join(",", IDS),
+                        "--out",
+                        tmp.resolve("out").toString(),
+                        "--dry-run"));
+    assertThat(run[0].exitCode()).as("stderr:\n%s", run[0].stderr()).isZero();
+    assertThat(run[0].summary().get("retain").get("size").asInt())
+        .isEqualTo(InputReader.AUTO_RETAIN);
+    assertThat(withRetain)
+        .as("bytes the driver received with the retain draw (1,000 rows are %d)", retainBytes)
+        .isLessThan(bound + retainBytes * 3 / 2);
   }
 
   @Test
