@@ -14,8 +14,10 @@ import dev.lethe.unlearn.Goal;
 import dev.lethe.unlearn.Unlearning;
 import java.io.Serializable;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.Iterator;
 import java.util.List;
+import java.util.Set;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.sql.SparkSession;
 import org.slf4j.Logger;
@@ -207,7 +209,7 @@ public final class InputReader {
     int n = asked != null ? asked : AUTO_RETAIN;
     List<Sample> drawn = List.of();
     if (read.data() != null) {
-      java.util.Set<String> forgotten = new java.util.HashSet<>(request.notRetained());
+      Set<String> forgotten = new HashSet<>(request.notRetained());
       read.forget().forEach(s -> forgotten.add(s.id()));
       // split, not draw: only the n drawn rows and n keys reach the driver, not n per partition
       drawn =

@@ -96,31 +96,11 @@ class ForgetSelectionTest extends SparkTestBase {
     long bound = bound(distinctIds().size());
     assertThat(tableBytes).as("the table is far larger than the bound").isGreaterThan(10 * bound);
 
-    CliRun[] run = new CliRun[1];
-    long received =
-        ResultBytes.of(
-            spark,
-            () ->
-                run[0] =
-                    JobFixtures.cli(
-                        "unlearn",
-                        "--model",
-                        JobFixtures.cnn().toString(),
-                        "--forget",
-                        table,
-                        "--forget-ids",
-                        String.join(",", IDS),
-                        "--out",
-                        tmp.resolve("out").toString(),
-                        "--retain-from-forget",
-                        "0",
-                        "--dry-run"));
-
-    assertThat(run[0].exitCode()).as("stderr:\n%s", run[0].stderr()).isZero();
-    assertThat(run[0].summary().get("forget").get("size").asInt())
+    DryRun plain = dryRun("--retain-from-forget", "0");
+    assertThat(plain.run().summary().get("forget").get("size").asInt())
         .as("forget rows")
         .isEqualTo(distinctIds().size());
-    assertThat(received)
+    assertThat(plain.received())
         .as("bytes the driver received (the table is %d)", tableBytes)
         .isLessThan(bound);
 
@@ -128,28 +108,38 @@ class ForgetSelectionTest extends SparkTestBase {
     // come to the driver, and only their keys besides.
     long retainBytes =
         ResultBytes.serializedSize(new ArrayList<>(rows.subList(0, InputReader.AUTO_RETAIN)));
-    long withRetain =
-        ResultBytes.of(
-            spark,
-            () ->
-                run[0] =
-                    JobFixtures.cli(
-                        "unlearn",
-                        "--model",
-                        JobFixtures.cnn().toString(),
-                        "--forget",
-                        table,
-                        "--forget-ids",
-                        String.join(",", IDS),
-                        "--out",
-                        tmp.resolve("out").toString(),
-                        "--dry-run"));
-    assertThat(run[0].exitCode()).as("stderr:\n%s", run[0].stderr()).isZero();
-    assertThat(run[0].summary().get("retain").get("size").asInt())
+    DryRun drawn = dryRun();
+    assertThat(drawn.run().summary().get("retain").get("size").asInt())
         .isEqualTo(InputReader.AUTO_RETAIN);
-    assertThat(withRetain)
+    assertThat(drawn.received())
         .as("bytes the driver received with the retain draw (1,000 rows are %d)", retainBytes)
         .isLessThan(bound + retainBytes * 3 / 2);
+  }
+
+  /** A dry run and the bytes its Spark jobs sent the driver. */
+  private record DryRun(CliRun run, long received) {}
+
+  /** {@code lethe unlearn --dry-run} of {@link #IDS} from the table, with {@code extra}. */
+  private static DryRun dryRun(String... extra) {
+    List<String> args =
+        new ArrayList<>(
+            List.of(
+                "unlearn",
+                "--model",
+                JobFixtures.cnn().toString(),
+                "--forget",
+                table,
+                "--forget-ids",
+                String.join(",", IDS),
+                "--out",
+                tmp.resolve("out").toString(),
+                "--dry-run"));
+    args.addAll(List.of(extra));
+    CliRun[] run = new CliRun[1];
+    long received =
+        ResultBytes.of(spark, () -> run[0] = JobFixtures.cli(args.toArray(String[]::new)));
+    assertThat(run[0].exitCode()).as("stderr:\n%s", run[0].stderr()).isZero();
+    return new DryRun(run[0], received);
   }
 
   @Test
