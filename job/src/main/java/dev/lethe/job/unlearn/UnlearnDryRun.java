@@ -73,7 +73,7 @@ public final class UnlearnDryRun {
       Map<String, Object> heldOut =
           in.heldOut().isEmpty() && !drawn
               ? null
-              : data(drawn ? request.test() : request.heldOut(), in.heldOut().size());
+              : data(in.heldOutUri(request), in.heldOut().size());
       if (heldOut != null) {
         heldOut.put("from_test", drawn);
         // drawn by the run on its own: no held-out sample and no --held-out-from-test was given
@@ -81,10 +81,7 @@ public final class UnlearnDryRun {
       }
       plan.put("held_out", heldOut);
       Map<String, Object> retain =
-          in.retain().isEmpty()
-              ? null
-              : data(
-                  in.retainFromForget() ? request.forget() : request.retain(), in.retain().size());
+          in.retain().isEmpty() ? null : data(in.retainUri(request), in.retain().size());
       if (retain != null) {
         retain.put("from_forget", in.retainFromForget());
         // drawn by the run on its own: no held-out sample, retain data or --retain-from-forget

@@ -24,6 +24,16 @@ public record UnlearnInputs(
     boolean heldOutFromTest,
     boolean retainFromForget) {
 
+  /** Where the held-out sample came from: the test data it was drawn from, else its own data. */
+  public String heldOutUri(UnlearnRequest request) {
+    return heldOutFromTest ? request.test() : request.heldOut();
+  }
+
+  /** Where the retain sample came from: the forget data it was drawn from, else its own data. */
+  public String retainUri(UnlearnRequest request) {
+    return retainFromForget ? request.forget() : request.retain();
+  }
+
   /** How many test samples there are; 0 without test data. */
   public long testSize() {
     return test == null ? 0 : test.size();

@@ -508,18 +508,13 @@ public final class UnlearnRun {
     Manifest.HeldOut heldOut = null;
     if (!in.heldOut().isEmpty()) {
       // The fine-tune holds the model's outputs on these images, so they are an input of the model.
-      boolean drawn = in.heldOutFromTest();
       heldOut =
-          new Manifest.HeldOut(
-              drawn ? request.test() : request.heldOut(), in.heldOut().size(), drawn);
+          new Manifest.HeldOut(in.heldOutUri(request), in.heldOut().size(), in.heldOutFromTest());
     }
     Manifest.Retain retain =
         in.retain().isEmpty()
             ? null
-            : new Manifest.Retain(
-                in.retainFromForget() ? request.forget() : request.retain(),
-                in.retain().size(),
-                in.retainFromForget());
+            : new Manifest.Retain(in.retainUri(request), in.retain().size(), in.retainFromForget());
     var pgd = settings.pgd();
     return new Manifest(
         Manifest.FORMAT,
