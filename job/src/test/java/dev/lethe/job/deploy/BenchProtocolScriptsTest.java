@@ -14,8 +14,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Issue 16's scripts, without running a benchmark: bench-protocol's plan and refusals, and
- * bench-gap's join with the retrained model's line and its arithmetic.
+ * Issue 16's scripts, without running a benchmark: bench-protocol's plan and refusals, bench-gap's
+ * join with the retrained model's line and its arithmetic, and bench-table's tables.
  */
 class BenchProtocolScriptsTest {
 
@@ -30,14 +30,14 @@ class BenchProtocolScriptsTest {
   void protocolPlansEveryCombinationAndGoalUnseenOnlyWithAHeldOutSample() throws Exception {
     CliRun full = script("bench-protocol", "--dry-run");
     assertThat(full.exitCode()).as(full.stderr()).isZero();
-    assertThat(full.stderr()).contains("288 runs in 32 benchmark processes");
+    assertThat(full.stderr()).contains("480 runs in 32 benchmark processes");
     assertThat(full.stdout().lines())
         .hasSize(32)
         .contains(
-            "demo k=16 seed=0 held-out=given goals=misclassify,unseen methods=neggrad,adv,l2ul"
-                + " presets=lethe,paper",
-            "mnist k=256 seed=1 held-out=none goals=misclassify methods=neggrad,adv,l2ul"
-                + " presets=lethe,paper");
+            "demo k=16 seed=0 held-out=given goals=misclassify,unseen"
+                + " methods=neggrad,adv,l2ul,salun,scrub presets=lethe,paper",
+            "mnist k=256 seed=1 held-out=retain goals=misclassify"
+                + " methods=neggrad,adv,l2ul,salun,scrub presets=lethe,paper");
 
     CliRun slice =
         script(
@@ -120,6 +120,85 @@ class BenchProtocolScriptsTest {
                 + dir.resolve("none.jsonl")
                 + ": no such file; measure the retrained models with UnlearnBenchmark"
                 + " --evaluate-only retrained (docs/BENCHMARKS.md)");
+  }
+
+  @Test
+  void tableHasARowPerHeldOutSamplePresetGoalAndMethodAndEverySeedInItsCell(@TempDir Path dir)
+      throws Exception {
+    Path gold = dir.resolve("gold.jsonl");
+    Files.writeString(
+        gold,
+        line("retrained", "m.pt", 16, 0, true, 0.75, 0.90, 0.50, 0.50)
+            + line("original", "m.pt", 16, 0, true, 0.8125, 0.91, 0.57, 0.53));
+    Path runs = dir.resolve("protocol.jsonl");
+    Files.writeString(
+        runs,
+        protocol("published", "given", 16, 0, "misclassify", 0.10, 0.5, "full") // replaced below
+            + protocol("published", "given", 16, 0, "misclassify", 0.0, 0.8862, "full")
+            + protocol("published", "given", 16, 1, "misclassify", 0.0, 0.8983, "full")
+            + protocol("failed", "given", 64, 1, "misclassify", 0.5, 0.90, "full")
+            + protocol("published", "given", 16, 0, "unseen", 0.8125, 0.9129, "full")
+            + protocol("published", "retain", 256, 1, "misclassify", 0.0, 0.8186, "full")
+            + protocol("published", "none", 16, 1, "misclassify", 0.0, 0.8718, "full")
+            + protocol("published", "none", 64, 0, "misclassify", 0.0, 0.30, "smoke"));
+
+    CliRun table = script("bench-table", "--gold", gold.toString(), runs.toString());
+    assertThat(table.exitCode()).as(table.stderr()).isZero();
+    assertThat(table.stdout().lines().filter(l -> l.startsWith("|") || l.startsWith("#")))
+        .containsExactly(
+            "### demo (m.pt): 6 runs, test accuracy 91.0 % before",
+            "| held-out | preset | goal | method | k = 16 | k = 64 | k = 128 | k = 256 |",
+            "|---|---|---|---|---|---|---|---|",
+            "| given | lethe | misclassify | l2ul | 88.6 (0, 0.93) / 89.8 (0, 0.93) | - / failed"
+                + " | - | - |",
+            "| given | lethe | unseen | l2ul | 91.3 (81.3, 0.93) / - | - | - | - |",
+            "| retain | lethe | misclassify | l2ul | - | - | - | - / 81.9 (0, 0.93) |",
+            "| none | lethe | misclassify | l2ul | - / 87.2 (0, 0.93) | - | - | - |",
+            "| before | | | | 91.0 (81.3, 0.57) / - | - | - | - |",
+            "| retrained | | | | 90.0 (75, 0.5) / - | - | - | - |");
+
+    CliRun seed =
+        script(
+            "bench-table", "--gold", gold.toString(), "--seeds", "1", "--k", "16", runs.toString());
+    assertThat(seed.exitCode()).as(seed.stderr()).isZero();
+    assertThat(seed.stdout().lines().filter(l -> l.startsWith("| ")))
+        .containsExactly(
+            "| held-out | preset | goal | method | k = 16 |",
+            "| given | lethe | misclassify | l2ul | 89.8 (0, 0.93) |",
+            "| none | lethe | misclassify | l2ul | 87.2 (0, 0.93) |");
+    CliRun bad = script("bench-table", "--k", "16,x");
+    assertThat(bad.exitCode()).isEqualTo(2);
+    assertThat(bad.stderr().strip())
+        .isEqualTo(
+            "bench-table: Cannot use --k 16,x: give positive integers separated by commas, e.g."
+                + " --k 16,64");
+  }
+
+  private static String protocol(
+      String status,
+      String held,
+      int k,
+      int seed,
+      String goal,
+      double forget,
+      double test,
+      String label) {
+    return String.format(
+        "{\"benchmark\":\"protocol\",\"model_name\":\"demo\",\"label\":\"%s\",\"sets\":[],"
+            + "\"status\":\"%s\",\"method\":\"l2ul\",\"goal\":\"%s\",\"k\":%d,\"seed\":%d,"
+            + "\"forget\":{\"accuracy_after\":%s},"
+            + "\"test\":{\"accuracy_before\":0.91,\"accuracy_after\":%s},"
+            + "\"mia\":{\"accuracy_after\":0.93},\"preset\":\"lethe\",\"model\":\"m.pt\","
+            + "\"held_out_given\":%s%s}%n",
+        label,
+        status,
+        goal,
+        k,
+        seed,
+        forget,
+        test,
+        held.equals("given"),
+        held.equals("retain") ? ",\"retain_given\":1000" : "");
   }
 
   private static String line(
