@@ -93,6 +93,10 @@ class BenchProtocolScriptsTest {
             + run("l2ul", "unseen", true, 16, 0.7625, 0.8925, 0.53, 0.48)
             + run("l2ul", "misclassify", true, 16, 0.0, 0.88, 0.93, 1.0)
             + run("l2ul", "misclassify", false, 16, 0.0, 0.85, 0.80, 0.81)
+            // a retain sample held instead of stand-ins: its own row, not a newer "none" line
+            + run("l2ul", "misclassify", false, 16, 0.0, 0.86, 0.80, 0.81)
+                .replace(
+                    "\"held_out_given\":false", "\"held_out_given\":false,\"retain_given\":1000")
             + run("l2ul", "misclassify", true, 64, 0.0, 0.85, 0.80, 0.81));
 
     CliRun gap = script("bench-gap", "--gold", gold.toString(), runs.toString());
@@ -105,6 +109,8 @@ class BenchProtocolScriptsTest {
             "| m | 16 | 0 | given | lethe | l2ul | unseen |  | 10 | 89.25 % (-0.75) | 76.25 %"
                 + " (+1.25) | 0.53 (+0.03) | 0.48 (-0.02) | yes |",
             "| m | 16 | 0 | none * | lethe | l2ul | misclassify |  | 10 | 85 % (-5) | 0 % (-75)"
+                + " | 0.8 (+0.3) | 0.81 (+0.31) | no |",
+            "| m | 16 | 0 | retain * | lethe | l2ul | misclassify |  | 10 | 86 % (-4) | 0 % (-75)"
                 + " | 0.8 (+0.3) | 0.81 (+0.31) | no |",
             "| m | 16 | 0 | given | original (m.pt) | 91 % | 81.25 % | 0.57 | 0.53 |",
             "| m | 16 | 0 | given | retrained (m.pt) | 90 % | 75 % | 0.5 | 0.5 |");
