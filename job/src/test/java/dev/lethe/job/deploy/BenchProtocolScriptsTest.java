@@ -180,6 +180,20 @@ class BenchProtocolScriptsTest {
                 + " --k 16,64");
   }
 
+  @Test
+  void protocolPageHoldsTheTablesOfTheRecordedRuns() throws Exception {
+    CliRun table = script("bench-table");
+    assertThat(table.exitCode()).as(table.stderr()).isZero();
+    String page = Files.readString(JobFixtures.repo().resolve("docs/PROTOCOL.md"));
+    String begin = "<!-- bench-table: begin -->\n";
+    String end = "<!-- bench-table: end -->";
+    assertThat(page).contains(begin, end);
+    String recorded = page.substring(page.indexOf(begin) + begin.length(), page.indexOf(end));
+    assertThat(recorded.strip())
+        .as("docs/PROTOCOL.md's tables against deploy/bin/bench-table's; paste its output in")
+        .isEqualTo(table.stdout().strip());
+  }
+
   private static String protocol(
       String status,
       String held,
