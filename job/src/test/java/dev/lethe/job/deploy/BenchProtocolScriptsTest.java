@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.lethe.job.JobFixtures;
 import dev.lethe.job.JobFixtures.CliRun;
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -81,11 +82,7 @@ class BenchProtocolScriptsTest {
 
   @Test
   void gapIsEachRunMinusTheRetrainedModelOfItsModelKAndSeed(@TempDir Path dir) throws Exception {
-    Path gold = dir.resolve("gold.jsonl");
-    Files.writeString(
-        gold,
-        line("retrained", "m.pt", 16, 0, true, 0.75, 0.90, 0.50, 0.50)
-            + line("original", "m.pt", 16, 0, true, 0.8125, 0.91, 0.57, 0.53));
+    Path gold = writeGold(dir);
     Path runs = dir.resolve("runs.jsonl");
     Files.writeString(
         runs,
@@ -131,11 +128,7 @@ class BenchProtocolScriptsTest {
   @Test
   void tableHasARowPerHeldOutSamplePresetGoalAndMethodAndEverySeedInItsCell(@TempDir Path dir)
       throws Exception {
-    Path gold = dir.resolve("gold.jsonl");
-    Files.writeString(
-        gold,
-        line("retrained", "m.pt", 16, 0, true, 0.75, 0.90, 0.50, 0.50)
-            + line("original", "m.pt", 16, 0, true, 0.8125, 0.91, 0.57, 0.53));
+    Path gold = writeGold(dir);
     Path runs = dir.resolve("protocol.jsonl");
     Files.writeString(
         runs,
@@ -219,6 +212,16 @@ class BenchProtocolScriptsTest {
         test,
         held.equals("given"),
         held.equals("retain") ? ",\"retain_given\":1000" : "");
+  }
+
+  /** Gold lines of model m.pt at k = 16, seed 0: the retrained model and the original. */
+  private static Path writeGold(Path dir) throws IOException {
+    Path gold = dir.resolve("gold.jsonl");
+    Files.writeString(
+        gold,
+        line("retrained", "m.pt", 16, 0, true, 0.75, 0.90, 0.50, 0.50)
+            + line("original", "m.pt", 16, 0, true, 0.8125, 0.91, 0.57, 0.53));
+    return gold;
   }
 
   private static String line(
