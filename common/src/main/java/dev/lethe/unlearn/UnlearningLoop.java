@@ -421,7 +421,7 @@ final class UnlearningLoop {
                                       " (%.1f %% at its best step, whose weights it keeps)",
                                       100 * best)),
                       formatWeight(settings.escalateMax() * 4),
-                      k > 1 ? " or forget in smaller stages (--set split=" + k / 2 + ")" : ""));
+                      smallerStages(k)));
             }
             forgetWeight *= 2;
             lastProgress = step;
@@ -511,6 +511,17 @@ final class UnlearningLoop {
    * for UNSEEN it also records the held-out median logit gap the margin loss aims at ({@link
    * #unseenGap}).
    */
+  /**
+   * The hint to forget in smaller stages: half the stage size this run used (half the request when
+   * it ran as one stage), or nothing when stages cannot be smaller. Half the stage's prefix would
+   * be wrong in a chained run: the last stage's prefix is the whole request, so half of it is
+   * larger than the stages that ran.
+   */
+  private String smallerStages(int k) {
+    int size = Math.min(k, settings.stageSize(goal, forget.size()));
+    return size > 1 ? " or forget in smaller stages (--set split=" + size / 2 + ")" : "";
+  }
+
   private double forgetScore(int k) {
     if (goal == Goal.UNSEEN) {
       float[][] f = UnlearningObjective.lossAndGap(model, forget, evalBatch);
