@@ -506,22 +506,26 @@ final class UnlearningLoop {
   }
 
   /**
+   * The hint to forget in smaller stages: half the stage size this run used (half the request when
+   * it ran as one stage), or nothing when stages cannot be smaller or do not apply (goal unseen
+   * judges the forget set as a whole and never splits). Half the stage's prefix would be wrong in a
+   * chained run: the last stage's prefix is the whole request, so half of it is larger than the
+   * stages that ran.
+   */
+  private String smallerStages(int k) {
+    if (goal == Goal.UNSEEN) {
+      return "";
+    }
+    int size = Math.min(k, settings.stageSize(goal, forget.size()));
+    return size > 1 ? " or forget in smaller stages (--set split=" + size / 2 + ")" : "";
+  }
+
+  /**
    * The number the stop rule watches: forget accuracy (untargeted), the fraction NOT yet on target
    * (targeted), or for UNSEEN the held-out median loss minus the forget median loss (stop at <= 0);
    * for UNSEEN it also records the held-out median logit gap the margin loss aims at ({@link
    * #unseenGap}).
    */
-  /**
-   * The hint to forget in smaller stages: half the stage size this run used (half the request when
-   * it ran as one stage), or nothing when stages cannot be smaller. Half the stage's prefix would
-   * be wrong in a chained run: the last stage's prefix is the whole request, so half of it is
-   * larger than the stages that ran.
-   */
-  private String smallerStages(int k) {
-    int size = Math.min(k, settings.stageSize(goal, forget.size()));
-    return size > 1 ? " or forget in smaller stages (--set split=" + size / 2 + ")" : "";
-  }
-
   private double forgetScore(int k) {
     if (goal == Goal.UNSEEN) {
       float[][] f = UnlearningObjective.lossAndGap(model, forget, evalBatch);
