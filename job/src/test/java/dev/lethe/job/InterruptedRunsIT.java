@@ -426,6 +426,13 @@ class InterruptedRunsIT extends DeltaSparkTestBase {
     owner.put("host", hostName());
     owner.put("pid", pid);
     owner.put("pid_started", started);
+    // What the run itself writes: the ticks keep the child's judgement of this JVM independent
+    // of the wall clock (a CI run once saw the instants alone disagree by more than 2 s).
+    owner.put(
+        "pid_start_ticks",
+        pid == ProcessHandle.current().pid()
+            ? dev.lethe.job.unlearn.ProcessStart.ticks(pid).orElseThrow()
+            : null);
     owner.put("run_id", name);
     owner.put("started", heard.minusSeconds(60).toString());
     owner.put("heartbeat", heard.toString());

@@ -17,6 +17,7 @@ import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -61,11 +62,16 @@ final class WorkFolder implements AutoCloseable {
           .readerFor(Owner.class)
           .without(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
 
-  /** What {@value #OWNER} says. */
+  /**
+   * What {@value #OWNER} says. {@code pidStartTicks} is the pid's start in clock ticks since boot
+   * ({@code /proc/<pid>/stat}, null where there is none): unlike {@code pidStarted}, which Java
+   * derives from the wall clock's idea of the boot time, it does not move when the clock is set.
+   */
   record Owner(
       String host,
       long pid,
       String pidStarted,
+      Long pidStartTicks,
       String runId,
       String started,
       String heartbeat,
@@ -78,6 +84,7 @@ final class WorkFolder implements AutoCloseable {
           localHost(),
           self.pid(),
           self.info().startInstant().map(Instant::toString).orElse(null),
+          boxed(ProcessStart.ticks(self.pid())),
           runId,
           now.toString(),
           now.toString(),
@@ -85,7 +92,7 @@ final class WorkFolder implements AutoCloseable {
     }
 
     Owner heardAt(Instant now) {
-      return new Owner(host, pid, pidStarted, runId, started, now.toString(), keep);
+      return new Owner(host, pid, pidStarted, pidStartTicks, runId, started, now.toString(), keep);
     }
 
     /** "pid N on host H". */
@@ -311,11 +318,21 @@ final class WorkFolder implements AutoCloseable {
     return "cannot remove work folder " + dir + " (" + why + "); remove it by hand";
   }
 
-  /** Whether the owner's pid runs here and is the same process (started when it says). */
+  /**
+   * Whether the owner's pid runs here and is the same process (started when it says): by its start
+   * in clock ticks since boot where both sides have one, else by its start instant within 2 s. The
+   * instant alone misjudged a live run as dead when the wall clock was set between the two reads
+   * (Java's start instant is the boot time by the wall clock plus the ticks; seen in CI).
+   */
   private static boolean running(Owner owner) {
     Optional<ProcessHandle> process = ProcessHandle.of(owner.pid()).filter(ProcessHandle::isAlive);
     if (process.isEmpty()) {
       return false;
+    }
+    OptionalLong ticks =
+        owner.pidStartTicks() == null ? OptionalLong.empty() : ProcessStart.ticks(owner.pid());
+    if (ticks.isPresent()) {
+      return ticks.getAsLong() == owner.pidStartTicks();
     }
     Optional<Instant> recorded = instant(owner.pidStarted());
     Optional<Instant> actual = process.get().info().startInstant();
@@ -325,6 +342,10 @@ final class WorkFolder implements AutoCloseable {
     // Same pid, started at another time: a later process got the number.
     return Duration.between(recorded.get(), actual.get()).abs().compareTo(Duration.ofSeconds(2))
         <= 0;
+  }
+
+  private static Long boxed(OptionalLong v) {
+    return v.isPresent() ? v.getAsLong() : null;
   }
 
   private static Optional<Owner> readOwner(FileSystem fs, Path dir) {

@@ -43,11 +43,23 @@ class WorkFolderTest {
 
   private Path plant(String name, String host, long pid, String pidStarted, Instant heartbeat)
       throws Exception {
-    return plant(name, host, pid, pidStarted, heartbeat, false);
+    return plant(name, host, pid, pidStarted, null, heartbeat, false);
   }
 
   private Path plant(
       String name, String host, long pid, String pidStarted, Instant heartbeat, boolean keep)
+      throws Exception {
+    return plant(name, host, pid, pidStarted, null, heartbeat, keep);
+  }
+
+  private Path plant(
+      String name,
+      String host,
+      long pid,
+      String pidStarted,
+      Long pidStartTicks,
+      Instant heartbeat,
+      boolean keep)
       throws Exception {
     Path dir = tmp.resolve("model").resolve(name);
     Files.createDirectories(dir.resolve("adversarial"));
@@ -59,6 +71,7 @@ class WorkFolderTest {
                 host,
                 pid,
                 pidStarted,
+                pidStartTicks,
                 "r-" + name,
                 heartbeat.minusSeconds(60).toString(),
                 heartbeat.toString(),
@@ -124,6 +137,40 @@ class WorkFolderTest {
 
     assertThat(sweep()).singleElement().asString().startsWith("removed work folder");
     assertThat(reused).doesNotExist();
+  }
+
+  @Test
+  void aLiveRunStaysLiveWhenTheClockIsSetBetweenTheTwoReadsOfItsStart() throws Exception {
+    // Java's start instant is the boot time by the wall clock plus the ticks since boot: setting
+    // the clock moves it. CI once saw another JVM read this JVM's start 2+ s away from what this
+    // JVM had written, and the sweep removed a live run's folder. The ticks do not move.
+    long me = ProcessHandle.current().pid();
+    long ticks = ProcessStart.ticks(me).orElseThrow();
+    String stepped = Instant.parse(self()).plusSeconds(3600).toString();
+    Path live = plant(".work-x-stepped", host(), me, stepped, ticks, now.minusSeconds(300), false);
+    Path reused =
+        plant(".work-x-reused", host(), me, self(), ticks - 100, now.minusSeconds(300), false);
+
+    List<String> lines = sweep();
+
+    assertThat(live).as("same ticks, instant an hour off: the same process").isDirectory();
+    assertThat(reused).as("same instant, other ticks: another process").doesNotExist();
+    assertThat(lines)
+        .containsExactlyInAnyOrder(
+            "work folder "
+                + uri(live)
+                + " belongs to a live run (pid "
+                + me
+                + " on host "
+                + host()
+                + "); left alone",
+            "removed work folder "
+                + uri(reused)
+                + ": its run (pid "
+                + me
+                + " on host "
+                + host()
+                + ") is not running");
   }
 
   @Test
@@ -212,6 +259,8 @@ class WorkFolderTest {
       assertThat(owner.get("host").asText()).isEqualTo(host());
       assertThat(owner.get("run_id").asText()).isEqualTo("r1");
       assertThat(owner.get("pid_started").asText()).isEqualTo(self());
+      assertThat(owner.get("pid_start_ticks").asLong())
+          .isEqualTo(ProcessStart.ticks(ProcessHandle.current().pid()).orElseThrow());
       assertThat(owner.get("keep").asBoolean()).isFalse();
       assertThat(Instant.parse(owner.get("heartbeat").asText())).isAfter(now.minusSeconds(5));
       assertThat(sweep()).singleElement().asString().contains("belongs to a live run");
