@@ -321,8 +321,9 @@ final class WorkFolder implements AutoCloseable {
   /**
    * Whether the owner's pid runs here and is the same process (started when it says): by its start
    * in clock ticks since boot where both sides have one, else by its start instant within 2 s. The
-   * instant alone misjudged a live run as dead when the wall clock was set between the two reads
-   * (Java's start instant is the boot time by the wall clock plus the ticks; seen in CI).
+   * instant alone misjudged a live run as dead in CI (two JVMs read the same process's start more
+   * than 2 s apart): Java's start instant is the boot time by the wall clock plus the ticks, and
+   * setting the clock moves it.
    */
   private static boolean running(Owner owner) {
     Optional<ProcessHandle> process = ProcessHandle.of(owner.pid()).filter(ProcessHandle::isAlive);
