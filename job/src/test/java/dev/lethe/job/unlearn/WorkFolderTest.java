@@ -79,6 +79,20 @@ class WorkFolderTest {
     return dir;
   }
 
+  /** The sweep's line for a folder whose run (pid on this host) is not running. */
+  private static String notRunning(Path dir, long pid) {
+    return "removed work folder " + uri(dir) + ": its run (" + where(pid) + ") is not running";
+  }
+
+  /** The sweep's line for a live run's folder (pid on this host). */
+  private static String liveRun(Path dir, long pid) {
+    return "work folder " + uri(dir) + " belongs to a live run (" + where(pid) + "); left alone";
+  }
+
+  private static String where(long pid) {
+    return "pid " + pid + " on host " + host();
+  }
+
   private List<String> sweep() {
     return WorkFolder.sweep(
         hadoop, new org.apache.hadoop.fs.Path(tmp.resolve("model").toUri()), now, progress::add);
@@ -104,28 +118,7 @@ class WorkFolderTest {
     assertThat(quiet).as("a live run with an old heartbeat").isDirectory();
     assertThat(lines)
         .as("one line per folder")
-        .containsExactlyInAnyOrder(
-            "removed work folder "
-                + uri(killed)
-                + ": its run (pid "
-                + dead
-                + " on host "
-                + host()
-                + ") is not running",
-            "work folder "
-                + uri(live)
-                + " belongs to a live run (pid "
-                + me
-                + " on host "
-                + host()
-                + "); left alone",
-            "work folder "
-                + uri(quiet)
-                + " belongs to a live run (pid "
-                + me
-                + " on host "
-                + host()
-                + "); left alone");
+        .containsExactlyInAnyOrder(notRunning(killed, dead), liveRun(live, me), liveRun(quiet, me));
     assertThat(progress).as("the lines are what the run logs").isEqualTo(lines);
   }
 
@@ -155,22 +148,7 @@ class WorkFolderTest {
 
     assertThat(live).as("same ticks, instant an hour off: the same process").isDirectory();
     assertThat(reused).as("same instant, other ticks: another process").doesNotExist();
-    assertThat(lines)
-        .containsExactlyInAnyOrder(
-            "work folder "
-                + uri(live)
-                + " belongs to a live run (pid "
-                + me
-                + " on host "
-                + host()
-                + "); left alone",
-            "removed work folder "
-                + uri(reused)
-                + ": its run (pid "
-                + me
-                + " on host "
-                + host()
-                + ") is not running");
+    assertThat(lines).containsExactlyInAnyOrder(liveRun(live, me), notRunning(reused, me));
   }
 
   @Test
