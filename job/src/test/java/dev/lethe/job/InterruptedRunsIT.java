@@ -418,10 +418,9 @@ class InterruptedRunsIT extends DeltaSparkTestBase {
     Path dir = Files.createDirectories(modelDir.resolve(name).resolve("adversarial"));
     Files.writeString(dir.resolve("part-00000.parquet"), "rows");
     Instant heard = Instant.now().minusSeconds(300);
+    boolean self = pid == ProcessHandle.current().pid();
     String started =
-        pid == ProcessHandle.current().pid()
-            ? ProcessHandle.current().info().startInstant().orElseThrow().toString()
-            : null;
+        self ? ProcessHandle.current().info().startInstant().orElseThrow().toString() : null;
     java.util.Map<String, Object> owner = new java.util.LinkedHashMap<>();
     owner.put("host", hostName());
     owner.put("pid", pid);
@@ -430,9 +429,7 @@ class InterruptedRunsIT extends DeltaSparkTestBase {
     // of the wall clock (a CI run once saw the instants alone disagree by more than 2 s).
     owner.put(
         "pid_start_ticks",
-        pid == ProcessHandle.current().pid()
-            ? dev.lethe.job.unlearn.ProcessStart.ticks(pid).orElseThrow()
-            : null);
+        self ? dev.lethe.job.unlearn.ProcessStart.ticks(pid).orElseThrow() : null);
     owner.put("run_id", name);
     owner.put("started", heard.minusSeconds(60).toString());
     owner.put("heartbeat", heard.toString());
